@@ -1,0 +1,14 @@
+/**
+ * @countersign/core: the model, the digest, the policy engine, the request lifecycle,
+ * the audit log math and the typed errors. No HTTP, no database, no framework.
+ * @module
+ */
+export * from './errors.js';
+export * from './model/json.js';
+export * from './model/action-request.js';
+export * from './model/status.js';
+export * from './digest/canonical-json.js';
+export * from './digest/action-digest.js';
+export * from './lifecycle/transitions.js';
+export * from './policy/index.js';
+export * from './audit/index.js';
