@@ -4,11 +4,14 @@
  * @module
  */
 export * from './errors.js';
+export * from './ids.js';
 export * from './model/json.js';
 export * from './model/action-request.js';
 export * from './model/status.js';
+export type * from './model/action-record.js';
 export * from './digest/canonical-json.js';
 export * from './digest/action-digest.js';
 export * from './lifecycle/transitions.js';
+export * from './lifecycle/reviewer-standing.js';
 export * from './policy/index.js';
 export * from './audit/index.js';

@@ -39,6 +39,9 @@ test('any change to a param, the action, the resource or the environment changes
 
 test('canonical JSON follows RFC 8785 for keys, numbers and strings', () => {
   // Example values from RFC 8785 section 3.2.2/3.2.3 style: sorted keys, ES number form.
-  assert.equal(canonicalJson({ b: 1, a: [1e21, 0.5, -0], c: 'é\u2028' }), '{"a":[1e+21,0.5,0],"b":1,"c":"é\u2028"}');
+  assert.equal(
+    canonicalJson({ b: 1, a: [1e21, 0.5, -0], c: 'é\u2028' }),
+    '{"a":[1e+21,0.5,0],"b":1,"c":"é\u2028"}',
+  );
   assert.equal(canonicalJson({ '\u20ac': 1, '\r': 2, '1': 3 }), '{"\\r":2,"1":3,"€":1}');
 });

@@ -24,9 +24,24 @@ test('refusals carry the code a client needs', () => {
     }
     return 'none';
   };
-  assert.equal(code(() => assertTransition('expired', 'approved')), 'request_expired');
-  assert.equal(code(() => assertTransition('denied', 'approved')), 'already_decided');
-  assert.equal(code(() => assertTransition('approved', 'cancelled')), 'already_decided');
-  assert.equal(code(() => assertTransition('pending', 'completed')), 'invalid_transition');
-  assert.equal(code(() => assertTransition('pending', 'approved')), 'none');
+  assert.equal(
+    code(() => assertTransition('expired', 'approved')),
+    'request_expired',
+  );
+  assert.equal(
+    code(() => assertTransition('denied', 'approved')),
+    'already_decided',
+  );
+  assert.equal(
+    code(() => assertTransition('approved', 'cancelled')),
+    'already_decided',
+  );
+  assert.equal(
+    code(() => assertTransition('pending', 'completed')),
+    'invalid_transition',
+  );
+  assert.equal(
+    code(() => assertTransition('pending', 'approved')),
+    'none',
+  );
 });

@@ -3,13 +3,7 @@
  * `approved` is the only state from which the agent reports a result.
  */
 export type Status =
-  | 'pending'
-  | 'approved'
-  | 'denied'
-  | 'expired'
-  | 'cancelled'
-  | 'completed'
-  | 'failed';
+  'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'completed' | 'failed';
 
 export const STATUSES: readonly Status[] = [
   'pending',

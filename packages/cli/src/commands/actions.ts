@@ -1,0 +1,59 @@
+import { api, apiOptions } from '../api-client.js';
+
+interface ActionSummary {
+  id: string;
+  status: string;
+  action: string;
+  resource: string;
+  environment: string;
+  agent: { id: string };
+  created_at: string;
+  expires_at: string | null;
+  reason: string;
+}
+
+/** `actions list`: the caller's inbox (everything for an admin). */
+export async function actionsList(options: {
+  url?: string;
+  token?: string;
+  status?: string;
+  agent?: string;
+  action?: string;
+  limit?: string;
+  json?: boolean;
+}) {
+  const query = new URLSearchParams();
+  for (const key of ['status', 'agent', 'action', 'limit'] as const) {
+    const v = options[key];
+    if (v !== undefined) query.set(key, v);
+  }
+  const page = await api<{ items: ActionSummary[] }>(
+    apiOptions(options),
+    'GET',
+    `/v1/actions?${query.toString()}`,
+  );
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+    return;
+  }
+  if (page.items.length === 0) {
+    process.stdout.write('no requests\n');
+    return;
+  }
+  for (const a of page.items) {
+    const expires = a.status === 'pending' && a.expires_at ? `expires ${a.expires_at}` : '';
+    process.stdout.write(
+      `${a.id}  ${a.status.padEnd(9)} ${a.action.padEnd(24)} ${a.environment.padEnd(11)} ${a.resource}  (${a.agent.id}) ${expires}\n`,
+    );
+  }
+}
+
+/** `actions show ID`: the full record as JSON. */
+export async function actionsShow(id: string, options: { url?: string; token?: string }) {
+  const record = await api<unknown>(
+    apiOptions(options),
+    'GET',
+    `/v1/actions/${encodeURIComponent(id)}`,
+  );
+  process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+}

@@ -1,0 +1,47 @@
+import type { ApprovalRequirement } from '../policy/types.js';
+
+export interface Reviewer {
+  id: string;
+  groups: readonly string[];
+}
+
+/** The people on the requesting side of a request: none of them may approve it. */
+export interface RequestParties {
+  agent_id: string;
+  agent_owners: readonly string[];
+  on_behalf_of: string | null;
+}
+
+export type Standing = 'eligible' | 'self_approval_forbidden' | 'not_eligible';
+
+/**
+ * The groups whose members may review a request: every clause's `from` and group minimums,
+ * plus the escalation groups once the request has escalated.
+ */
+export function reviewGroups(approval: ApprovalRequirement, escalated = false): string[] {
+  const groups = new Set<string>();
+  for (const clause of approval.clauses) {
+    for (const g of clause.from) groups.add(g);
+    for (const m of clause.groups) groups.add(m.group);
+    if (escalated && clause.escalate) for (const g of clause.escalate.to) groups.add(g);
+  }
+  return [...groups];
+}
+
+/**
+ * Whether a human may vote on a request (PRODUCT.md non-negotiable 2). Separation of duties
+ * is checked first and wins over group membership: an owner of the requesting agent, or the
+ * person it acts for, is refused as `self_approval_forbidden` even when they are in the
+ * approving group. Admins get no exemption.
+ */
+export function reviewerStanding(
+  reviewer: Reviewer,
+  parties: RequestParties,
+  groups: readonly string[],
+): Standing {
+  if (reviewer.id === parties.on_behalf_of || parties.agent_owners.includes(reviewer.id)) {
+    return 'self_approval_forbidden';
+  }
+  if (reviewer.id === parties.agent_id) return 'self_approval_forbidden';
+  return reviewer.groups.some((g) => groups.includes(g)) ? 'eligible' : 'not_eligible';
+}

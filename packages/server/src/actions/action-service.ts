@@ -1,0 +1,318 @@
+import {
+  CountersignError,
+  actionDigest,
+  assertTransition,
+  newId,
+  reviewGroups,
+  reviewerStanding,
+  type ActionRecord,
+  type ActionRequestInput,
+  type ActionResult,
+  type JsonValue,
+  type Status,
+} from '@countersign/core';
+import type { Directory } from '../config/directory.js';
+import type { Principal } from '../auth/principal.js';
+import type { ActionFilter, ActionRepository } from '../storage/action-repository.js';
+import type { PolicyStore } from '../policy/policy-store.js';
+import type { ActionEvents } from './action-events.js';
+
+export interface ActionServiceDeps {
+  actions: ActionRepository;
+  policy: PolicyStore;
+  directory: Directory;
+  events: ActionEvents;
+  now?: () => number;
+  /** How often a waiter re-reads the store, for changes made by another replica. */
+  pollMs?: number;
+  onDecision?: (record: ActionRecord) => void;
+}
+
+/**
+ * The request lifecycle as the API sees it: submit, read, wait, cancel, report. Every rule
+ * about who may do what to a request is enforced here, not in the HTTP layer.
+ */
+export class ActionService {
+  readonly #now: () => number;
+  readonly #pollMs: number;
+
+  constructor(private readonly deps: ActionServiceDeps) {
+    this.#now = deps.now ?? Date.now;
+    this.#pollMs = deps.pollMs ?? 1000;
+  }
+
+  /** Decides and stores a request. Idempotent per (agent, idempotency_key). */
+  async submit(
+    agent: Principal,
+    input: ActionRequestInput,
+  ): Promise<{ record: ActionRecord; created: boolean }> {
+    const owners = this.deps.directory.agent(agent.id)?.owners ?? [];
+    const digest = actionDigest(input);
+    if (input.idempotency_key !== undefined) {
+      // A retry is answered from the store before the policy runs again: the first answer
+      // stands even if the policy has changed since.
+      const first = await this.deps.actions.findByIdempotencyKey(agent.id, input.idempotency_key);
+      if (first) return this.replay(first, digest);
+    }
+    const policy = this.deps.policy.current;
+    const decision = policy.evaluate({
+      action: input.action,
+      resource: input.resource,
+      environment: input.environment,
+      params: input.params,
+      risk: input.risk,
+      justification: input.justification,
+      on_behalf_of: input.on_behalf_of,
+      context: input.context,
+      agent: { id: agent.id, owners },
+    });
+    if (
+      decision.decision === 'require_approval' &&
+      decision.approval?.justification_required &&
+      !input.justification?.trim()
+    ) {
+      throw new CountersignError(
+        'justification_required',
+        `rule ${decision.rules.join(', ')} requires a justification for this action`,
+        { rules: decision.rules },
+      );
+    }
+    const now = this.#now();
+    const status: Status =
+      decision.decision === 'allow'
+        ? 'approved'
+        : decision.decision === 'deny'
+          ? 'denied'
+          : 'pending';
+    const record: ActionRecord = {
+      id: newId('act', now),
+      agent_id: agent.id,
+      idempotency_key: input.idempotency_key ?? null,
+      action: input.action,
+      resource: input.resource,
+      environment: input.environment,
+      params: input.params,
+      justification: input.justification ?? null,
+      risk: input.risk ?? null,
+      on_behalf_of: input.on_behalf_of ?? null,
+      context: input.context ?? null,
+      callback_url: input.callback_url ?? null,
+      digest,
+      status,
+      decision: decision.decision,
+      reason: decision.reason,
+      rules: decision.rules,
+      trace: decision.trace,
+      approval: decision.approval ?? null,
+      policy_version: decision.policy_version,
+      created_at: now,
+      updated_at: now,
+      expires_at: decision.approval ? now + decision.approval.timeout_ms : null,
+      decided_at: status === 'pending' ? null : now,
+      result: null,
+    };
+    const groups = decision.approval ? reviewGroups(decision.approval) : [];
+    const stored = await this.deps.actions.insert(record, groups);
+    if (!stored.created) return this.replay(stored.record, digest);
+    this.deps.onDecision?.(record);
+    this.deps.events.publish(record);
+    return stored;
+  }
+
+  private replay(first: ActionRecord, digest: string): { record: ActionRecord; created: false } {
+    if (first.digest !== digest) {
+      // Same key, different action: replaying the first answer would let an agent believe a
+      // different action was decided. Refuse, as Stripe does for mismatched idempotent retries.
+      throw new CountersignError(
+        'idempotency_conflict',
+        'this idempotency_key was already used for a different action',
+        { id: first.id },
+      );
+    }
+    return { record: first, created: false };
+  }
+
+  /** Reads a request the caller is allowed to see; otherwise it does not exist for them. */
+  async get(principal: Principal, id: string): Promise<ActionRecord> {
+    const record = await this.deps.actions.findById(id);
+    if (!record || !(await this.canRead(principal, record))) {
+      throw new CountersignError('not_found', `no action ${id}`);
+    }
+    return record;
+  }
+
+  /** Requester-only operations (wait, cancel, result) look the request up through this. */
+  async getOwn(agent: Principal, id: string): Promise<ActionRecord> {
+    const record = await this.deps.actions.findById(id);
+    if (!record || agent.kind !== 'agent' || record.agent_id !== agent.id) {
+      throw new CountersignError('not_found', `no action ${id}`);
+    }
+    return record;
+  }
+
+  /**
+   * Calls `listener` with the record on every change: at once from this process's event bus,
+   * and from a re-read of the store every `pollMs`, which catches changes made by another
+   * replica. The listener may see the same record twice. Returns the unsubscribe function.
+   */
+  subscribe(id: string, listener: (r: ActionRecord) => void): () => void {
+    const unsubscribe = this.deps.events.subscribe(id, listener);
+    const poll = setInterval(() => {
+      this.deps.actions.findById(id).then(
+        (r) => r && listener(r),
+        () => undefined, // a failed re-read is retried on the next tick
+      );
+    }, this.#pollMs);
+    poll.unref();
+    return () => {
+      unsubscribe();
+      clearInterval(poll);
+    };
+  }
+
+  /** Resolves when the request is no longer pending, or with the pending record at the timeout. */
+  async wait(
+    agent: Principal,
+    id: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ActionRecord> {
+    const first = await this.getOwn(agent, id);
+    if (first.status !== 'pending' || timeoutMs <= 0 || signal?.aborted) return first;
+    return new Promise<ActionRecord>((resolve) => {
+      let latest = first;
+      let done = false;
+      const finish = (r: ActionRecord) => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(r);
+      };
+      const unsubscribe = this.subscribe(id, (r) => {
+        latest = r;
+        if (r.status !== 'pending') finish(r);
+      });
+      const deadline = setTimeout(() => finish(latest), timeoutMs);
+      const onAbort = () => finish(latest);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // A change between the first read and the subscription would otherwise wait for a poll.
+      this.deps.actions.findById(id).then(
+        (r) => r && r.status !== 'pending' && finish(r),
+        () => undefined,
+      );
+    });
+  }
+
+  async cancel(agent: Principal, id: string, reason?: string): Promise<ActionRecord> {
+    const record = await this.getOwn(agent, id);
+    return this.move(record, 'cancelled', {
+      reason: reason ? `cancelled: ${reason}` : 'cancelled by the requesting agent',
+    });
+  }
+
+  async reportResult(
+    agent: Principal,
+    id: string,
+    outcome: 'completed' | 'failed',
+    detail: JsonValue | undefined,
+  ): Promise<ActionRecord> {
+    const record = await this.getOwn(agent, id);
+    const result: ActionResult = { outcome, detail: detail ?? null, at: this.#now() };
+    return this.move(record, outcome, { result });
+  }
+
+  /** Expires pending requests whose deadline passed. Called by the scheduler; returns how many. */
+  async expireDue(limit = 100): Promise<number> {
+    const ids = await this.deps.actions.dueForExpiry(this.#now(), limit);
+    let n = 0;
+    for (const id of ids) {
+      const record = await this.deps.actions.findById(id);
+      if (!record || record.status !== 'pending') continue;
+      try {
+        await this.move(record, 'expired', {
+          reason: `no decision before ${new Date(record.expires_at ?? 0).toISOString()}; expired (fail closed)`,
+        });
+        n++;
+      } catch (e) {
+        // Another replica or a vote got there first: that is the point of the compare-and-set.
+        if (!(e instanceof CountersignError)) throw e;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The inbox: requests this user could review, or everything for an admin. The cursor is the
+   * last id scanned, so filtering out ineligible rows never ends pagination early.
+   */
+  async list(
+    principal: Principal,
+    filter: Omit<ActionFilter, 'review_groups'>,
+  ): Promise<{ items: ActionRecord[]; next_cursor: string | null }> {
+    if (principal.kind !== 'user')
+      throw new CountersignError('forbidden', 'only users have an inbox');
+    const rows = await this.deps.actions.list(
+      principal.admin ? filter : { ...filter, review_groups: principal.groups },
+    );
+    const next_cursor = rows.length === filter.limit ? (rows.at(-1)?.id ?? null) : null;
+    const items = principal.admin
+      ? rows
+      : rows.filter((r) => this.standing(principal, r) === 'eligible');
+    return { items, next_cursor };
+  }
+
+  /** Whether this user could vote on the request (the inbox shows only those). */
+  standing(user: Principal, record: ActionRecord) {
+    return reviewerStanding(
+      user,
+      this.parties(record),
+      record.approval ? reviewGroups(record.approval) : [],
+    );
+  }
+
+  private parties(record: ActionRecord) {
+    return {
+      agent_id: record.agent_id,
+      agent_owners: this.deps.directory.agent(record.agent_id)?.owners ?? [],
+      on_behalf_of: record.on_behalf_of,
+    };
+  }
+
+  private async canRead(principal: Principal, record: ActionRecord): Promise<boolean> {
+    if (principal.kind === 'agent') return record.agent_id === principal.id;
+    if (principal.admin) return true;
+    const parties = this.parties(record);
+    if (principal.id === parties.on_behalf_of || parties.agent_owners.includes(principal.id)) {
+      return true;
+    }
+    const groups = await this.deps.actions.reviewGroups(record.id);
+    return principal.groups.some((g) => groups.includes(g));
+  }
+
+  /** One state change: checked against the state machine, then compare-and-set in the store. */
+  private async move(
+    record: ActionRecord,
+    to: Status,
+    fields: { reason?: string; result?: ActionResult },
+  ): Promise<ActionRecord> {
+    assertTransition(record.status, to);
+    const moved = await this.deps.actions.transition(
+      record.id,
+      record.status,
+      to,
+      this.#now(),
+      fields,
+    );
+    const fresh = await this.deps.actions.findById(record.id);
+    if (!fresh) throw new CountersignError('not_found', `no action ${record.id}`);
+    if (!moved) {
+      // Lost a race: report the state that won.
+      assertTransition(fresh.status, to);
+      throw new CountersignError('already_decided', `the request is already ${fresh.status}`);
+    }
+    this.deps.events.publish(fresh);
+    return fresh;
+  }
+}

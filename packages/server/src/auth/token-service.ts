@@ -1,0 +1,76 @@
+import { CountersignError, newId } from '@countersign/core';
+import type { Directory } from '../config/directory.js';
+import type { TokenRepository, TokenRow } from '../storage/token-repository.js';
+import type { Principal } from './principal.js';
+import { generateToken, hashToken, looksLikeToken, type PrincipalKind } from './token-secret.js';
+
+/** Issues, resolves and revokes tokens against the directory. */
+export class TokenService {
+  constructor(
+    private readonly tokens: TokenRepository,
+    private readonly directory: Directory,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Creates a token; the plaintext is returned once and never stored. */
+  async create(
+    kind: PrincipalKind,
+    principalId: string,
+    options: { label?: string; ttlMs?: number } = {},
+  ): Promise<{ id: string; token: string; row: TokenRow }> {
+    const known =
+      kind === 'agent' ? this.directory.agent(principalId) : this.directory.user(principalId);
+    if (!known) {
+      throw new CountersignError('not_found', `no ${kind} "${principalId}" in the directory`);
+    }
+    const token = generateToken(kind);
+    const now = this.now();
+    const row: TokenRow = {
+      id: newId('tok', now),
+      token_hash: hashToken(token),
+      principal_kind: kind,
+      principal_id: principalId,
+      scopes: kind === 'agent' ? 'agent' : 'review',
+      label: options.label ?? null,
+      created_at: now,
+      expires_at: options.ttlMs === undefined ? null : now + options.ttlMs,
+      revoked_at: null,
+    };
+    await this.tokens.insert(row);
+    return { id: row.id, token, row };
+  }
+
+  /** Resolves a bearer token to a principal, or throws the reason it cannot be used. */
+  async authenticate(token: string | undefined): Promise<Principal> {
+    if (token === undefined) {
+      throw new CountersignError('unauthenticated', 'missing bearer token');
+    }
+    if (!looksLikeToken(token)) {
+      throw new CountersignError('invalid_token', 'the bearer token is not a Countersign token');
+    }
+    const row = await this.tokens.findByHash(hashToken(token));
+    if (!row) throw new CountersignError('invalid_token', 'unknown token');
+    if (row.revoked_at !== null)
+      throw new CountersignError('token_revoked', 'the token was revoked');
+    if (row.expires_at !== null && Number(row.expires_at) <= this.now()) {
+      throw new CountersignError('invalid_token', 'the token has expired');
+    }
+    if (row.principal_kind === 'agent') {
+      if (!this.directory.agent(row.principal_id)) {
+        throw new CountersignError('invalid_token', 'the agent no longer exists');
+      }
+      return { kind: 'agent', id: row.principal_id, tokenId: row.id, groups: [], admin: false };
+    }
+    const user = this.directory.user(row.principal_id);
+    if (!user) throw new CountersignError('invalid_token', 'the user no longer exists');
+    return { kind: 'user', id: user.id, tokenId: row.id, groups: user.groups, admin: user.admin };
+  }
+
+  revoke(tokenId: string): Promise<number> {
+    return this.tokens.revoke({ id: tokenId }, this.now());
+  }
+
+  revokeAll(kind: PrincipalKind, principalId: string): Promise<number> {
+    return this.tokens.revoke({ principal_kind: kind, principal_id: principalId }, this.now());
+  }
+}

@@ -1,0 +1,99 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * The shape of `countersign.yaml`. Every key is optional except the directory and the policy,
+ * so a starter file stays short; secrets can also come from the environment (load-config.ts).
+ */
+const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$' });
+
+export const UserSchema = Type.Object(
+  {
+    id: Id,
+    email: Type.Optional(Type.String({ format: 'email' })),
+    name: Type.Optional(Type.String()),
+    groups: Type.Optional(Type.Array(Id)),
+    admin: Type.Optional(Type.Boolean()),
+    slack_id: Type.Optional(Type.String()),
+    teams_aad_id: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const AgentSchema = Type.Object(
+  {
+    id: Id,
+    description: Type.Optional(Type.String()),
+    /** Humans responsible for the agent: they may never approve its requests. */
+    owners: Type.Array(Id),
+  },
+  { additionalProperties: false },
+);
+
+export const GroupSchema = Type.Object(
+  { id: Id, description: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String()),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          public_url: Type.Optional(Type.String()),
+          body_limit: Type.Optional(Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
+          max_wait_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+          log_level: Type.Optional(
+            Type.Union([
+              Type.Literal('fatal'),
+              Type.Literal('error'),
+              Type.Literal('warn'),
+              Type.Literal('info'),
+              Type.Literal('debug'),
+              Type.Literal('trace'),
+              Type.Literal('silent'),
+            ]),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    storage: Type.Optional(
+      Type.Object(
+        {
+          /** A `postgres://` URL; absent means embedded SQLite in the data dir. */
+          url: Type.Optional(Type.String()),
+          /** SQLite `synchronous`: NORMAL survives a process crash, FULL also a power cut. */
+          sqlite_synchronous: Type.Optional(
+            Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    data_dir: Type.Optional(Type.String()),
+    scheduler: Type.Optional(
+      Type.Object(
+        { tick_ms: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    directory: Type.Object(
+      {
+        groups: Type.Optional(Type.Array(GroupSchema)),
+        users: Type.Optional(Type.Array(UserSchema)),
+        agents: Type.Optional(Type.Array(AgentSchema)),
+      },
+      { additionalProperties: false },
+    ),
+    /** A path to a policy YAML file, relative to this file. */
+    policy: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+export type ConfigFile = Static<typeof ConfigSchema>;
+export type UserEntry = Static<typeof UserSchema>;
+export type AgentEntry = Static<typeof AgentSchema>;
+export type GroupEntry = Static<typeof GroupSchema>;

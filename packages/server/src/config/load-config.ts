@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { CountersignError } from '@countersign/core';
+import { ConfigSchema, type ConfigFile } from './config-schema.js';
+import { Directory } from './directory.js';
+
+export interface GatewayConfig {
+  /** The file this came from (absent for configs built in code). */
+  file?: string | undefined;
+  server: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    bodyLimit: number;
+    maxWaitSeconds: number;
+    logLevel: string;
+  };
+  storage: { url?: string | undefined; synchronous: 'NORMAL' | 'FULL' };
+  dataDir: string;
+  schedulerTickMs: number;
+  directory: Directory;
+  policyFile: string;
+}
+
+export class ConfigError extends CountersignError {
+  constructor(readonly problems: string[]) {
+    super('config_invalid', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
+  }
+}
+
+// ajv-formats ships CommonJS with a default export; under NodeNext it arrives as the module.
+const applyFormats = addFormats as unknown as (ajv: Ajv) => Ajv;
+const ajv = applyFormats(new Ajv({ allErrors: true, strict: false }));
+const validateConfig = ajv.compile<ConfigFile>(ConfigSchema);
+
+/**
+ * Reads `countersign.yaml`, validates it, and applies environment overrides. Problems are
+ * reported as `file:line: path: message` so an operator can fix them without guessing.
+ */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`${path}: cannot read: ${(e as Error).message}`]);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const where = (segments: (string | number)[]): string => {
+    const node: unknown = doc.getIn(segments, true);
+    const offset = isNode(node) && node.range ? node.range[0] : 0;
+    return `${path}:${lineCounter.linePos(offset).line}`;
+  };
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => `${path}:${e.linePos?.[0].line ?? 0}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  if (!validateConfig(raw)) {
+    throw new ConfigError(
+      (validateConfig.errors ?? []).map((e) => {
+        const segments = e.instancePath
+          .split('/')
+          .slice(1)
+          .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+        const extra =
+          e.keyword === 'additionalProperties'
+            ? ` "${String((e.params as { additionalProperty: string }).additionalProperty)}"`
+            : '';
+        return `${where(segments)}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}${extra}`;
+      }),
+    );
+  }
+  return resolveConfig(raw, dirname(path), env, path, where);
+}
+
+/** Turns a validated config object into the gateway's settings. Exported for tests and the demo. */
+export function resolveConfig(
+  raw: ConfigFile,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  file?: string,
+  where: (segments: (string | number)[]) => string = () => file ?? 'config',
+): GatewayConfig {
+  const problems: string[] = [];
+  for (const kind of ['users', 'agents', 'groups'] as const) {
+    const seen = new Set<string>();
+    (raw.directory[kind] ?? []).forEach((entry, i) => {
+      if (seen.has(entry.id)) {
+        problems.push(`${where(['directory', kind, i, 'id'])}: duplicate ${kind} id "${entry.id}"`);
+      }
+      seen.add(entry.id);
+    });
+  }
+  const directory = new Directory(raw.directory);
+  for (const p of directory.danglingReferences()) problems.push(`${where(p.path)}: ${p.message}`);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const port = Number(env.COUNTERSIGN_PORT ?? env.PORT ?? raw.server?.port ?? 8080);
+  const host = env.COUNTERSIGN_HOST ?? raw.server?.host ?? '127.0.0.1';
+  const dataDir = resolve(baseDir, env.COUNTERSIGN_DATA_DIR ?? raw.data_dir ?? '.countersign');
+  return {
+    file,
+    server: {
+      host,
+      port,
+      publicUrl: env.COUNTERSIGN_PUBLIC_URL ?? raw.server?.public_url ?? `http://localhost:${port}`,
+      bodyLimit: raw.server?.body_limit ?? 64 * 1024,
+      maxWaitSeconds: raw.server?.max_wait_seconds ?? 60,
+      logLevel: env.COUNTERSIGN_LOG_LEVEL ?? raw.server?.log_level ?? 'info',
+    },
+    storage: {
+      url: env.DATABASE_URL ?? raw.storage?.url,
+      synchronous: raw.storage?.sqlite_synchronous ?? 'NORMAL',
+    },
+    dataDir,
+    schedulerTickMs: raw.scheduler?.tick_ms ?? 1000,
+    directory,
+    policyFile: resolve(baseDir, raw.policy),
+  };
+}

@@ -1,0 +1,127 @@
+import Fastify from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { CountersignError, newId } from '@countersign/core';
+import type { ActionService } from '../actions/action-service.js';
+import type { TokenService } from '../auth/token-service.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { PolicyStore } from '../policy/policy-store.js';
+import type { Directory } from '../config/directory.js';
+import { authHook } from './auth-hook.js';
+import { sendProblem, statusOf, toCountersignError } from './problem.js';
+import { actionRoutes } from './routes/action-routes.js';
+import { policyRoutes } from './routes/policy-routes.js';
+import { systemRoutes } from './routes/system-routes.js';
+
+export interface AppDeps {
+  actions: ActionService;
+  tokens: TokenService;
+  policy: PolicyStore;
+  directory: Directory;
+  metrics: Metrics;
+  ready: () => Promise<void>;
+  bodyLimit: number;
+  maxWaitSeconds: number;
+  logLevel: string;
+  publicUrl: string;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+
+// ajv-formats ships CommonJS with a default export; under NodeNext it arrives as the module.
+const applyFormats = addFormats as unknown as (ajv: Ajv) => Ajv;
+
+/**
+ * Bodies are validated strictly (no type coercion, unknown fields refused: a string "20000"
+ * is not the number 20000); query strings and path parameters are coerced, since every value
+ * there arrives as text.
+ */
+function validators() {
+  const common = {
+    useDefaults: true,
+    removeAdditional: false as const,
+    strict: false,
+    allErrors: true,
+  };
+  return {
+    body: applyFormats(new Ajv({ ...common, coerceTypes: false })),
+    other: applyFormats(new Ajv({ ...common, coerceTypes: true })),
+  };
+}
+
+/** Builds the HTTP API around the services. No I/O happens here until `listen`. */
+export async function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    logger: { level: deps.logLevel },
+    bodyLimit: deps.bodyLimit,
+    genReqId: () => newId('req'),
+    // Long-polls must not be cut by the default idle socket timeout.
+    requestTimeout: (deps.maxWaitSeconds + 30) * 1000,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const ajv = validators();
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? ajv.body : ajv.other).compile(schema),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Countersign',
+        version: '0.1.0',
+        description: 'Human approval gateway for the privileged actions of AI agents.',
+      },
+      servers: [{ url: deps.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('preHandler', authHook(deps.tokens));
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toCountersignError(error);
+    const status = statusOf(problem.code);
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else {
+      // A refusal is an event worth keeping: who tried what, and why it was refused.
+      request.log.info(
+        { code: problem.code, principal: request.principal?.id, kind: request.principal?.kind },
+        'request refused',
+      );
+      deps.metrics.refusals.inc({ code: problem.code });
+    }
+    return sendProblem(request, reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      request,
+      reply,
+      new CountersignError(
+        'not_found',
+        `no endpoint ${request.method} ${request.url.split('?')[0]}`,
+      ),
+    ),
+  );
+
+  await app.register(systemRoutes(deps));
+  await app.register(actionRoutes(deps));
+  await app.register(policyRoutes(deps));
+  return app;
+}

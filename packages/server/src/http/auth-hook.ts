@@ -1,0 +1,60 @@
+import type { FastifyRequest } from 'fastify';
+import { CountersignError } from '@countersign/core';
+import type { Principal } from '../auth/principal.js';
+import type { TokenService } from '../auth/token-service.js';
+
+/**
+ * Who may call a route. `agent` routes refuse user tokens and vice versa: an agent token can
+ * never reach a reviewer or admin endpoint, whatever else is wrong with the request.
+ */
+export type AuthRequirement = 'agent' | 'user' | 'admin' | 'agent_or_admin' | 'agent_or_user';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthRequirement;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match)
+    throw new CountersignError('unauthenticated', 'expected "Authorization: Bearer <token>"');
+  return match[1];
+}
+
+export function authHook(tokens: TokenService) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const need = request.routeOptions.config.auth;
+    if (need === undefined) return;
+    const principal = await tokens.authenticate(bearer(request));
+    const ok =
+      need === 'agent'
+        ? principal.kind === 'agent'
+        : need === 'user'
+          ? principal.kind === 'user'
+          : need === 'admin'
+            ? principal.kind === 'user' && principal.admin
+            : need === 'agent_or_admin'
+              ? principal.kind === 'agent' || principal.admin
+              : true;
+    if (!ok) {
+      throw new CountersignError(
+        'forbidden',
+        `this endpoint needs a${need === 'agent' ? 'n agent' : need === 'admin' ? 'n admin' : need === 'user' ? ' user' : 'n agent or admin'} token`,
+        { required: need },
+      );
+    }
+    request.principal = principal;
+  };
+}
+
+/** The authenticated caller of a route that declared `config.auth`. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new CountersignError('unauthenticated', 'not authenticated');
+  return request.principal;
+}

@@ -1,0 +1,99 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { CountersignError, type ErrorCode } from '@countersign/core';
+
+/** The one place an error code becomes an HTTP status. */
+const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  malformed_json: 400,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  justification_required: 422,
+  unauthenticated: 401,
+  invalid_token: 401,
+  token_revoked: 401,
+  forbidden: 403,
+  not_found: 404,
+  idempotency_conflict: 409,
+  invalid_transition: 409,
+  already_decided: 409,
+  request_expired: 409,
+  self_approval_forbidden: 403,
+  not_eligible: 403,
+  already_voted: 409,
+  invalid_signature: 401,
+  grant_used: 409,
+  grant_expired: 410,
+  digest_mismatch: 403,
+  policy_invalid: 422,
+  config_invalid: 500,
+  // audit proofs: a bad query (out of range) is the caller's; an invalid proof is verification
+  proof_malformed: 400,
+  inclusion_proof_invalid: 422,
+  consistency_proof_invalid: 422,
+  tree_size_out_of_range: 400,
+  checkpoint_malformed: 400,
+  note_malformed: 400,
+  note_key_invalid: 400,
+  note_signature_invalid: 422,
+  note_unverified: 422,
+  storage_unavailable: 503,
+  internal: 500,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code] ?? 500;
+}
+
+/** Fastify's own errors, translated to our stable codes. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_VALIDATION: 'invalid_request',
+};
+
+/** Turns any thrown value into a CountersignError; unknown errors become `internal`. */
+export function toCountersignError(error: unknown): CountersignError {
+  if (error instanceof CountersignError) return error;
+  const fe = error as Partial<FastifyError> & { body?: unknown };
+  if (fe.validation) {
+    return new CountersignError('invalid_request', 'the request does not match the schema', {
+      errors: fe.validation.map((v) => ({
+        path: `${fe.validationContext ?? 'body'}${v.instancePath}`,
+        message:
+          v.keyword === 'additionalProperties'
+            ? `unknown field "${String((v.params as { additionalProperty?: string }).additionalProperty)}"`
+            : (v.message ?? 'is invalid'),
+      })),
+    });
+  }
+  // secure-json-parse rejects __proto__/constructor.prototype keys with a SyntaxError.
+  if (error instanceof SyntaxError) return new CountersignError('malformed_json', error.message);
+  const code = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (code) return new CountersignError(code, fe.message ?? code);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new CountersignError('invalid_request', fe.message ?? 'bad request');
+  }
+  return new CountersignError('internal', 'internal error');
+}
+
+/** Writes an RFC 9457 problem+json response. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: CountersignError) {
+  const status = statusOf(error.code);
+  if (status === 401) reply.header('www-authenticate', 'Bearer realm="countersign"');
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({
+      ...error.extra,
+      type: `urn:countersign:problem:${error.code}`,
+      title: error.code.replaceAll('_', ' '),
+      status,
+      code: error.code,
+      detail: error.message,
+      instance: request.url,
+      request_id: request.id,
+    });
+}

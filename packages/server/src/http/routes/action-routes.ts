@@ -1,0 +1,205 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { CountersignError, DEFAULT_ENVIRONMENT, type JsonValue } from '@countersign/core';
+import type { AppDeps } from '../app.js';
+import { principalOf } from '../auth-hook.js';
+import { actionView } from '../action-view.js';
+import {
+  ActionList,
+  ActionRequestBody,
+  ActionView,
+  IdParams,
+  ListQuery,
+  Problem,
+  ResultBody,
+  WaitQuery,
+} from '../schemas.js';
+import { streamActionEvents } from '../sse.js';
+
+const problems = { '4xx': Problem, '5xx': Problem };
+const security = [{ bearer: [] }];
+
+/** The agent API and the reviewer inbox (PRODUCT.md, "Interfaces"). */
+export const actionRoutes =
+  (deps: AppDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.post(
+      '/v1/actions',
+      {
+        config: { auth: 'agent' },
+        schema: {
+          summary: 'Submit an action for a decision',
+          tags: ['agent'],
+          security,
+          body: ActionRequestBody,
+          response: { 200: ActionView, 201: ActionView, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const { record, created } = await deps.actions.submit(principalOf(request), {
+          ...body,
+          environment: body.environment ?? DEFAULT_ENVIRONMENT,
+          params: (body.params ?? {}) as Record<string, JsonValue>,
+          context: body.context as Record<string, JsonValue> | undefined,
+        });
+        reply.header('location', `/v1/actions/${record.id}`);
+        if (!created) reply.header('idempotent-replayed', 'true');
+        return reply.code(created ? 201 : 200).send(actionView(record));
+      },
+    );
+
+    app.get(
+      '/v1/actions/:id',
+      {
+        config: { auth: 'agent_or_user' },
+        schema: {
+          summary: 'Read a request with its decision and state',
+          tags: ['agent', 'reviewer'],
+          security,
+          params: IdParams,
+          response: { 200: ActionView, ...problems },
+        },
+      },
+      async (request) =>
+        actionView(await deps.actions.get(principalOf(request), request.params.id)),
+    );
+
+    app.get(
+      '/v1/actions/:id/wait',
+      {
+        config: { auth: 'agent' },
+        schema: {
+          summary: 'Long-poll until the request is no longer pending, or the timeout passes',
+          description: `timeout in seconds (default 30, at most ${deps.maxWaitSeconds}). Returns the record either way: check status.`,
+          tags: ['agent'],
+          security,
+          params: IdParams,
+          querystring: WaitQuery,
+          response: { 200: ActionView, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const seconds = Math.min(request.query.timeout ?? 30, deps.maxWaitSeconds);
+        const aborted = new AbortController();
+        reply.raw.once('close', () => aborted.abort());
+        const record = await deps.actions.wait(
+          principalOf(request),
+          request.params.id,
+          seconds * 1000,
+          aborted.signal,
+        );
+        return actionView(record);
+      },
+    );
+
+    app.get(
+      '/v1/actions/:id/events',
+      {
+        config: { auth: 'agent_or_user' },
+        schema: {
+          summary: 'Server-sent events: the record now, then on every change until it is final',
+          tags: ['agent', 'reviewer'],
+          security,
+          params: IdParams,
+          response: { ...problems },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const record = await deps.actions.get(principal, request.params.id);
+        streamActionEvents(request, reply, record, deps.actions);
+        return reply;
+      },
+    );
+
+    app.post(
+      '/v1/actions/:id/cancel',
+      {
+        config: { auth: 'agent' },
+        schema: {
+          summary: 'Cancel a pending request',
+          description: 'Optional JSON body: {"reason": "..."}',
+          tags: ['agent'],
+          security,
+          params: IdParams,
+          response: { 200: ActionView, ...problems },
+        },
+      },
+      async (request) => {
+        // The body is optional, so it is checked here rather than by a schema.
+        const body: unknown = request.body;
+        let reason: string | undefined;
+        if (body !== undefined && body !== null) {
+          const r = (body as { reason?: unknown }).reason;
+          const keys = typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : null;
+          if (
+            !keys ||
+            keys.some((k) => k !== 'reason') ||
+            (r !== undefined && typeof r !== 'string') ||
+            (typeof r === 'string' && r.length > 2000)
+          ) {
+            throw new CountersignError(
+              'invalid_request',
+              'expected an optional body {"reason": string}',
+            );
+          }
+          reason = r;
+        }
+        return actionView(
+          await deps.actions.cancel(principalOf(request), request.params.id, reason),
+        );
+      },
+    );
+
+    app.post(
+      '/v1/actions/:id/result',
+      {
+        config: { auth: 'agent' },
+        schema: {
+          summary: 'Report the outcome of an approved action',
+          tags: ['agent'],
+          security,
+          params: IdParams,
+          body: ResultBody,
+          response: { 200: ActionView, ...problems },
+        },
+      },
+      async (request) =>
+        actionView(
+          await deps.actions.reportResult(
+            principalOf(request),
+            request.params.id,
+            request.body.outcome,
+            request.body.detail as JsonValue | undefined,
+          ),
+        ),
+    );
+
+    app.get(
+      '/v1/actions',
+      {
+        config: { auth: 'user' },
+        schema: {
+          summary: 'List requests this user may review (all requests for admins)',
+          tags: ['reviewer'],
+          security,
+          querystring: ListQuery,
+          response: { 200: ActionList, ...problems },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const page = await deps.actions.list(principalOf(request), {
+          status: q.status,
+          agent_id: q.agent,
+          action: q.action,
+          environment: q.environment,
+          created_after: q.since === undefined ? undefined : Date.parse(q.since),
+          created_before: q.until === undefined ? undefined : Date.parse(q.until),
+          before_id: q.cursor,
+          limit: q.limit ?? 50,
+        });
+        return { items: page.items.map(actionView), next_cursor: page.next_cursor };
+      },
+    );
+  };

@@ -1,0 +1,200 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * Wire schemas: they validate every body (unknown fields refused), type the handlers through
+ * the TypeBox provider, and generate /openapi.json. Limits here are the first line against
+ * oversize and malformed input; the body limit is the second.
+ */
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) =>
+  Type.Union([t, Type.Null()]);
+
+const JsonObject = Type.Object({}, { additionalProperties: true });
+
+export const ActionRequestBody = Type.Object(
+  {
+    action: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$',
+      description: 'Dotted action type, e.g. db.export',
+    }),
+    resource: Type.String({ minLength: 1, maxLength: 1000, description: 'URI-like resource name' }),
+    environment: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: '^[A-Za-z0-9._-]+$',
+        default: undefined,
+      }),
+    ),
+    params: Type.Optional(JsonObject),
+    justification: Type.Optional(Type.String({ maxLength: 4000 })),
+    risk: Type.Optional(
+      Type.Union([
+        Type.Literal('low'),
+        Type.Literal('medium'),
+        Type.Literal('high'),
+        Type.Literal('critical'),
+      ]),
+    ),
+    on_behalf_of: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    context: Type.Optional(JsonObject),
+    callback_url: Type.Optional(
+      Type.String({ format: 'uri', maxLength: 2000, pattern: '^https?://' }),
+    ),
+    idempotency_key: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ActionRequestBody = Static<typeof ActionRequestBody>;
+
+const RuleTrace = Type.Object({
+  rule: Type.String(),
+  outcome: Type.String(),
+  effect: Type.String(),
+  detail: Type.String(),
+});
+
+const Approval = Type.Object(
+  {
+    timeout_ms: Type.Number(),
+    on_timeout: Type.String(),
+    justification_required: Type.Boolean(),
+    clauses: Type.Array(
+      Type.Object(
+        {
+          rule: Type.String(),
+          from: Type.Array(Type.String()),
+          groups: Type.Array(Type.Object({ group: Type.String(), min: Type.Number() })),
+          quorum: Type.Number(),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+export const ActionView = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  decision: Type.String(),
+  reason: Type.String(),
+  rules: Type.Array(Type.String()),
+  digest: Type.String(),
+  policy_version: Type.String(),
+  agent: Type.Object({ id: Type.String() }),
+  action: Type.String(),
+  resource: Type.String(),
+  environment: Type.String(),
+  params: JsonObject,
+  justification: Nullable(Type.String()),
+  risk: Nullable(Type.String()),
+  on_behalf_of: Nullable(Type.String()),
+  context: Nullable(JsonObject),
+  callback_url: Nullable(Type.String()),
+  idempotency_key: Nullable(Type.String()),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  expires_at: Nullable(Type.String({ format: 'date-time' })),
+  decided_at: Nullable(Type.String({ format: 'date-time' })),
+  approval: Nullable(Approval),
+  explanation: Type.Array(RuleTrace),
+  result: Nullable(
+    Type.Object({
+      outcome: Type.String(),
+      detail: Type.Unknown(),
+      at: Type.String({ format: 'date-time' }),
+    }),
+  ),
+});
+export type ActionView = Static<typeof ActionView>;
+
+export const ActionList = Type.Object({
+  items: Type.Array(ActionView),
+  next_cursor: Nullable(Type.String()),
+});
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.String(),
+    instance: Type.Optional(Type.String()),
+    request_id: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+export const IdParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+});
+
+export const WaitQuery = Type.Object(
+  { timeout: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })) },
+  { additionalProperties: false },
+);
+
+export const ListQuery = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union(
+        ['pending', 'approved', 'denied', 'expired', 'cancelled', 'completed', 'failed'].map((s) =>
+          Type.Literal(s),
+        ),
+      ),
+    ),
+    agent: Type.Optional(Type.String({ maxLength: 128 })),
+    action: Type.Optional(Type.String({ maxLength: 200 })),
+    environment: Type.Optional(Type.String({ maxLength: 64 })),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CancelBody = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
+
+export const ResultBody = Type.Object(
+  {
+    outcome: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
+    detail: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+export const EvaluateBody = Type.Object(
+  {
+    action: ActionRequestBody.properties.action,
+    resource: ActionRequestBody.properties.resource,
+    environment: ActionRequestBody.properties.environment,
+    params: Type.Optional(JsonObject),
+    justification: Type.Optional(Type.String({ maxLength: 4000 })),
+    risk: ActionRequestBody.properties.risk,
+    on_behalf_of: Type.Optional(Type.String({ maxLength: 200 })),
+    context: Type.Optional(JsonObject),
+    /** Admins only: evaluate as this agent. Agents always evaluate as themselves. */
+    agent: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+
+export const EvaluateResponse = Type.Object({
+  decision: Type.String(),
+  reason: Type.String(),
+  rules: Type.Array(Type.String()),
+  digest: Type.String(),
+  policy_version: Type.String(),
+  approval: Nullable(Approval),
+  explanation: Type.Array(RuleTrace),
+  explanation_text: Type.String(),
+});

@@ -1,0 +1,53 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ActionRecord } from '@countersign/core';
+import type { ActionService } from '../actions/action-service.js';
+import { actionView } from './action-view.js';
+
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * Server-sent events for one request: `event: action` with the full record now, then on
+ * every change; the stream ends after a final state. Comments keep proxies from idling out.
+ */
+export function streamActionEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  first: ActionRecord,
+  actions: ActionService,
+): void {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': request.id,
+  });
+  let lastUpdate = -1;
+  let lastStatus = '';
+  const send = (r: ActionRecord) => {
+    if (r.updated_at === lastUpdate && r.status === lastStatus) return;
+    lastUpdate = r.updated_at;
+    lastStatus = r.status;
+    res.write(`id: ${r.updated_at}\nevent: action\ndata: ${JSON.stringify(actionView(r))}\n\n`);
+    if (isFinal(r)) close();
+  };
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  const unsubscribe = actions.subscribe(first.id, send);
+  const close = () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+    res.end();
+  };
+  res.once('close', () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+  });
+  send(first);
+}
+
+/** Nothing more will happen to a request once it is decided and, if approved, reported. */
+function isFinal(r: ActionRecord): boolean {
+  return r.status !== 'pending' && r.status !== 'approved';
+}
