@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ActionRecord, ActionResult, Status } from '@countersign/core';
 import type { Database } from './schema.js';
 import { recordFromRow, rowFromRecord } from './action-rows.js';
+import { GroupCommit } from './group-commit.js';
 
 export interface ActionFilter {
   status?: Status | undefined;
@@ -19,7 +20,11 @@ export interface ActionFilter {
 
 /** The only code that reads or writes the `actions` tables. */
 export class ActionRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #writes: GroupCommit;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.#writes = new GroupCommit(db);
+  }
 
   /**
    * Stores a new request, or returns the one this agent already made with the same
@@ -29,29 +34,40 @@ export class ActionRepository {
     record: ActionRecord,
     reviewGroups: readonly string[],
   ): Promise<{ record: ActionRecord; created: boolean }> {
-    return this.db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('actions')
-        .values(rowFromRecord(record))
-        .onConflict((oc) => oc.columns(['agent_id', 'idempotency_key']).doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-        const existing = await trx
-          .selectFrom('actions')
-          .selectAll()
-          .where('agent_id', '=', record.agent_id)
-          .where('idempotency_key', '=', record.idempotency_key)
-          .executeTakeFirstOrThrow();
-        return { record: recordFromRow(existing), created: false };
-      }
-      if (reviewGroups.length > 0) {
-        await trx
-          .insertInto('action_review_groups')
-          .values(reviewGroups.map((group_name) => ({ action_id: record.id, group_name })))
-          .execute();
-      }
-      return { record, created: true };
-    });
+    return this.#writes.run((trx) => this.insertWith(trx, record, reviewGroups));
+  }
+
+  private async insertWith(
+    db: Kysely<Database>,
+    record: ActionRecord,
+    reviewGroups: readonly string[],
+  ): Promise<{ record: ActionRecord; created: boolean }> {
+    const inserted = await db
+      .insertInto('actions')
+      .values(rowFromRecord(record))
+      .onConflict((oc) =>
+        oc
+          .columns(['agent_id', 'idempotency_key'])
+          .where('idempotency_key', 'is not', null)
+          .doNothing(),
+      )
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      const existing = await db
+        .selectFrom('actions')
+        .selectAll()
+        .where('agent_id', '=', record.agent_id)
+        .where('idempotency_key', '=', record.idempotency_key)
+        .executeTakeFirstOrThrow();
+      return { record: recordFromRow(existing), created: false };
+    }
+    if (reviewGroups.length > 0) {
+      await db
+        .insertInto('action_review_groups')
+        .values(reviewGroups.map((group_name) => ({ action_id: record.id, group_name })))
+        .execute();
+    }
+    return { record, created: true };
   }
 
   async findById(id: string): Promise<ActionRecord | undefined> {

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /** Requests, their reviewer groups, and hashed tokens. */
 export const initial: Migration = {
@@ -32,19 +32,23 @@ export const initial: Migration = {
       .addColumn('result_detail', 'text')
       .addColumn('result_at', 'bigint')
       .execute();
-    // One request per (agent, idempotency key); NULL keys never collide in either dialect.
+    // Partial indexes: a request decided at once, without an idempotency key (the hot path
+    // of auto-allowed actions) writes only the table row and its primary key.
+    // One request per (agent, idempotency key):
     await db.schema
       .createIndex('actions_idempotency')
       .on('actions')
       .columns(['agent_id', 'idempotency_key'])
       .unique()
+      .where(sql.ref('idempotency_key'), 'is not', null)
       .execute();
+    // The scheduler's scan for due deadlines:
     await db.schema
-      .createIndex('actions_status_expiry')
+      .createIndex('actions_pending_expiry')
       .on('actions')
-      .columns(['status', 'expires_at'])
+      .columns(['expires_at'])
+      .where(sql.ref('status'), '=', 'pending')
       .execute();
-    await db.schema.createIndex('actions_created').on('actions').columns(['created_at']).execute();
     await db.schema
       .createTable('action_review_groups')
       .addColumn('action_id', 'text', (c) => c.notNull().references('actions.id'))

@@ -1,0 +1,60 @@
+// Child-process servers for the throughput benchmark, so the load generator never shares
+// an event loop with the server it measures. Prints one JSON line {url, token?} when ready.
+//   node bench/servers.mjs gateway   the real gateway: auth, validation, policy, durable SQLite insert
+//   node bench/servers.mjs bare      a bare Fastify JSON route on the same machine (the baseline)
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+
+const kind = process.argv[2];
+// Exit cleanly on SIGTERM so --cpu-prof runs can write their profile.
+process.on('SIGTERM', () => process.exit(0));
+
+if (kind === 'bare') {
+  const app = Fastify({ logger: false });
+  app.post('/v1/actions', async (request, reply) =>
+    reply.code(201).send({ id: 'x', status: 'approved', body: request.body }),
+  );
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  console.log(JSON.stringify({ url }));
+} else if (kind === 'gateway') {
+  const { createGateway, resolveConfig } = await import('../packages/server/dist/src/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
+  writeFileSync(
+    join(dir, 'policy.yaml'),
+    `version: 1
+rules:
+  - id: bench-allow
+    match: { action: "bench.*" }
+    when: params.rows <= 10000
+    decision: allow
+  - id: bench-prod
+    match: { action: "bench.*", environment: production }
+    when: params.rows > 10000
+    require_approval: { from: [reviewers], quorum: 2 }
+`,
+  );
+  const config = resolveConfig(
+    {
+      server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
+      data_dir: join(dir, 'data'),
+      storage: process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : {},
+      directory: {
+        groups: [{ id: 'reviewers' }],
+        users: [{ id: 'rita', groups: ['reviewers'] }],
+        agents: [{ id: 'bench-agent', owners: ['rita'] }],
+      },
+      policy: join(dir, 'policy.yaml'),
+    },
+    dir,
+    {},
+  );
+  const gateway = await createGateway(config);
+  const url = await gateway.listen();
+  const { token } = await gateway.tokens.create('agent', 'bench-agent');
+  console.log(JSON.stringify({ url, token, dir }));
+} else {
+  console.error('usage: servers.mjs gateway|bare');
+  process.exit(2);
+}
