@@ -34,6 +34,16 @@ export type ErrorCode =
   // configuration and policy
   | 'policy_invalid'
   | 'config_invalid'
+  // audit: the Merkle log, its proofs and its signed checkpoints (see audit/audit-error.ts)
+  | 'proof_malformed'
+  | 'inclusion_proof_invalid'
+  | 'consistency_proof_invalid'
+  | 'tree_size_out_of_range'
+  | 'checkpoint_malformed'
+  | 'note_malformed'
+  | 'note_key_invalid'
+  | 'note_signature_invalid'
+  | 'note_unverified'
   // the system itself
   | 'storage_unavailable'
   | 'internal';

@@ -10,12 +10,12 @@ export function newId(prefix: string, now: number = Date.now()): string {
   let time = '';
   let t = now;
   for (let i = 0; i < 10; i++) {
-    time = ALPHABET[t % 32]! + time;
+    time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
   const random = take16();
   let rand = '';
-  for (let i = 0; i < 16; i++) rand += ALPHABET[random[i]! % 32];
+  for (let i = 0; i < 16; i++) rand += ALPHABET[random[i] % 32];
   return `${prefix}_${time}${rand}`;
 }
 

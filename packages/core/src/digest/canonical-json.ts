@@ -3,7 +3,7 @@ import { CountersignError } from '../errors.js';
 import type { JsonValue } from '../model/json.js';
 
 // The package's default export is typed loosely across module systems; pin the shape here.
-const canonicalizeFn = canonicalizeImpl as unknown as (input: unknown) => string | undefined;
+const canonicalizeFn = canonicalizeImpl;
 
 /**
  * RFC 8785 (JSON Canonicalization Scheme): sorted keys by UTF-16 code units, no whitespace,

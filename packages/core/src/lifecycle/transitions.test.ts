@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertTransition, canTransition } from './transitions.js';
 import { STATUSES } from '../model/status.js';
-import { CountersignError } from '../errors.js';
+import type { CountersignError } from '../errors.js';
 
 test('a pending request can end exactly one way, and terminal states never move', () => {
   for (const to of ['approved', 'denied', 'expired', 'cancelled'] as const) {

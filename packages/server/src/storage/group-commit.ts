@@ -41,7 +41,7 @@ export class GroupCommit {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.maxBatch);
       if (batch.length === 1) {
-        await runAlone(this.db, batch[0]!);
+        await runAlone(this.db, batch[0]);
         continue;
       }
       const results: unknown[] = [];

@@ -1,0 +1,102 @@
+/**
+ * Load-time check that a `when` only names known variables and functions.
+ * @module
+ */
+import type { parse } from '@bufbuild/cel';
+import type { CelProblem } from './cel.js';
+
+type Parsed = ReturnType<typeof parse>;
+type Expr = Parsed['expr'];
+
+// Calls the planner implements itself rather than through the function registry
+// (@bufbuild/cel planner.ts: index, optional select/index, ?:, &&, ||, comprehension helper).
+const BUILT_IN_CALLS = new Set([
+  '_[_]',
+  '_[?_]',
+  '_?._',
+  '_?_:_',
+  '_&&_',
+  '_||_',
+  '@not_strictly_false',
+  '__not_strictly_false__',
+]);
+
+// Type names may be used as values, e.g. `type(params.x) == string`.
+const TYPE_NAMES = new Set([
+  'int',
+  'uint',
+  'double',
+  'bool',
+  'string',
+  'bytes',
+  'list',
+  'map',
+  'null_type',
+  'type',
+]);
+
+/**
+ * Every identifier that is neither a policy variable, a type name nor a comprehension
+ * variable, and every function the environment does not have. Without this, a typo such as
+ * `parms.rows > 10` would load fine and then deny every request it meets: fail-closed, but
+ * silently broken. Catching it at load turns it into a `policy check` error with a line.
+ */
+export function findUnknownNames(
+  parsed: Parsed,
+  variables: readonly string[],
+  hasFunction: (name: string) => boolean,
+): CelProblem[] {
+  const problems: CelProblem[] = [];
+  const positions = parsed.sourceInfo?.positions ?? {};
+  const offsetOf = (e: Expr): number => positions[String(e.id)] ?? 0;
+  const known = new Set(variables);
+
+  const walk = (e: Expr | undefined, scope: ReadonlySet<string>): void => {
+    if (e === undefined) return;
+    const k = e.exprKind;
+    switch (k.case) {
+      case 'identExpr':
+        if (!scope.has(k.value.name) && !known.has(k.value.name) && !TYPE_NAMES.has(k.value.name)) {
+          problems.push({
+            message: `unknown variable "${k.value.name}" (known: ${variables.join(', ')})`,
+            offset: offsetOf(e),
+          });
+        }
+        return;
+      case 'selectExpr':
+        return walk(k.value.operand, scope);
+      case 'callExpr':
+        if (!BUILT_IN_CALLS.has(k.value.function) && !hasFunction(k.value.function)) {
+          problems.push({ message: `unknown function "${k.value.function}"`, offset: offsetOf(e) });
+        }
+        walk(k.value.target, scope);
+        for (const arg of k.value.args) walk(arg, scope);
+        return;
+      case 'listExpr':
+        for (const el of k.value.elements) walk(el, scope);
+        return;
+      case 'structExpr':
+        for (const entry of k.value.entries) {
+          if (entry.keyKind.case === 'mapKey') walk(entry.keyKind.value, scope);
+          walk(entry.value, scope);
+        }
+        return;
+      case 'comprehensionExpr': {
+        const c = k.value;
+        walk(c.iterRange, scope);
+        walk(c.accuInit, scope);
+        const inner = new Set(scope);
+        for (const v of [c.iterVar, c.iterVar2, c.accuVar]) if (v !== '') inner.add(v);
+        walk(c.loopCondition, inner);
+        walk(c.loopStep, inner);
+        walk(c.result, inner);
+        return;
+      }
+      case 'constExpr':
+      case undefined:
+        return;
+    }
+  };
+  walk(parsed.expr, new Set());
+  return problems;
+}
