@@ -5,6 +5,7 @@
  */
 export * from './errors.js';
 export * from './ids.js';
+export * from './crypto/constant-time-equal.js';
 export * from './model/json.js';
 export * from './model/action-request.js';
 export * from './model/status.js';

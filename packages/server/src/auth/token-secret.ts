@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export type PrincipalKind = 'agent' | 'user';
 
@@ -19,12 +19,4 @@ export function hashToken(token: string): string {
 /** A well-formed token: prefix, underscore, 43 base64url characters. Anything else is refused unread. */
 export function looksLikeToken(token: string): boolean {
   return /^cs[au]_[A-Za-z0-9_-]{43}$/.test(token);
-}
-
-/** The one constant-time comparison for secrets and digests (STYLE.md rule 4). */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  if (x.length !== y.length) return false;
-  return timingSafeEqual(x, y);
 }
