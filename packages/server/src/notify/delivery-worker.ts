@@ -1,0 +1,206 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.js';
+import { retryDelay } from './backoff.js';
+import { ChannelStateStore } from './channel-state.js';
+import type { NotificationEvent } from './notification.js';
+import type { NotificationPayload } from './notification-payload.js';
+import {
+  DEFAULT_DELIVERY_POLICY,
+  type DeliveryPolicy,
+  type DeliveryResult,
+  type Notifier,
+} from './notifier.js';
+import { OutboxStore, type OutboxRow } from './outbox-store.js';
+
+export interface DeliveryWorkerOptions {
+  notifiers: readonly Notifier[];
+  /** Defaults for every notifier; a notifier's own `delivery` overrides them. */
+  policy?: Partial<DeliveryPolicy>;
+  /** Deliveries running at once; a tick claims no more than the free slots. */
+  maxInFlight?: number;
+  /** Added to the timeout to make the lease, so a lease never ends mid-attempt. */
+  leaseMarginMs?: number;
+  now?: () => number;
+  random?: () => number;
+  /** Unexpected errors (the store failing while recording an outcome). */
+  onError?: (e: unknown) => void;
+  /** Every settled attempt: for metrics, logs and the audit trail. */
+  onSettled?: (outcome: DeliveryOutcome) => void;
+}
+
+export interface DeliveryOutcome {
+  id: string;
+  target: string;
+  event: string;
+  action_id: string | null;
+  attempt: number;
+  /** `released`: interrupted by shutdown; due again at once, the attempt not counted. */
+  status: 'delivered' | 'retrying' | 'failed' | 'released';
+  error?: string;
+}
+
+/**
+ * Delivers due outbox rows. `runDue` is a scheduler job: it claims rows and starts their
+ * deliveries, then returns without waiting for them, so a hanging receiver (up to the timeout)
+ * delays neither the scheduler's other jobs (expiry, escalation) nor any request.
+ */
+export class DeliveryWorker {
+  readonly #store: OutboxStore;
+  readonly #state: ChannelStateStore;
+  readonly #notifiers: ReadonlyMap<string, Notifier>;
+  readonly #targets: string[];
+  readonly #policy: DeliveryPolicy;
+  readonly #maxInFlight: number;
+  readonly #leaseMarginMs: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #shutdown = new AbortController();
+
+  constructor(
+    db: Kysely<Database>,
+    private readonly options: DeliveryWorkerOptions,
+  ) {
+    this.#store = new OutboxStore(db);
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#state = new ChannelStateStore(db, this.#now);
+    this.#notifiers = new Map(options.notifiers.map((n) => [n.name, n]));
+    // Rows for a target this replica does not know (a channel not configured here, or
+    // removed) are left alone, for a replica that knows it or for the operator.
+    this.#targets = [...this.#notifiers.keys()];
+    this.#policy = { ...DEFAULT_DELIVERY_POLICY, ...options.policy };
+    this.#maxInFlight = options.maxInFlight ?? 32;
+    this.#leaseMarginMs = options.leaseMarginMs ?? 30_000;
+  }
+
+  /** Claims due rows and starts delivering them; resolves with how many it started. */
+  async runDue(): Promise<number> {
+    if (this.#shutdown.signal.aborted) return 0;
+    const now = this.#now();
+    const rows = await this.#store.due(this.#targets, now, this.#maxInFlight - this.#inFlight.size);
+    let started = 0;
+    for (const row of rows) {
+      if (this.#inFlight.has(row.id) || this.#shutdown.signal.aborted) continue;
+      const notifier = this.#notifiers.get(row.target);
+      if (!notifier) continue;
+      const policy = this.policyOf(notifier);
+      const lease = now + policy.timeoutMs + this.#leaseMarginMs;
+      if (!(await this.#store.claim(row.id, row.next_attempt_at, lease))) continue;
+      const run = this.attempt(row, notifier, policy, lease)
+        .catch((e: unknown) => this.options.onError?.(e))
+        .finally(() => this.#inFlight.delete(row.id));
+      this.#inFlight.set(row.id, run);
+      started++;
+    }
+    return started;
+  }
+
+  /** Resolves when every delivery started so far has settled. */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.values()]);
+  }
+
+  /**
+   * Stops claiming, aborts the attempts in flight and hands their rows back (due at once), so
+   * a clean restart does not wait for leases to end. After a crash the leases end by themselves.
+   */
+  async close(): Promise<void> {
+    this.#shutdown.abort(new Error('the gateway is shutting down'));
+    await this.drain();
+  }
+
+  private policyOf(notifier: Notifier): DeliveryPolicy {
+    return { ...this.#policy, ...notifier.delivery };
+  }
+
+  private async attempt(
+    row: OutboxRow,
+    notifier: Notifier,
+    policy: DeliveryPolicy,
+    lease: number,
+  ): Promise<void> {
+    const attempt = row.attempts + 1;
+    const timeout = AbortSignal.timeout(policy.timeoutMs);
+    const signal = AbortSignal.any([this.#shutdown.signal, timeout]);
+    let result: DeliveryResult;
+    try {
+      const payload = JSON.parse(row.payload) as NotificationPayload;
+      result = await untilAborted(
+        notifier.deliver(
+          {
+            id: row.id,
+            target: row.target,
+            event: row.event as NotificationEvent,
+            action_id: row.action_id,
+            attempt,
+            body: row.payload,
+            payload,
+          },
+          { signal, state: this.#state.for(notifier.name, row.action_id), now: this.#now },
+        ),
+        signal,
+      );
+    } catch (e) {
+      result = { ok: false, retry: true, error: e instanceof Error ? e.message : String(e) };
+    }
+    const report = (status: DeliveryOutcome['status'], error?: string) =>
+      this.options.onSettled?.({
+        id: row.id,
+        target: row.target,
+        event: row.event,
+        action_id: row.action_id,
+        attempt,
+        status,
+        error,
+      });
+    const now = this.#now();
+    if (result.ok) {
+      await this.#store.settle(row.id, lease, {
+        next_attempt_at: now,
+        attempts: attempt,
+        delivered_at: now,
+        last_error: null,
+      });
+      return report('delivered');
+    }
+    if (this.#shutdown.signal.aborted) {
+      await this.#store.settle(row.id, lease, { next_attempt_at: now });
+      return report('released', result.error);
+    }
+    // A notifier that gave up because the signal fired reports an AbortError; say what it was.
+    const error = truncate(
+      timeout.aborted ? `no answer within ${policy.timeoutMs} ms` : result.error,
+    );
+    if (!result.retry || attempt >= policy.maxAttempts) {
+      await this.#store.settle(row.id, lease, {
+        next_attempt_at: now,
+        attempts: attempt,
+        failed_at: now,
+        last_error: result.retry ? `gave up after ${attempt} attempts: ${error}` : error,
+      });
+      return report('failed', error);
+    }
+    await this.#store.settle(row.id, lease, {
+      next_attempt_at: now + retryDelay(attempt, policy.backoff, this.#random),
+      attempts: attempt,
+      last_error: error,
+    });
+    return report('retrying', error);
+  }
+}
+
+/** The notifier's promise, or a rejection as soon as the signal fires, whichever is first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () =>
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function truncate(s: string, max = 500): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
+}
