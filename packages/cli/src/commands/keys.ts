@@ -1,0 +1,61 @@
+import { KeyRing, SigningKeyRepository, loadConfig, openDatabase } from '@countersign/server';
+
+/** Opens the store named by the config and the grant key ring over it, for one command. */
+async function withKeys<T>(configFile: string, f: (keys: KeyRing) => Promise<T>): Promise<T> {
+  const config = loadConfig(configFile);
+  const storage = await openDatabase({
+    url: config.storage.url,
+    dataDir: config.dataDir,
+    synchronous: config.storage.synchronous,
+  });
+  try {
+    return await f(
+      new KeyRing({
+        repo: new SigningKeyRepository(storage.db),
+        ttlMs: config.grants.ttlMs,
+        suppliedKey: config.grants.signingKey,
+      }),
+    );
+  } finally {
+    await storage.close();
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+
+/**
+ * `keys rotate`: a new active grant signing key; the old one stays in the JWKS until its
+ * grants have expired. Running gateways pick the new key up within 30 s.
+ */
+export async function keysRotate(options: { config: string }) {
+  const { kid, retired } = await withKeys(options.config, (k) => k.rotate());
+  process.stdout.write(`${kid}\n`);
+  process.stderr.write(
+    retired === null
+      ? 'created the first grant signing key\n'
+      : `rotated: ${retired} is retired and stays published until its grants have expired\n`,
+  );
+}
+
+/** `keys list`: every grant signing key, newest first, never a private key. */
+export async function keysList(options: { config: string; json?: boolean }) {
+  const keys = await withKeys(options.config, (k) => k.list());
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${'KID'.padEnd(44)} ${'CREATED'.padEnd(24)} ${'RETIRED'.padEnd(24)} STATE\n`,
+  );
+  for (const k of keys) {
+    const state = k.active
+      ? 'active'
+      : k.published
+        ? `retired, published until ${iso(k.published_until)}`
+        : 'retired';
+    const source = k.private_key_stored ? '' : ' (key from environment)';
+    process.stdout.write(
+      `${k.kid.padEnd(44)} ${iso(k.created_at).padEnd(24)} ${iso(k.retired_at).padEnd(24)} ${state}${source}\n`,
+    );
+  }
+}

@@ -1,0 +1,17 @@
+import type { ActionRecord, GrantBasis, GrantRef } from '@countersign/core';
+
+/** Why a request was approved: shown in the grant (`basis`) so a target system can tell. */
+export type ApprovalBasis = GrantBasis;
+
+/**
+ * Signs a grant for an approved request. Called by the action service before the approval is
+ * written, so the grant lands in the same transaction as the state change: a request is never
+ * approved without its grant, and never has two.
+ */
+export interface GrantIssuer {
+  issue(
+    record: ActionRecord,
+    approvers: readonly string[],
+    basis: ApprovalBasis,
+  ): Promise<GrantRef>;
+}

@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.js';
+import { GrantRepository } from '../storage/grant-repository.js';
+import { GrantService, type GrantServiceOptions } from './grant-service.js';
+import { KeyRing } from './key-ring.js';
+import { SigningKeyRepository } from '../storage/signing-key-repository.js';
+
+export interface OpenGrantServiceOptions {
+  /** The `iss` claim: the gateway's public URL. */
+  issuer: string;
+  ttlMs: number;
+  /** COUNTERSIGN_GRANT_SIGNING_KEY, if the operator supplies the key. */
+  signingKey?: string | undefined;
+  now?: () => number;
+  onRedeemed?: GrantServiceOptions['onRedeemed'];
+}
+
+/**
+ * Wires the grant service over a store: makes sure a signing key is active (generating one on
+ * first start) and that this gateway can sign with it, or throws `config_invalid`.
+ */
+export async function openGrantService(
+  db: Kysely<Database>,
+  options: OpenGrantServiceOptions,
+): Promise<GrantService> {
+  const keys = await KeyRing.open({
+    repo: new SigningKeyRepository(db),
+    ttlMs: options.ttlMs,
+    suppliedKey: options.signingKey,
+    now: options.now,
+  });
+  return new GrantService({
+    keys,
+    grants: new GrantRepository(db),
+    issuer: options.issuer,
+    ttlMs: options.ttlMs,
+    now: options.now,
+    onRedeemed: options.onRedeemed,
+  });
+}
