@@ -33,6 +33,9 @@ rules:
     match: { action: "bench.*", environment: production }
     when: params.rows > 10000
     require_approval: { from: [reviewers], quorum: 2 }
+  - id: bench-approve
+    match: { action: latency.approve }
+    require_approval: { from: [reviewers], quorum: 1 }
 `,
   );
   const config = resolveConfig(
@@ -42,8 +45,11 @@ rules:
       storage: process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : {},
       directory: {
         groups: [{ id: 'reviewers' }],
-        users: [{ id: 'rita', groups: ['reviewers'] }],
-        agents: [{ id: 'bench-agent', owners: ['rita'] }],
+        users: [
+          { id: 'rita', groups: ['reviewers'] },
+          { id: 'owen', groups: [] },
+        ],
+        agents: [{ id: 'bench-agent', owners: ['owen'] }],
       },
       policy: join(dir, 'policy.yaml'),
     },
@@ -53,7 +59,8 @@ rules:
   const gateway = await createGateway(config);
   const url = await gateway.listen();
   const { token } = await gateway.tokens.create('agent', 'bench-agent');
-  console.log(JSON.stringify({ url, token, dir }));
+  const reviewer = (await gateway.tokens.create('user', 'rita')).token;
+  console.log(JSON.stringify({ url, token, reviewer, dir }));
 } else {
   console.error('usage: servers.mjs gateway|bare');
   process.exit(2);

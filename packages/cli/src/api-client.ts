@@ -32,6 +32,8 @@ export async function api<T>(
       method,
       headers: {
         authorization: `Bearer ${options.token}`,
+        // Lets the gateway record the vote's channel as `cli`.
+        'user-agent': 'countersign-cli/0.1.0',
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { actionsList, actionsShow } from './commands/actions.js';
+import { actionsList, actionsShow, actionsVote } from './commands/actions.js';
 import { init } from './commands/init.js';
 import { policyCheck, policyExplain, policyTest } from './commands/policy.js';
 import { serve } from './commands/serve.js';
 import { tokenCreate, tokenList, tokenRevoke } from './commands/token.js';
+import { keysList, keysRotate } from './commands/keys.js';
 import { EXIT, reportError } from './cli-error.js';
 
 const defaultConfig = process.env.COUNTERSIGN_CONFIG ?? 'countersign.yaml';
@@ -93,6 +94,19 @@ token
   .option('-c, --config <file>', 'configuration file', defaultConfig)
   .action(run(tokenList));
 
+const keys = program.command('keys').description('grant signing keys (docs/grants.md)');
+keys
+  .command('rotate')
+  .description('make a new active signing key; the old one stays published until its grants expire')
+  .option('-c, --config <file>', 'configuration file', defaultConfig)
+  .action(run(keysRotate));
+keys
+  .command('list')
+  .description('every signing key: kid, created, retired, state (never private keys)')
+  .option('-c, --config <file>', 'configuration file', defaultConfig)
+  .option('--json', 'machine-readable output')
+  .action(run(keysList));
+
 const actions = program.command('actions').description('review requests through the API');
 const apiFlags = (c: Command) =>
   c
@@ -106,8 +120,22 @@ apiFlags(
     .option('--agent <id>')
     .option('--action <type>')
     .option('--limit <n>')
+    .option('--break-glass', 'only break-glass approvals, for review afterwards')
     .option('--json'),
 ).action(run(actionsList));
+for (const vote of ['approve', 'deny'] as const) {
+  apiFlags(
+    actions
+      .command(`${vote} <id>`)
+      .description(`${vote} a request`)
+      .option('-m, --comment <text>', 'shown to the agent and the other reviewers')
+      .option('--break-glass', 'force-approve (only users a rule names); needs --comment'),
+  ).action(
+    run((id: string, o: { url?: string; token?: string; comment?: string; breakGlass?: boolean }) =>
+      actionsVote(vote, id, o),
+    ),
+  );
+}
 apiFlags(actions.command('show <id>').description('the full record')).action(run(actionsShow));
 
 await program.parseAsync(process.argv);

@@ -130,6 +130,35 @@ describe('countersign init, token, actions', () => {
       });
       assert.equal((JSON.parse(shown.stdout) as { id: string }).id, id);
 
+      const approved = cli([
+        'actions',
+        'approve',
+        id,
+        '--comment',
+        'looks right',
+        '--url',
+        url,
+        '--token',
+        token,
+      ]);
+      assert.equal(approved.status, 0, approved.stderr);
+      assert.match(approved.stdout, new RegExp(`${id}: approved`));
+      const afterVote = await fetch(`${url}/v1/actions/${id}`, {
+        headers: { authorization: `Bearer ${agent}` },
+      });
+      const voted = (await afterVote.json()) as {
+        votes: Array<{ user: string; channel: string; comment: string }>;
+        grant: unknown;
+      };
+      assert.deepEqual(
+        voted.votes.map((v) => [v.user, v.channel, v.comment]),
+        [['alice', 'cli', 'looks right']],
+      );
+      assert.ok(voted.grant, 'the approving vote signed a grant');
+      const again = cli(['actions', 'deny', id, '--url', url, '--token', token]);
+      assert.equal(again.status, 1);
+      assert.match(again.stderr, /already_decided/);
+
       assert.equal(cli(['token', 'revoke', '--user', 'alice', '--config', config]).status, 0);
       const refused = cli(['actions', 'list', '--url', url, '--token', token]);
       assert.equal(refused.status, 1);
@@ -138,5 +167,23 @@ describe('countersign init, token, actions', () => {
       server.kill('SIGTERM');
       await exited(server);
     }
+  });
+});
+
+describe('countersign keys', () => {
+  test('rotate makes a new active key; list shows both', () => {
+    const { config } = workspace();
+    const none = cli(['keys', 'list', '--json', '--config', config]);
+    assert.deepEqual(JSON.parse(none.stdout), []); // the first key is made on first start or rotate
+    const created = cli(['keys', 'rotate', '--config', config]);
+    assert.match(created.stderr, /created the first/);
+    const rotated = cli(['keys', 'rotate', '--config', config]);
+    assert.equal(rotated.status, 0, rotated.stderr);
+    assert.match(rotated.stderr, /rotated: .* is retired/);
+    const keys = JSON.parse(cli(['keys', 'list', '--json', '--config', config]).stdout) as Array<{
+      active: boolean;
+    }>;
+    assert.equal(keys.length, 2);
+    assert.equal(keys.filter((k) => k.active).length, 1);
   });
 });

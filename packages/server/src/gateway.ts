@@ -1,6 +1,12 @@
 import { sql } from 'kysely';
 import { ActionEvents } from './actions/action-events.js';
 import { ActionService } from './actions/action-service.js';
+import { ActionTimers } from './actions/action-timers.js';
+import { VoteService } from './actions/vote-service.js';
+import type { GrantService } from './grants/grant-service.js';
+import { openGrantService } from './grants/open-grant-service.js';
+import { NotificationDispatcher } from './notify/notification-dispatcher.js';
+import { createWebhookChannel, defaultWebhookSettings } from './channels/webhook/index.js';
 import { TokenService } from './auth/token-service.js';
 import type { GatewayConfig } from './config/load-config.js';
 import { buildApp, type App } from './http/app.js';
@@ -16,8 +22,14 @@ export interface Gateway {
   storage: Storage;
   policy: PolicyStore;
   actions: ActionService;
+  votes: VoteService;
+  timers: ActionTimers;
   tokens: TokenService;
+  /** Grant signing keys, issue, verify and redeem. */
+  grants: GrantService;
   scheduler: Scheduler;
+  /** The outbox: enqueue (called by the action writer), delivery (a scheduler job). */
+  notifications: NotificationDispatcher;
   /** Listens on the configured host and port; resolves with the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -44,25 +56,57 @@ export async function createGateway(
     synchronous: config.storage.synchronous,
   });
   const now = options.now ?? Date.now;
-  const actionRepo = new ActionRepository(storage.db);
+  const actionRepo = new ActionRepository(storage.db, storage.dialect);
   const events = new ActionEvents();
   const metrics = new Metrics(async () => (await actionRepo.countByStatus()).get('pending') ?? 0);
   events.subscribeAll((r) => {
     if (r.status !== 'pending' && r.decided_at !== r.created_at)
       metrics.transitions.inc({ status: r.status });
   });
+  // Grants (grants/): signed when a request is approved, stored in the same transaction.
+  const grants = await openGrantService(storage.db, {
+    issuer: config.server.publicUrl,
+    ttlMs: config.grants.ttlMs,
+    signingKey: config.grants.signingKey,
+    now,
+    // A redemption changes the record: wake its subscribers (SSE, the web inbox).
+    onRedeemed: (claims) =>
+      void actionRepo.findById(claims.request_id).then(
+        (r) => r && events.publish(r),
+        () => undefined,
+      ),
+  }).catch(async (e: unknown) => {
+    await storage.close();
+    throw e;
+  });
+  // Notifications (notify/): outbox rows written in the transaction of each change.
+  const webhooks = createWebhookChannel(config.webhooks ?? defaultWebhookSettings());
+  const notifications = new NotificationDispatcher(storage.db, webhooks.notifiers, {
+    callbackPolicy: webhooks.callbacks,
+    now,
+    onError: (e) => app.log.error({ err: e }, 'notification delivery failed to record its outcome'),
+    onSettled: (o) => {
+      if (o.status === 'failed') app.log.warn(o, 'notification delivery failed for good');
+      else if (o.status === 'retrying') app.log.debug(o, 'notification delivery will be retried');
+    },
+  });
   const actions = new ActionService({
     actions: actionRepo,
     policy,
     directory: config.directory,
     events,
+    grants,
+    notifications,
     now,
     pollMs: options.pollMs,
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
   });
+  const votes = new VoteService(actions.writer, config.directory);
+  const timers = new ActionTimers(actionRepo, actions.writer, now);
   const tokens = new TokenService(new TokenRepository(storage.db), config.directory, now);
   const app = await buildApp({
     actions,
+    votes,
     tokens,
     policy,
     directory: config.directory,
@@ -74,6 +118,7 @@ export async function createGateway(
     maxWaitSeconds: config.server.maxWaitSeconds,
     logLevel: config.server.logLevel,
     publicUrl: config.server.publicUrl,
+    grants,
   });
   policy.onReload((r) => {
     if (r.ok) app.log.info({ version: r.version, changed: r.changed }, 'policy reloaded');
@@ -83,8 +128,10 @@ export async function createGateway(
         'policy reload refused; keeping the last good policy',
       );
   });
-  const scheduler = new Scheduler(config.schedulerTickMs, [() => actions.expireDue()], (e) =>
-    app.log.error({ err: e }, 'scheduled job failed'),
+  const scheduler = new Scheduler(
+    config.schedulerTickMs,
+    [() => timers.expireDue(), () => timers.escalateDue(), () => notifications.deliverDue()],
+    (e) => app.log.error({ err: e }, 'scheduled job failed'),
   );
 
   return {
@@ -92,8 +139,12 @@ export async function createGateway(
     storage,
     policy,
     actions,
+    votes,
+    timers,
     tokens,
+    grants,
     scheduler,
+    notifications,
     async listen() {
       const url = await app.listen({ host: config.server.host, port: config.server.port });
       scheduler.start();
@@ -101,6 +152,8 @@ export async function createGateway(
     },
     async close() {
       await scheduler.stop();
+      // In-flight deliveries are aborted and their rows handed back before the store closes.
+      await notifications.close();
       policy.close();
       await app.close();
       await storage.close();

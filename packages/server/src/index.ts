@@ -15,5 +15,31 @@ export { openDatabase, type Storage, type StorageOptions } from './storage/open-
 export { ActionRepository } from './storage/action-repository.js';
 export { TokenRepository } from './storage/token-repository.js';
 export { TokenService } from './auth/token-service.js';
+export { GrantService, type GrantCheck } from './grants/grant-service.js';
+export { openGrantService } from './grants/open-grant-service.js';
+export { KeyRing, KEY_REFRESH_MS, type KeyInfo, type PublicJwk } from './grants/key-ring.js';
+export { SigningKeyRepository } from './storage/signing-key-repository.js';
+export { GrantRepository } from './storage/grant-repository.js';
 export { PolicyStore } from './policy/policy-store.js';
 export { actionView } from './http/action-view.js';
+// Notifications: the notifier seam, the outbox, and the webhook channel (docs/webhooks.md).
+export type { Notification, NotificationEvent, NotificationSink } from './notify/notification.js';
+export type {
+  Notifier,
+  Delivery,
+  DeliveryContext,
+  DeliveryResult,
+  DeliveryPolicy,
+} from './notify/notifier.js';
+export type { ChannelState } from './notify/channel-state.js';
+export type { NotificationPayload, PayloadVote } from './notify/notification-payload.js';
+export type { DeliveryOutcome } from './notify/delivery-worker.js';
+export { NotificationDispatcher } from './notify/notification-dispatcher.js';
+export {
+  verifyWebhookSignature,
+  signWebhook,
+  SIGNATURE_HEADER,
+  HostAllowlist,
+  type WebhooksConfig,
+  type WebhookSettings,
+} from './channels/webhook/index.js';

@@ -40,8 +40,8 @@ for (const dialect of await dialects()) {
 
     test('an action no rule matches is denied with a reason (fail closed)', async () => {
       const res = await submit(exporter, {
-        action: 'iam.role.grant',
-        resource: 'aws://iam/role/admin',
+        action: 'iam.user.delete',
+        resource: 'aws://iam/user/admin',
       });
       assert.equal(res.status, 201);
       assert.equal(res.body.status, 'denied');

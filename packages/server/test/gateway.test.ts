@@ -172,3 +172,61 @@ describe('start-up', () => {
     }
   });
 });
+
+describe('restart with work in flight', () => {
+  test('votes survive a restart; an escalation that came due while down fires on the first tick', async () => {
+    let gw = await startGateway();
+    const exporter = await gw.token('agent', 'exporter');
+    const alice = await gw.token('user', 'alice');
+    const frank = await gw.token('user', 'frank');
+    const carol = await gw.token('user', 'carol');
+    const big = await gw.call('POST', '/v1/actions', {
+      token: exporter,
+      body: {
+        action: 'db.export',
+        resource: 'pg://prod',
+        environment: 'production',
+        params: { rows: 50000 },
+      },
+    });
+    const restore = await gw.call('POST', '/v1/actions', {
+      token: exporter,
+      body: { action: 'db.restore', resource: 'pg://prod', params: {} },
+    });
+    const first = await gw.call('POST', `/v1/actions/${big.body.id}/votes`, {
+      token: alice,
+      body: { vote: 'approve', comment: 'ok' },
+    });
+    assert.equal(first.body.status, 'pending');
+    await gw.close({ keep: true });
+    await new Promise((r) => setTimeout(r, 1200)); // db.restore escalates after 1s
+    gw = await gw.restart();
+    try {
+      const read = await gw.call('GET', `/v1/actions/${big.body.id}`, { token: exporter });
+      assert.deepEqual(
+        read.body.votes.map((v: { user: string; comment: string }) => [v.user, v.comment]),
+        [['alice', 'ok']],
+      );
+      const second = await gw.call('POST', `/v1/actions/${big.body.id}/votes`, {
+        token: frank,
+        body: { vote: 'approve' },
+      });
+      assert.equal(second.body.status, 'approved');
+      // one tick is 50 ms in these tests
+      let escalated: string[] = [];
+      for (let i = 0; i < 40 && escalated.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        escalated = (await gw.call('GET', `/v1/actions/${restore.body.id}`, { token: exporter }))
+          .body.escalated_rules;
+      }
+      assert.deepEqual(escalated, ['restore']);
+      const late = await gw.call('POST', `/v1/actions/${restore.body.id}/votes`, {
+        token: carol,
+        body: { vote: 'approve' },
+      });
+      assert.equal(late.body.status, 'approved');
+    } finally {
+      await gw.close();
+    }
+  });
+});

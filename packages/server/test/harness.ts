@@ -7,8 +7,11 @@ import { createGateway, resolveConfig, type Gateway, type ConfigFile } from '../
 
 /** A directory used by most tests: two data owners, an SRE, an admin, and two agents. */
 export const DIRECTORY: ConfigFile['directory'] = {
-  groups: [{ id: 'data-owners' }, { id: 'security' }, { id: 'sre-oncall' }],
+  groups: [{ id: 'data-owners' }, { id: 'security' }, { id: 'sre-oncall' }, { id: 'platform' }],
   users: [
+    { id: 'frank', email: 'frank@example.com', groups: ['data-owners'] },
+    { id: 'dave', email: 'dave@example.com', groups: ['platform'] },
+    { id: 'erin', email: 'erin@example.com', groups: ['security', 'platform'] },
     { id: 'alice', email: 'alice@example.com', groups: ['data-owners'] },
     { id: 'bob', email: 'bob@example.com', groups: ['data-owners', 'security'] },
     { id: 'carol', email: 'carol@example.com', groups: ['sre-oncall'] },
@@ -48,6 +51,19 @@ rules:
   - id: restarts
     match: { action: k8s.rollout.restart }
     require_approval: { from: [sre-oncall], timeout: 2s }
+  - id: privilege-grant
+    match: { action: iam.role.grant }
+    require_approval:
+      from: [{ group: security, min: 1 }, { group: platform, min: 1 }]
+      justification: required
+      break_glass: [carol]
+  - id: restore
+    match: { action: db.restore }
+    require_approval:
+      from: [data-owners]
+      quorum: 1
+      timeout: 10m
+      escalate: { after: 1s, to: [sre-oncall] }
 `;
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -99,6 +115,8 @@ export interface StartOptions {
   tickMs?: number;
   pollMs?: number;
   bodyLimit?: number;
+  /** The `webhooks:` config section (notify and webhooks tests). */
+  webhooks?: ConfigFile['webhooks'];
   /** Reuse a store (restart tests). */
   reuse?: { dir: string; databaseUrl: string | undefined };
 }
@@ -118,6 +136,17 @@ async function dropPgDatabase(databaseUrl: string): Promise<void> {
   const name = new URL(databaseUrl).pathname.slice(1);
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();
+  // pg's pool.end() resolves before its clients have said goodbye; FORCE would then kill them
+  // mid-exit and they throw "terminating connection" into whatever test runs next. Wait (up
+  // to 2 s) for the closed gateway's sessions to leave first.
+  for (let i = 0; i < 100; i++) {
+    const { rows } = await client.query<{ n: string }>(
+      'select count(*) as n from pg_stat_activity where datname = $1',
+      [name],
+    );
+    if (Number(rows[0]?.n ?? 0) === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await client.end();
 }
@@ -138,6 +167,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       scheduler: { tick_ms: options.tickMs ?? 50 },
       directory: options.directory ?? DIRECTORY,
       policy: policyFile,
+      webhooks: options.webhooks,
     },
     dir,
     {},

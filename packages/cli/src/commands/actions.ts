@@ -21,12 +21,14 @@ export async function actionsList(options: {
   action?: string;
   limit?: string;
   json?: boolean;
+  breakGlass?: boolean;
 }) {
   const query = new URLSearchParams();
   for (const key of ['status', 'agent', 'action', 'limit'] as const) {
     const v = options[key];
     if (v !== undefined) query.set(key, v);
   }
+  if (options.breakGlass) query.set('break_glass', 'true');
   const page = await api<{ items: ActionSummary[] }>(
     apiOptions(options),
     'GET',
@@ -56,4 +58,35 @@ export async function actionsShow(id: string, options: { url?: string; token?: s
     `/v1/actions/${encodeURIComponent(id)}`,
   );
   process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+}
+
+interface VoteAnswer {
+  id: string;
+  status: string;
+  message: string;
+  progress: { clauses: Array<{ rule: string; approvals: number; quorum: number }> } | null;
+}
+
+/** `actions approve|deny ID --comment TEXT [--break-glass]`. */
+export async function actionsVote(
+  vote: 'approve' | 'deny',
+  id: string,
+  options: { url?: string; token?: string; comment?: string; breakGlass?: boolean },
+) {
+  const answer = await api<VoteAnswer>(
+    apiOptions(options),
+    'POST',
+    `/v1/actions/${encodeURIComponent(id)}/votes`,
+    {
+      vote,
+      ...(options.comment === undefined ? {} : { comment: options.comment }),
+      ...(options.breakGlass ? { break_glass: true } : {}),
+    },
+  );
+  const progress = answer.progress?.clauses
+    .map((c) => `${c.rule} ${c.approvals}/${c.quorum}`)
+    .join(', ');
+  process.stdout.write(
+    `${answer.id}: ${answer.status}${progress ? ` (${progress})` : ''}\n${answer.message}\n`,
+  );
 }

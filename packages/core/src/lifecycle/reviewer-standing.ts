@@ -1,4 +1,5 @@
 import type { ApprovalRequirement } from '../policy/types.js';
+import { clausePool } from '../approvals/quorum.js';
 
 export interface Reviewer {
   id: string;
@@ -15,15 +16,16 @@ export interface RequestParties {
 export type Standing = 'eligible' | 'self_approval_forbidden' | 'not_eligible';
 
 /**
- * The groups whose members may review a request: every clause's `from` and group minimums,
- * plus the escalation groups once the request has escalated.
+ * The groups whose members may review a request: every clause's pool (its `from`, its group
+ * minimums, and its escalation groups once that rule has escalated).
  */
-export function reviewGroups(approval: ApprovalRequirement, escalated = false): string[] {
+export function reviewGroups(
+  approval: ApprovalRequirement,
+  escalatedRules: readonly string[] = [],
+): string[] {
   const groups = new Set<string>();
   for (const clause of approval.clauses) {
-    for (const g of clause.from) groups.add(g);
-    for (const m of clause.groups) groups.add(m.group);
-    if (escalated && clause.escalate) for (const g of clause.escalate.to) groups.add(g);
+    for (const g of clausePool(clause, escalatedRules.includes(clause.rule))) groups.add(g);
   }
   return [...groups];
 }

@@ -38,4 +38,40 @@ export interface ActionRecord {
   expires_at: number | null;
   decided_at: number | null;
   result: ActionResult | null;
+  /** Next escalation deadline while pending. */
+  escalate_at: number | null;
+  /** Rules whose escalation has fired: their `escalate.to` groups may now vote. */
+  escalated_rules: string[];
+  /** A break-glass approval decided this request: listed for review afterwards. */
+  break_glass: boolean;
+  /** The signed grant, once approved. The token is a bearer capability: requester only. */
+  grant: GrantRef | null;
+}
+
+export interface GrantRef {
+  token: string;
+  jti: string;
+  expires_at: number;
+  redeemed_at: number | null;
+}
+
+export type VoteChoice = 'approve' | 'deny';
+export type Channel = 'api' | 'cli' | 'web' | 'slack' | 'teams';
+
+/** One human's vote, counted or refused (refusals carry the code they were refused with). */
+export interface Vote {
+  id: string;
+  action_id: string;
+  user: string;
+  vote: VoteChoice;
+  comment: string | null;
+  channel: Channel;
+  at: number;
+  /** SHA-256 of the verified raw channel payload. */
+  evidence: string | null;
+  /** The voter's groups at the time of the vote. */
+  groups: string[];
+  outcome: 'counted' | 'refused';
+  code: string | null;
+  break_glass: boolean;
 }

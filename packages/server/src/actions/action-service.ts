@@ -8,37 +8,55 @@ import {
   type ActionRecord,
   type ActionRequestInput,
   type ActionResult,
+  type ApprovalRequirement,
   type JsonValue,
+  type Standing,
   type Status,
+  type Vote,
 } from '@countersign/core';
 import type { Directory } from '../config/directory.js';
 import type { Principal } from '../auth/principal.js';
 import type { ActionFilter, ActionRepository } from '../storage/action-repository.js';
 import type { PolicyStore } from '../policy/policy-store.js';
+import type { GrantIssuer } from '../grants/grant-issuer.js';
+import type { NotificationSink } from '../notify/notification.js';
 import type { ActionEvents } from './action-events.js';
+import { ActionWriter } from './action-writer.js';
+import { partiesOf } from './parties.js';
 
 export interface ActionServiceDeps {
   actions: ActionRepository;
   policy: PolicyStore;
   directory: Directory;
   events: ActionEvents;
+  grants?: GrantIssuer | undefined;
+  notifications?: NotificationSink | undefined;
   now?: () => number;
   /** How often a waiter re-reads the store, for changes made by another replica. */
-  pollMs?: number;
+  pollMs?: number | undefined;
   onDecision?: (record: ActionRecord) => void;
 }
 
 /**
- * The request lifecycle as the API sees it: submit, read, wait, cancel, report. Every rule
- * about who may do what to a request is enforced here, not in the HTTP layer.
+ * The request lifecycle as an agent sees it: submit, read, wait, cancel, report. Who may do
+ * what to a request is decided here, not in the HTTP layer. Votes: vote-service.ts; deadlines:
+ * action-timers.ts.
  */
 export class ActionService {
   readonly #now: () => number;
   readonly #pollMs: number;
+  readonly writer: ActionWriter;
 
   constructor(private readonly deps: ActionServiceDeps) {
     this.#now = deps.now ?? Date.now;
     this.#pollMs = deps.pollMs ?? 1000;
+    this.writer = new ActionWriter({
+      actions: deps.actions,
+      events: deps.events,
+      grants: deps.grants,
+      notifications: deps.notifications,
+      now: this.#now,
+    });
   }
 
   /** Decides and stores a request. Idempotent per (agent, idempotency_key). */
@@ -48,14 +66,17 @@ export class ActionService {
   ): Promise<{ record: ActionRecord; created: boolean }> {
     const owners = this.deps.directory.agent(agent.id)?.owners ?? [];
     const digest = actionDigest(input);
+    // A callback URL is agent-supplied: refuse a host outside the allowlist before anything
+    // is stored, rather than accept a request whose callback will never be sent (SSRF).
+    if (input.callback_url !== undefined)
+      this.deps.notifications?.checkCallbackUrl?.(input.callback_url);
     if (input.idempotency_key !== undefined) {
       // A retry is answered from the store before the policy runs again: the first answer
       // stands even if the policy has changed since.
       const first = await this.deps.actions.findByIdempotencyKey(agent.id, input.idempotency_key);
       if (first) return this.replay(first, digest);
     }
-    const policy = this.deps.policy.current;
-    const decision = policy.evaluate({
+    const decision = this.deps.policy.current.evaluate({
       action: input.action,
       resource: input.resource,
       environment: input.environment,
@@ -110,12 +131,24 @@ export class ActionService {
       expires_at: decision.approval ? now + decision.approval.timeout_ms : null,
       decided_at: status === 'pending' ? null : now,
       result: null,
+      escalate_at: firstEscalation(decision.approval, now),
+      escalated_rules: [],
+      break_glass: false,
+      grant: null,
     };
+    if (status === 'approved' && this.deps.grants) {
+      record.grant = await this.deps.grants.issue(record, [], 'policy');
+    }
     const groups = decision.approval ? reviewGroups(decision.approval) : [];
-    const stored = await this.deps.actions.insert(record, groups);
+    const stored = await this.writer.write(async (w) => {
+      const result = await w.tx.insert(record, groups);
+      if (result.created) {
+        await w.changed(record, status === 'pending' ? 'action.requested' : 'action.decided', []);
+      }
+      return result;
+    });
     if (!stored.created) return this.replay(stored.record, digest);
     this.deps.onDecision?.(record);
-    this.deps.events.publish(record);
     return stored;
   }
 
@@ -148,6 +181,10 @@ export class ActionService {
       throw new CountersignError('not_found', `no action ${id}`);
     }
     return record;
+  }
+
+  votes(id: string): Promise<Vote[]> {
+    return this.deps.actions.votes(id);
   }
 
   /**
@@ -206,9 +243,9 @@ export class ActionService {
   }
 
   async cancel(agent: Principal, id: string, reason?: string): Promise<ActionRecord> {
-    const record = await this.getOwn(agent, id);
-    return this.move(record, 'cancelled', {
-      reason: reason ? `cancelled: ${reason}` : 'cancelled by the requesting agent',
+    await this.getOwn(agent, id);
+    return this.move(id, 'cancelled', 'action.decided', {
+      reason: reason ? `cancelled by the agent: ${reason}` : 'cancelled by the requesting agent',
     });
   }
 
@@ -218,29 +255,9 @@ export class ActionService {
     outcome: 'completed' | 'failed',
     detail: JsonValue | undefined,
   ): Promise<ActionRecord> {
-    const record = await this.getOwn(agent, id);
+    await this.getOwn(agent, id);
     const result: ActionResult = { outcome, detail: detail ?? null, at: this.#now() };
-    return this.move(record, outcome, { result });
-  }
-
-  /** Expires pending requests whose deadline passed. Called by the scheduler; returns how many. */
-  async expireDue(limit = 100): Promise<number> {
-    const ids = await this.deps.actions.dueForExpiry(this.#now(), limit);
-    let n = 0;
-    for (const id of ids) {
-      const record = await this.deps.actions.findById(id);
-      if (!record || record.status !== 'pending') continue;
-      try {
-        await this.move(record, 'expired', {
-          reason: `no decision before ${new Date(record.expires_at ?? 0).toISOString()}; expired (fail closed)`,
-        });
-        n++;
-      } catch (e) {
-        // Another replica or a vote got there first: that is the point of the compare-and-set.
-        if (!(e instanceof CountersignError)) throw e;
-      }
-    }
-    return n;
+    return this.move(id, outcome, 'action.reported', { result });
   }
 
   /**
@@ -251,8 +268,9 @@ export class ActionService {
     principal: Principal,
     filter: Omit<ActionFilter, 'review_groups'>,
   ): Promise<{ items: ActionRecord[]; next_cursor: string | null }> {
-    if (principal.kind !== 'user')
+    if (principal.kind !== 'user') {
       throw new CountersignError('forbidden', 'only users have an inbox');
+    }
     const rows = await this.deps.actions.list(
       principal.admin ? filter : { ...filter, review_groups: principal.groups },
     );
@@ -263,27 +281,19 @@ export class ActionService {
     return { items, next_cursor };
   }
 
-  /** Whether this user could vote on the request (the inbox shows only those). */
-  standing(user: Principal, record: ActionRecord) {
+  /** Whether this user could vote on the request now (the inbox shows only those). */
+  standing(user: Principal, record: ActionRecord): Standing {
     return reviewerStanding(
       user,
-      this.parties(record),
-      record.approval ? reviewGroups(record.approval) : [],
+      partiesOf(this.deps.directory, record),
+      record.approval ? reviewGroups(record.approval, record.escalated_rules) : [],
     );
-  }
-
-  private parties(record: ActionRecord) {
-    return {
-      agent_id: record.agent_id,
-      agent_owners: this.deps.directory.agent(record.agent_id)?.owners ?? [],
-      on_behalf_of: record.on_behalf_of,
-    };
   }
 
   private async canRead(principal: Principal, record: ActionRecord): Promise<boolean> {
     if (principal.kind === 'agent') return record.agent_id === principal.id;
     if (principal.admin) return true;
-    const parties = this.parties(record);
+    const parties = partiesOf(this.deps.directory, record);
     if (principal.id === parties.on_behalf_of || parties.agent_owners.includes(principal.id)) {
       return true;
     }
@@ -292,27 +302,32 @@ export class ActionService {
   }
 
   /** One state change: checked against the state machine, then compare-and-set in the store. */
-  private async move(
-    record: ActionRecord,
+  private move(
+    id: string,
     to: Status,
+    event: 'action.decided' | 'action.reported',
     fields: { reason?: string; result?: ActionResult },
   ): Promise<ActionRecord> {
-    assertTransition(record.status, to);
-    const moved = await this.deps.actions.transition(
-      record.id,
-      record.status,
-      to,
-      this.#now(),
-      fields,
-    );
-    const fresh = await this.deps.actions.findById(record.id);
-    if (!fresh) throw new CountersignError('not_found', `no action ${record.id}`);
-    if (!moved) {
-      // Lost a race: report the state that won.
-      assertTransition(fresh.status, to);
-      throw new CountersignError('already_decided', `the request is already ${fresh.status}`);
-    }
-    this.deps.events.publish(fresh);
-    return fresh;
+    return this.writer.write(async (w) => {
+      const current = await w.tx.lock(id);
+      if (!current) throw new CountersignError('not_found', `no action ${id}`);
+      assertTransition(current.status, to);
+      const moved = await w.tx.transition(id, current.status, to, w.now, fields);
+      if (!moved) throw new CountersignError('already_decided', 'the request changed meanwhile');
+      await w.changed(moved, event);
+      return moved;
+    });
   }
+}
+
+/** The earliest escalation deadline among the clauses, if any clause escalates. */
+export function firstEscalation(
+  approval: ApprovalRequirement | undefined,
+  since: number,
+  escalated: readonly string[] = [],
+): number | null {
+  const afters = (approval?.clauses ?? []).flatMap((c) =>
+    c.escalate && !escalated.includes(c.rule) ? [c.escalate.after_ms] : [],
+  );
+  return afters.length === 0 ? null : since + Math.min(...afters);
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { WebhooksConfigSchema } from '../channels/webhook/webhook-settings.js';
 
 /**
  * The shape of `countersign.yaml`. Every key is optional except the directory and the policy,
@@ -79,6 +80,13 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Signed grants (docs/grants.md). The signing key itself comes from the environment. */
+    grants: Type.Optional(
+      Type.Object(
+        { ttl: Type.Optional(Type.String({ description: 'Grant lifetime, 10s to 24h; 15m' })) },
+        { additionalProperties: false },
+      ),
+    ),
     directory: Type.Object(
       {
         groups: Type.Optional(Type.Array(GroupSchema)),
@@ -89,6 +97,8 @@ export const ConfigSchema = Type.Object(
     ),
     /** A path to a policy YAML file, relative to this file. */
     policy: Type.String(),
+    /** Outbound webhooks and per-request callbacks (docs/webhooks.md). */
+    webhooks: Type.Optional(WebhooksConfigSchema),
   },
   { additionalProperties: false },
 );

@@ -3,9 +3,13 @@ import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { CountersignError } from '@countersign/core';
+import { CountersignError, parseDuration } from '@countersign/core';
 import { ConfigSchema, type ConfigFile } from './config-schema.js';
 import { Directory } from './directory.js';
+import {
+  resolveWebhookSettings,
+  type WebhookSettings,
+} from '../channels/webhook/webhook-settings.js';
 
 export interface GatewayConfig {
   /** The file this came from (absent for configs built in code). */
@@ -21,8 +25,15 @@ export interface GatewayConfig {
   storage: { url?: string | undefined; synchronous: 'NORMAL' | 'FULL' };
   dataDir: string;
   schedulerTickMs: number;
+  grants: {
+    ttlMs: number;
+    /** COUNTERSIGN_GRANT_SIGNING_KEY: an Ed25519 JWK or PKCS#8 PEM; absent → generated, stored. */
+    signingKey?: string | undefined;
+  };
   directory: Directory;
   policyFile: string;
+  /** Endpoints, callback allowlist and delivery policy; absent means none configured. */
+  webhooks?: WebhookSettings;
 }
 
 export class ConfigError extends CountersignError {
@@ -99,6 +110,12 @@ export function resolveConfig(
   }
   const directory = new Directory(raw.directory);
   for (const p of directory.danglingReferences()) problems.push(`${where(p.path)}: ${p.message}`);
+  // Grants are short-lived by design (PRODUCT.md, non-negotiable 3): a day at the very most.
+  const grantTtlMs = parseDuration(raw.grants?.ttl ?? '15m') ?? 0;
+  if (grantTtlMs < 10_000 || grantTtlMs > 86_400_000) {
+    problems.push(`${where(['grants', 'ttl'])}: grants.ttl must be a duration from 10s to 24h`);
+  }
+  const webhooks = resolveWebhookSettings(raw.webhooks, env, where, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = Number(env.COUNTERSIGN_PORT ?? env.PORT ?? raw.server?.port ?? 8080);
@@ -120,7 +137,9 @@ export function resolveConfig(
     },
     dataDir,
     schedulerTickMs: raw.scheduler?.tick_ms ?? 1000,
+    grants: { ttlMs: grantTtlMs, signingKey: env.COUNTERSIGN_GRANT_SIGNING_KEY },
     directory,
     policyFile: resolve(baseDir, raw.policy),
+    webhooks,
   };
 }

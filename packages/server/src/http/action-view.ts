@@ -1,16 +1,24 @@
-import type { ActionRecord } from '@countersign/core';
+import { quorumProgress, type ActionRecord, type Vote } from '@countersign/core';
 import type { ActionView } from './schemas.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
+export interface ViewOptions {
+  votes?: readonly Vote[];
+  /** Only the requesting agent sees the grant: it is a bearer capability for the action. */
+  withGrant?: boolean;
+}
+
 /** The API's representation of a request: times as RFC 3339, the policy trace as `explanation`. */
-export function actionView(r: ActionRecord): ActionView {
+export function actionView(r: ActionRecord, options: ViewOptions = {}): ActionView {
+  const counted = (options.votes ?? []).filter((v) => v.outcome === 'counted');
   return {
     id: r.id,
     status: r.status,
     decision: r.decision,
     reason: r.reason,
+    message: message(r, counted),
     rules: r.rules,
     digest: r.digest,
     policy_version: r.policy_version,
@@ -30,6 +38,34 @@ export function actionView(r: ActionRecord): ActionView {
     expires_at: isoOrNull(r.expires_at),
     decided_at: isoOrNull(r.decided_at),
     approval: r.approval,
+    progress: r.approval
+      ? quorumProgress(
+          r.approval,
+          counted
+            .filter((v) => v.vote === 'approve')
+            .map((v) => ({ user: v.user, groups: v.groups })),
+          r.escalated_rules,
+        )
+      : null,
+    escalated_rules: r.escalated_rules,
+    break_glass: r.break_glass,
+    votes: counted.map((v) => ({
+      user: v.user,
+      vote: v.vote,
+      comment: v.comment,
+      channel: v.channel,
+      at: iso(v.at),
+      break_glass: v.break_glass,
+    })),
+    grant:
+      options.withGrant && r.grant
+        ? {
+            token: r.grant.token,
+            jti: r.grant.jti,
+            expires_at: iso(r.grant.expires_at),
+            redeemed_at: isoOrNull(r.grant.redeemed_at),
+          }
+        : null,
     explanation: r.trace,
     result: r.result && {
       outcome: r.result.outcome,
@@ -37,4 +73,25 @@ export function actionView(r: ActionRecord): ActionView {
       at: iso(r.result.at),
     },
   };
+}
+
+/**
+ * One paragraph an agent can hand to its model as is: what was decided, by whom, and every
+ * reviewer's comment.
+ */
+function message(r: ActionRecord, votes: readonly Vote[]): string {
+  const what = `${r.action} on ${r.resource} (${r.environment})`;
+  const head: Record<ActionRecord['status'], string> = {
+    pending: `The request to run ${what} is waiting for approval: ${r.reason}.`,
+    approved: `The request to run ${what} was approved: ${r.reason}.`,
+    denied: `The request to run ${what} was denied: ${r.reason}.`,
+    expired: `The request to run ${what} expired without a decision and is refused: ${r.reason}.`,
+    cancelled: `The request to run ${what} was cancelled: ${r.reason}.`,
+    completed: `The approved request to run ${what} was reported completed.`,
+    failed: `The approved request to run ${what} was reported failed.`,
+  };
+  const comments = votes.filter((v) => v.comment).map((v) => `${v.user} (${v.vote}): ${v.comment}`);
+  return comments.length === 0
+    ? head[r.status]
+    : `${head[r.status]} Comments: ${comments.join('; ')}.`;
 }

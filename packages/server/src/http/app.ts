@@ -5,18 +5,22 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { CountersignError, newId } from '@countersign/core';
 import type { ActionService } from '../actions/action-service.js';
+import type { VoteService } from '../actions/vote-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PolicyStore } from '../policy/policy-store.js';
+import type { GrantService } from '../grants/grant-service.js';
 import type { Directory } from '../config/directory.js';
 import { authHook } from './auth-hook.js';
 import { sendProblem, statusOf, toCountersignError } from './problem.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
+import { grantRoutes } from './routes/grant-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 
 export interface AppDeps {
   actions: ActionService;
+  votes: VoteService;
   tokens: TokenService;
   policy: PolicyStore;
   directory: Directory;
@@ -26,6 +30,7 @@ export interface AppDeps {
   maxWaitSeconds: number;
   logLevel: string;
   publicUrl: string;
+  grants: GrantService;
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
@@ -123,5 +128,6 @@ export async function buildApp(deps: AppDeps) {
   await app.register(systemRoutes(deps));
   await app.register(actionRoutes(deps));
   await app.register(policyRoutes(deps));
+  await app.register(grantRoutes(deps));
   return app;
 }

@@ -79,10 +79,14 @@ export function toCountersignError(error: unknown): CountersignError {
   return new CountersignError('internal', 'internal error');
 }
 
+const BEARER_CODES = new Set<ErrorCode>(['unauthenticated', 'invalid_token', 'token_revoked']);
+
 /** Writes an RFC 9457 problem+json response. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: CountersignError) {
   const status = statusOf(error.code);
-  if (status === 401) reply.header('www-authenticate', 'Bearer realm="countersign"');
+  // RFC 6750 §3: only a failed bearer-token check asks for a token; a bad grant or a bad chat
+  // signature is also a 401, but no token would fix it.
+  if (BEARER_CODES.has(error.code)) reply.header('www-authenticate', 'Bearer realm="countersign"');
   return reply
     .code(status)
     .type('application/problem+json')

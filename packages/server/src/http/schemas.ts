@@ -82,6 +82,7 @@ export const ActionView = Type.Object({
   status: Type.String(),
   decision: Type.String(),
   reason: Type.String(),
+  message: Type.String({ description: 'Plain text for an agent to hand to its model' }),
   rules: Type.Array(Type.String()),
   digest: Type.String(),
   policy_version: Type.String(),
@@ -101,6 +102,40 @@ export const ActionView = Type.Object({
   expires_at: Nullable(Type.String({ format: 'date-time' })),
   decided_at: Nullable(Type.String({ format: 'date-time' })),
   approval: Nullable(Approval),
+  progress: Nullable(
+    Type.Object({
+      satisfied: Type.Boolean(),
+      clauses: Type.Array(
+        Type.Object({
+          rule: Type.String(),
+          quorum: Type.Number(),
+          approvals: Type.Number(),
+          satisfied: Type.Boolean(),
+          missing: Type.Array(Type.Object({ group: Type.String(), need: Type.Number() })),
+        }),
+      ),
+    }),
+  ),
+  escalated_rules: Type.Array(Type.String()),
+  break_glass: Type.Boolean(),
+  votes: Type.Array(
+    Type.Object({
+      user: Type.String(),
+      vote: Type.String(),
+      comment: Nullable(Type.String()),
+      channel: Type.String(),
+      at: Type.String({ format: 'date-time' }),
+      break_glass: Type.Boolean(),
+    }),
+  ),
+  grant: Nullable(
+    Type.Object({
+      token: Type.String(),
+      jti: Type.String(),
+      expires_at: Type.String({ format: 'date-time' }),
+      redeemed_at: Nullable(Type.String({ format: 'date-time' })),
+    }),
+  ),
   explanation: Type.Array(RuleTrace),
   result: Nullable(
     Type.Object({
@@ -154,7 +189,17 @@ export const ListQuery = Type.Object(
     since: Type.Optional(Type.String({ format: 'date-time' })),
     until: Type.Optional(Type.String({ format: 'date-time' })),
     cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    break_glass: Type.Optional(Type.Boolean()),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const VoteBody = Type.Object(
+  {
+    vote: Type.Union([Type.Literal('approve'), Type.Literal('deny')]),
+    comment: Type.Optional(Type.String({ maxLength: 4000 })),
+    break_glass: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

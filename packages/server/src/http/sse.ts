@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ActionRecord } from '@countersign/core';
 import type { ActionService } from '../actions/action-service.js';
-import { actionView } from './action-view.js';
+import type { ActionView } from './schemas.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -14,6 +14,7 @@ export function streamActionEvents(
   reply: FastifyReply,
   first: ActionRecord,
   actions: ActionService,
+  view: (r: ActionRecord) => Promise<ActionView>,
 ): void {
   reply.hijack();
   const res = reply.raw;
@@ -26,21 +27,31 @@ export function streamActionEvents(
   });
   let lastUpdate = -1;
   let lastStatus = '';
+  let closed = false;
+  // Views are rendered in order: each send waits for the previous one.
+  let queue = Promise.resolve();
   const send = (r: ActionRecord) => {
     if (r.updated_at === lastUpdate && r.status === lastStatus) return;
     lastUpdate = r.updated_at;
     lastStatus = r.status;
-    res.write(`id: ${r.updated_at}\nevent: action\ndata: ${JSON.stringify(actionView(r))}\n\n`);
-    if (isFinal(r)) close();
+    queue = queue.then(async () => {
+      if (closed) return;
+      const body = await view(r).catch(() => undefined);
+      if (closed || !body) return;
+      res.write(`id: ${r.updated_at}\nevent: action\ndata: ${JSON.stringify(body)}\n\n`);
+      if (isFinal(r)) close();
+    });
   };
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   const unsubscribe = actions.subscribe(first.id, send);
   const close = () => {
+    closed = true;
     clearInterval(heartbeat);
     unsubscribe();
     res.end();
   };
   res.once('close', () => {
+    closed = true;
     clearInterval(heartbeat);
     unsubscribe();
   });

@@ -1,7 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { ActionRecord, ActionResult, Status } from '@countersign/core';
+import type { ActionRecord, Status, Vote } from '@countersign/core';
 import type { Database } from './schema.js';
-import { recordFromRow, rowFromRecord } from './action-rows.js';
+import { recordFromRow } from './action-rows.js';
+import { ActionTx } from './action-tx.js';
+import type { DialectName } from './open-database.js';
+import { voteFromRow } from './vote-rows.js';
 import { GroupCommit } from './group-commit.js';
 
 export interface ActionFilter {
@@ -13,6 +16,8 @@ export interface ActionFilter {
   review_groups?: readonly string[] | undefined;
   created_after?: number | undefined;
   created_before?: number | undefined;
+  /** Only requests decided by a break-glass approval (for review afterwards). */
+  break_glass?: boolean | undefined;
   /** Keyset pagination: ids sort by creation time. */
   before_id?: string | undefined;
   limit: number;
@@ -22,52 +27,19 @@ export interface ActionFilter {
 export class ActionRepository {
   readonly #writes: GroupCommit;
 
-  constructor(private readonly db: Kysely<Database>) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {
     this.#writes = new GroupCommit(db);
   }
 
   /**
-   * Stores a new request, or returns the one this agent already made with the same
-   * idempotency key (then `created` is false and nothing new is written).
+   * Runs `work` in a group-committed transaction (see group-commit.ts): every write to a
+   * request goes through here, with the request row locked on PostgreSQL.
    */
-  async insert(
-    record: ActionRecord,
-    reviewGroups: readonly string[],
-  ): Promise<{ record: ActionRecord; created: boolean }> {
-    return this.#writes.run((trx) => this.insertWith(trx, record, reviewGroups));
-  }
-
-  private async insertWith(
-    db: Kysely<Database>,
-    record: ActionRecord,
-    reviewGroups: readonly string[],
-  ): Promise<{ record: ActionRecord; created: boolean }> {
-    const inserted = await db
-      .insertInto('actions')
-      .values(rowFromRecord(record))
-      .onConflict((oc) =>
-        oc
-          .columns(['agent_id', 'idempotency_key'])
-          .where('idempotency_key', 'is not', null)
-          .doNothing(),
-      )
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      const existing = await db
-        .selectFrom('actions')
-        .selectAll()
-        .where('agent_id', '=', record.agent_id)
-        .where('idempotency_key', '=', record.idempotency_key)
-        .executeTakeFirstOrThrow();
-      return { record: recordFromRow(existing), created: false };
-    }
-    if (reviewGroups.length > 0) {
-      await db
-        .insertInto('action_review_groups')
-        .values(reviewGroups.map((group_name) => ({ action_id: record.id, group_name })))
-        .execute();
-    }
-    return { record, created: true };
+  write<T>(work: (tx: ActionTx) => Promise<T>): Promise<T> {
+    return this.#writes.run((trx) => work(new ActionTx(trx, this.dialect)));
   }
 
   async findById(id: string): Promise<ActionRecord | undefined> {
@@ -98,41 +70,6 @@ export class ActionRepository {
     return rows.map((r) => r.group_name);
   }
 
-  /**
-   * Moves a request from `from` to `to` only if it is still in `from`: the compare-and-set
-   * that makes a terminal transition happen exactly once under concurrency.
-   */
-  async transition(
-    id: string,
-    from: Status,
-    to: Status,
-    now: number,
-    fields: { reason?: string; result?: ActionResult } = {},
-  ): Promise<boolean> {
-    const decided = from === 'pending';
-    const res = await this.db
-      .updateTable('actions')
-      .set({
-        status: to,
-        updated_at: now,
-        ...(decided ? { decided_at: now } : {}),
-        ...(fields.reason === undefined ? {} : { reason: fields.reason }),
-        ...(fields.result === undefined
-          ? {}
-          : {
-              result_detail: JSON.stringify({
-                outcome: fields.result.outcome,
-                detail: fields.result.detail,
-              }),
-              result_at: fields.result.at,
-            }),
-      })
-      .where('id', '=', id)
-      .where('status', '=', from)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
-  }
-
   async list(filter: ActionFilter): Promise<ActionRecord[]> {
     let q = this.db.selectFrom('actions').selectAll();
     if (filter.status) q = q.where('status', '=', filter.status);
@@ -142,6 +79,7 @@ export class ActionRepository {
     if (filter.created_after !== undefined) q = q.where('created_at', '>=', filter.created_after);
     if (filter.created_before !== undefined) q = q.where('created_at', '<', filter.created_before);
     if (filter.before_id) q = q.where('id', '<', filter.before_id);
+    if (filter.break_glass) q = q.where('break_glass', '=', 1);
     if (filter.review_groups) {
       if (filter.review_groups.length === 0) return [];
       const groups = filter.review_groups;
@@ -154,6 +92,30 @@ export class ActionRepository {
     }
     const rows = await q.orderBy('id', 'desc').limit(filter.limit).execute();
     return rows.map(recordFromRow);
+  }
+
+  async votes(id: string): Promise<Vote[]> {
+    const rows = await this.db
+      .selectFrom('votes')
+      .selectAll()
+      .where('action_id', '=', id)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map(voteFromRow);
+  }
+
+  /** Pending requests whose next escalation is due. */
+  async dueForEscalation(now: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('actions')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('escalate_at', '<=', now)
+      .orderBy('escalate_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   /** Pending requests whose deadline has passed, oldest first. */

@@ -53,6 +53,18 @@ export function recordFromRow(row: Row): ActionRecord {
             detail: (result.detail ?? null) as never,
             at: Number(row.result_at),
           },
+    escalate_at: row.escalate_at === null ? null : Number(row.escalate_at),
+    escalated_rules: parse<string[]>(row.escalated_rules) ?? [],
+    break_glass: Number(row.break_glass) === 1,
+    grant:
+      row.grant_token === null || row.grant_jti === null
+        ? null
+        : {
+            token: row.grant_token,
+            jti: row.grant_jti,
+            expires_at: Number(row.grant_expires_at),
+            redeemed_at: row.grant_redeemed_at === null ? null : Number(row.grant_redeemed_at),
+          },
   };
 }
 
@@ -87,5 +99,12 @@ export function rowFromRecord(r: ActionRecord): Row {
         ? null
         : JSON.stringify({ outcome: r.result.outcome, detail: r.result.detail }),
     result_at: r.result?.at ?? null,
+    escalate_at: r.escalate_at,
+    escalated_rules: r.escalated_rules.length === 0 ? null : JSON.stringify(r.escalated_rules),
+    break_glass: r.break_glass ? 1 : 0,
+    grant_jti: r.grant?.jti ?? null,
+    grant_token: r.grant?.token ?? null,
+    grant_expires_at: r.grant?.expires_at ?? null,
+    grant_redeemed_at: r.grant?.redeemed_at ?? null,
   };
 }

@@ -32,6 +32,59 @@ export interface ActionsTable {
   decided_at: number | null;
   result_detail: string | null;
   result_at: number | null;
+  /** Next escalation deadline while pending; null once every escalation has fired. */
+  escalate_at: number | null;
+  /** JSON list of the rule ids whose escalation has fired. */
+  escalated_rules: string | null;
+  /** 1 when a break-glass approval decided the request. */
+  break_glass: number;
+  grant_jti: string | null;
+  /** The compact JWS: a bearer capability, returned only to the requesting agent. */
+  grant_token: string | null;
+  grant_expires_at: number | null;
+  grant_redeemed_at: number | null;
+}
+
+export interface VotesTable {
+  id: string;
+  action_id: string;
+  user_id: string;
+  vote: string;
+  comment: string | null;
+  channel: string;
+  at: number;
+  evidence: string | null;
+  groups: string;
+  /** `counted`, or `refused` with the refusal `code`. */
+  outcome: string;
+  code: string | null;
+  break_glass: number;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+  /** Absent when the private key is supplied from configuration instead of stored. */
+  private_jwk: string | null;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  action_id: string | null;
+  /** Where it goes: `webhook:<name>`, `callback`, `slack`, `teams`. */
+  target: string;
+  event: string;
+  payload: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  delivered_at: number | null;
+  /** Set when retries are exhausted. */
+  failed_at: number | null;
+  last_error: string | null;
 }
 
 /** Which groups may review a pending request: lets the inbox query filter in SQL. */
@@ -62,6 +115,9 @@ export interface Database {
   action_review_groups: ActionReviewGroupsTable;
   tokens: TokensTable;
   kv: KvTable;
+  votes: VotesTable;
+  signing_keys: SigningKeysTable;
+  outbox: OutboxTable;
   /** Kysely's own migration bookkeeping is created by the Migrator. */
   _unused?: { id: Generated<number> };
 }

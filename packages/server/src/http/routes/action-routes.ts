@@ -1,5 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CountersignError, DEFAULT_ENVIRONMENT, type JsonValue } from '@countersign/core';
+import {
+  CountersignError,
+  DEFAULT_ENVIRONMENT,
+  type ActionRecord,
+  type JsonValue,
+  type Vote,
+} from '@countersign/core';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
 import { actionView } from '../action-view.js';
@@ -11,8 +17,10 @@ import {
   ListQuery,
   Problem,
   ResultBody,
+  VoteBody,
   WaitQuery,
 } from '../schemas.js';
+import type { Principal } from '../../auth/principal.js';
 import { streamActionEvents } from '../sse.js';
 
 const problems = { '4xx': Problem, '5xx': Problem };
@@ -22,6 +30,13 @@ const security = [{ bearer: [] }];
 export const actionRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
   async (app) => {
+    /** The record with its votes; the grant only for the requesting agent. */
+    const view = async (principal: Principal, record: ActionRecord, votes?: Vote[]) =>
+      actionView(record, {
+        votes: votes ?? (await deps.actions.votes(record.id)),
+        withGrant: principal.kind === 'agent' && principal.id === record.agent_id,
+      });
+
     app.post(
       '/v1/actions',
       {
@@ -44,7 +59,9 @@ export const actionRoutes =
         });
         reply.header('location', `/v1/actions/${record.id}`);
         if (!created) reply.header('idempotent-replayed', 'true');
-        return reply.code(created ? 201 : 200).send(actionView(record));
+        return reply
+          .code(created ? 201 : 200)
+          .send(await view(principalOf(request), record, created ? [] : undefined));
       },
     );
 
@@ -60,8 +77,10 @@ export const actionRoutes =
           response: { 200: ActionView, ...problems },
         },
       },
-      async (request) =>
-        actionView(await deps.actions.get(principalOf(request), request.params.id)),
+      async (request) => {
+        const principal = principalOf(request);
+        return view(principal, await deps.actions.get(principal, request.params.id));
+      },
     );
 
     app.get(
@@ -82,13 +101,14 @@ export const actionRoutes =
         const seconds = Math.min(request.query.timeout ?? 30, deps.maxWaitSeconds);
         const aborted = new AbortController();
         reply.raw.once('close', () => aborted.abort());
+        const principal = principalOf(request);
         const record = await deps.actions.wait(
-          principalOf(request),
+          principal,
           request.params.id,
           seconds * 1000,
           aborted.signal,
         );
-        return actionView(record);
+        return view(principal, record);
       },
     );
 
@@ -107,7 +127,7 @@ export const actionRoutes =
       async (request, reply) => {
         const principal = principalOf(request);
         const record = await deps.actions.get(principal, request.params.id);
-        streamActionEvents(request, reply, record, deps.actions);
+        streamActionEvents(request, reply, record, deps.actions, (r) => view(principal, r));
         return reply;
       },
     );
@@ -145,9 +165,8 @@ export const actionRoutes =
           }
           reason = r;
         }
-        return actionView(
-          await deps.actions.cancel(principalOf(request), request.params.id, reason),
-        );
+        const principal = principalOf(request);
+        return view(principal, await deps.actions.cancel(principal, request.params.id, reason));
       },
     );
 
@@ -164,15 +183,44 @@ export const actionRoutes =
           response: { 200: ActionView, ...problems },
         },
       },
-      async (request) =>
-        actionView(
-          await deps.actions.reportResult(
-            principalOf(request),
-            request.params.id,
-            request.body.outcome,
-            request.body.detail as JsonValue | undefined,
-          ),
-        ),
+      async (request) => {
+        const principal = principalOf(request);
+        const record = await deps.actions.reportResult(
+          principal,
+          request.params.id,
+          request.body.outcome,
+          request.body.detail as JsonValue | undefined,
+        );
+        return view(principal, record);
+      },
+    );
+
+    app.post(
+      '/v1/actions/:id/votes',
+      {
+        config: { auth: 'user' },
+        schema: {
+          summary: 'Approve or deny a request',
+          description:
+            'Counted once per person. A deny ends the request; approvals accumulate to the quorum. ' +
+            'break_glass (with a comment) force-approves, for users a rule names.',
+          tags: ['reviewer'],
+          security,
+          params: IdParams,
+          body: VoteBody,
+          response: { 200: ActionView, ...problems },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        const { record, votes } = await deps.votes.vote(principal, request.params.id, {
+          vote: request.body.vote,
+          comment: request.body.comment,
+          break_glass: request.body.break_glass,
+          channel: request.headers['user-agent']?.startsWith('countersign-cli') ? 'cli' : 'api',
+        });
+        return view(principal, record, votes);
+      },
     );
 
     app.get(
@@ -197,9 +245,12 @@ export const actionRoutes =
           created_after: q.since === undefined ? undefined : Date.parse(q.since),
           created_before: q.until === undefined ? undefined : Date.parse(q.until),
           before_id: q.cursor,
+          break_glass: q.break_glass,
           limit: q.limit ?? 50,
         });
-        return { items: page.items.map(actionView), next_cursor: page.next_cursor };
+        const principal = principalOf(request);
+        const items = await Promise.all(page.items.map((r) => view(principal, r)));
+        return { items, next_cursor: page.next_cursor };
       },
     );
   };

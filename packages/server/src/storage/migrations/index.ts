@@ -1,5 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
+import { approvals } from './0002-approvals.js';
+import { notifications } from './0003-notifications.js';
 
 /**
  * Versioned migrations, in order. Never edit one that has shipped: add the next number.
@@ -7,6 +9,8 @@ import { initial } from './0001-initial.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-approvals': approvals,
+  '0003-notifications': notifications,
 };
 
 export const migrationProvider: MigrationProvider = {

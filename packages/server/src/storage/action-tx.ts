@@ -1,0 +1,180 @@
+import { sql, type Kysely } from 'kysely';
+import type { ActionRecord, ActionResult, GrantRef, Status, Vote } from '@countersign/core';
+import type { Database } from './schema.js';
+import type { DialectName } from './open-database.js';
+import { recordFromRow, rowFromRecord } from './action-rows.js';
+import { rowFromVote, voteFromRow } from './vote-rows.js';
+
+/** Fields a state change may set besides the status. */
+export interface TransitionFields {
+  reason?: string;
+  result?: ActionResult;
+  grant?: GrantRef;
+  break_glass?: boolean;
+}
+
+/**
+ * The write side of the actions tables, bound to one transaction: everything a state change
+ * touches (the request, its votes, its reviewer groups, and through `trx` the outbox) commits
+ * together or not at all.
+ */
+export class ActionTx {
+  constructor(
+    /** Exposed for the notification sink, which writes its outbox rows in this transaction. */
+    readonly trx: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
+
+  /**
+   * Reads a request and, on PostgreSQL, locks its row until commit, so concurrent votes on one
+   * request are serialised across replicas. SQLite transactions are serialised already.
+   */
+  async lock(id: string): Promise<ActionRecord | undefined> {
+    let q = this.trx.selectFrom('actions').selectAll().where('id', '=', id);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row && recordFromRow(row);
+  }
+
+  /** Inserts a request, or returns the agent's earlier one with the same idempotency key. */
+  async insert(
+    record: ActionRecord,
+    reviewGroups: readonly string[],
+  ): Promise<{ record: ActionRecord; created: boolean }> {
+    const inserted = await this.trx
+      .insertInto('actions')
+      .values(rowFromRecord(record))
+      .onConflict((oc) =>
+        oc
+          .columns(['agent_id', 'idempotency_key'])
+          .where('idempotency_key', 'is not', null)
+          .doNothing(),
+      )
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      const existing = await this.trx
+        .selectFrom('actions')
+        .selectAll()
+        .where('agent_id', '=', record.agent_id)
+        .where('idempotency_key', '=', record.idempotency_key)
+        .executeTakeFirstOrThrow();
+      return { record: recordFromRow(existing), created: false };
+    }
+    await this.addReviewGroups(record.id, reviewGroups);
+    return { record, created: true };
+  }
+
+  async addReviewGroups(id: string, groups: readonly string[]): Promise<void> {
+    if (groups.length === 0) return;
+    await this.trx
+      .insertInto('action_review_groups')
+      .values(groups.map((group_name) => ({ action_id: id, group_name })))
+      .onConflict((oc) => oc.columns(['action_id', 'group_name']).doNothing())
+      .execute();
+  }
+
+  /**
+   * Moves a request from `from` to `to` only if it is still in `from`: the compare-and-set
+   * that makes a terminal transition happen exactly once. Returns the new record, or
+   * undefined if another writer got there first.
+   */
+  async transition(
+    id: string,
+    from: Status,
+    to: Status,
+    now: number,
+    fields: TransitionFields = {},
+  ): Promise<ActionRecord | undefined> {
+    const res = await this.trx
+      .updateTable('actions')
+      .set({
+        status: to,
+        updated_at: now,
+        ...(from === 'pending' ? { decided_at: now, escalate_at: null } : {}),
+        ...(fields.reason === undefined ? {} : { reason: fields.reason }),
+        ...(fields.break_glass ? { break_glass: 1 } : {}),
+        ...(fields.grant === undefined
+          ? {}
+          : {
+              grant_jti: fields.grant.jti,
+              grant_token: fields.grant.token,
+              grant_expires_at: fields.grant.expires_at,
+            }),
+        ...(fields.result === undefined
+          ? {}
+          : {
+              result_detail: JSON.stringify({
+                outcome: fields.result.outcome,
+                detail: fields.result.detail,
+              }),
+              result_at: fields.result.at,
+            }),
+      })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) return undefined;
+    return this.read(id);
+  }
+
+  /** Records that some rules escalated: their groups may vote from now on. */
+  async escalate(
+    id: string,
+    escalatedRules: readonly string[],
+    nextEscalateAt: number | null,
+    newGroups: readonly string[],
+    now: number,
+  ): Promise<ActionRecord | undefined> {
+    await this.trx
+      .updateTable('actions')
+      .set({
+        escalated_rules: JSON.stringify(escalatedRules),
+        escalate_at: nextEscalateAt,
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .execute();
+    await this.addReviewGroups(id, newGroups);
+    return this.read(id);
+  }
+
+  /**
+   * Stores a vote. A second counted vote by the same person is refused by the unique index
+   * itself (returns false), whatever raced to get here.
+   */
+  async addVote(vote: Vote): Promise<boolean> {
+    const res = await this.trx
+      .insertInto('votes')
+      .values(rowFromVote(vote))
+      // SQLite matches a partial index only if the predicate is the same text, not a parameter.
+      .onConflict((oc) =>
+        oc
+          .columns(['action_id', 'user_id'])
+          .where(sql.ref('outcome'), '=', sql.lit('counted'))
+          .doNothing(),
+      )
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  async votes(id: string): Promise<Vote[]> {
+    const rows = await this.trx
+      .selectFrom('votes')
+      .selectAll()
+      .where('action_id', '=', id)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map(voteFromRow);
+  }
+
+  private async read(id: string): Promise<ActionRecord | undefined> {
+    const row = await this.trx
+      .selectFrom('actions')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && recordFromRow(row);
+  }
+}

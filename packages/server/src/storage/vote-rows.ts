@@ -1,0 +1,37 @@
+import type { Selectable } from 'kysely';
+import type { Channel, Vote, VoteChoice } from '@countersign/core';
+import type { VotesTable } from './schema.js';
+
+export function voteFromRow(row: Selectable<VotesTable>): Vote {
+  return {
+    id: row.id,
+    action_id: row.action_id,
+    user: row.user_id,
+    vote: row.vote as VoteChoice,
+    comment: row.comment,
+    channel: row.channel as Channel,
+    at: Number(row.at),
+    evidence: row.evidence,
+    groups: JSON.parse(row.groups) as string[],
+    outcome: row.outcome as Vote['outcome'],
+    code: row.code,
+    break_glass: Number(row.break_glass) === 1,
+  };
+}
+
+export function rowFromVote(v: Vote): Selectable<VotesTable> {
+  return {
+    id: v.id,
+    action_id: v.action_id,
+    user_id: v.user,
+    vote: v.vote,
+    comment: v.comment,
+    channel: v.channel,
+    at: v.at,
+    evidence: v.evidence,
+    groups: JSON.stringify(v.groups),
+    outcome: v.outcome,
+    code: v.code,
+    break_glass: v.break_glass ? 1 : 0,
+  };
+}
