@@ -1,5 +1,4 @@
 import {
-  SignJWT,
   decodeProtectedHeader,
   errors,
   jwtVerify,
@@ -22,6 +21,7 @@ import {
 import type { ApprovalBasis, GrantIssuer } from './grant-issuer.js';
 import type { GrantRepository, GrantState } from '../storage/grant-repository.js';
 import type { KeyRing } from './key-ring.js';
+import { signCompactJws } from './compact-jws.js';
 
 /** A grant longer than this is not one of ours; refused before any parsing. */
 export const MAX_GRANT_LENGTH = 16 * 1024;
@@ -95,9 +95,11 @@ export class GrantService implements GrantIssuer {
       basis,
       policy_version: record.policy_version,
     };
-    const token = await new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: GRANT_TYPE })
-      .sign(key.privateKey);
+    const token = signCompactJws(
+      { alg: 'EdDSA', kid: key.kid, typ: GRANT_TYPE },
+      claims,
+      key.privateKey,
+    );
     return { token, jti: claims.jti, expires_at: exp * 1000, redeemed_at: null };
   }
 
