@@ -1,9 +1,4 @@
-import {
-  decodeProtectedHeader,
-  errors,
-  jwtVerify,
-  type ProtectedHeaderParameters,
-} from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, type ProtectedHeaderParameters } from 'jose';
 import {
   CountersignError,
   GRANT_AUDIENCE,
