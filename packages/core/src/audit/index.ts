@@ -41,3 +41,5 @@ export { MAX_NOTE_SIGNATURES, openNote, signNote } from './signed-note.js';
 export type { NoteSignature, OpenedNote } from './signed-note.js';
 export { formatCheckpoint, openCheckpoint, parseCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckpointInput } from './checkpoint.js';
+export { EXPORT_FILES } from './audit-entry.js';
+export type { AuditEntry, AuditEventType } from './audit-entry.js';

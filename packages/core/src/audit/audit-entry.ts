@@ -1,0 +1,61 @@
+/**
+ * One audit log entry. The leaf is SHA-256(0x00 ‖ UTF-8 of the RFC 8785 canonical JSON of this
+ * object); the canonical text is stored, exported and served verbatim, so an auditor hashes
+ * exactly the bytes we hashed.
+ */
+export interface AuditEntry {
+  /** Format version. */
+  v: 1;
+  /** Position in the log (0-based): part of the hashed bytes, so reordering is detectable. */
+  index: number;
+  /** RFC 3339, millisecond precision, UTC. */
+  at: string;
+  type: AuditEventType;
+  /** Who caused it: an agent, a user (reviewer or admin), or the gateway itself (timers, delivery). */
+  actor: { kind: 'agent' | 'user' | 'system' | 'anonymous'; id: string };
+  /** The request this is about, if any. */
+  request_id?: string;
+  /** Event-specific fields; values under `redact` paths are replaced by `{"$hmac": "hmac-sha256:<hex>"}`. */
+  data: Record<string, unknown>;
+}
+
+export type AuditEventType =
+  // a request's life
+  | 'action.submitted'
+  | 'action.decided_by_policy'
+  | 'action.notified'
+  | 'action.vote_counted'
+  | 'action.vote_refused'
+  | 'action.escalated'
+  | 'action.approved'
+  | 'action.denied'
+  | 'action.expired'
+  | 'action.cancelled'
+  | 'action.result_reported'
+  | 'grant.issued'
+  | 'grant.redeemed'
+  // administration
+  | 'policy.loaded'
+  | 'policy.reload_refused'
+  | 'token.created'
+  | 'token.revoked'
+  | 'key.rotated'
+  // refusals of API calls (4xx), as evidence of attempts
+  | 'api.refused';
+
+/**
+ * The export directory that `countersign audit export --out DIR` writes and
+ * `countersign audit verify DIR` reads:
+ *
+ *   DIR/entries.jsonl      one canonical entry per line, in index order, exactly the leaf bytes
+ *                          (a line is the canonical JSON text; lines end with "\n", which is not hashed)
+ *   DIR/checkpoint.txt     the latest signed checkpoint (C2SP signed note) covering every entry
+ *   DIR/checkpoints/       older signed checkpoints, one file per tree size: `<size>.txt`
+ *   DIR/log-key.pub        the verifier key (`<name>+<hash>+<base64>`) of the log's signer
+ */
+export const EXPORT_FILES = {
+  entries: 'entries.jsonl',
+  checkpoint: 'checkpoint.txt',
+  checkpoints: 'checkpoints',
+  key: 'log-key.pub',
+} as const;
