@@ -8,6 +8,12 @@ export interface AuditEntry {
   v: 1;
   /** Position in the log (0-based): part of the hashed bytes, so reordering is detectable. */
   index: number;
+  /**
+   * Base64 leaf hash (RFC 6962 §2.1) of entry `index - 1`; null for entry 0. The Merkle root
+   * proves that *something* changed; this chain lets a verifier name *which* entry: an edited
+   * entry i no longer hashes to what entry i+1 says it should.
+   */
+  prev: string | null;
   /** RFC 3339, millisecond precision, UTC. */
   at: string;
   type: AuditEventType;
