@@ -3,7 +3,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
-const benches = ['policy-eval.mjs', 'throughput.mjs', 'approval-latency.mjs', 'merkle.mjs'];
+const benches = [
+  'policy-eval.mjs',
+  'throughput.mjs',
+  'approval-latency.mjs',
+  'merkle.mjs',
+  'audit-log.mjs',
+  'audit-verify.mjs',
+];
 const only = process.argv[2];
 const results = [];
 for (const file of benches.filter((b) => !only || b.includes(only))) {

@@ -6,6 +6,8 @@ import { policyCheck, policyExplain, policyTest } from './commands/policy.js';
 import { serve } from './commands/serve.js';
 import { tokenCreate, tokenList, tokenRevoke } from './commands/token.js';
 import { keysList, keysRotate } from './commands/keys.js';
+import { reportSoc2 } from './commands/report.js';
+import { auditCheckpoint, auditExport, auditVerify } from './commands/audit.js';
 import { EXIT, reportError } from './cli-error.js';
 
 const defaultConfig = process.env.COUNTERSIGN_CONFIG ?? 'countersign.yaml';
@@ -107,6 +109,18 @@ keys
   .option('--json', 'machine-readable output')
   .action(run(keysList));
 
+const report = program.command('report').description('compliance evidence from the store');
+report
+  .command('soc2')
+  .description('SOC 2 evidence for a period: self-contained HTML (--out), JSON (--json on stdout)')
+  .requiredOption('--from <date>', 'first day, YYYY-MM-DD (UTC)')
+  .requiredOption('--to <date>', 'last day, YYYY-MM-DD (UTC), included')
+  .option('-o, --out <file>', 'write the HTML report here')
+  .option('--json', 'print the same content as JSON on stdout')
+  .option('--key <vkey>', "verify the audit log with this verifier key (default: the gateway's)")
+  .option('-c, --config <file>', 'configuration file', defaultConfig)
+  .action(run(reportSoc2));
+
 const actions = program.command('actions').description('review requests through the API');
 const apiFlags = (c: Command) =>
   c
@@ -137,5 +151,28 @@ for (const vote of ['approve', 'deny'] as const) {
   );
 }
 apiFlags(actions.command('show <id>').description('the full record')).action(run(actionsShow));
+
+const audit = program
+  .command('audit')
+  .description('export and verify the audit log (docs/audit.md)');
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+apiFlags(
+  audit
+    .command('export')
+    .description('write the log (entries, checkpoints, key) to a directory, checking it as it goes')
+    .requiredOption('-o, --out <dir>', 'export directory (must be empty unless --force)')
+    .option('-f, --force', 'overwrite an earlier export in <dir>'),
+).action(run(auditExport));
+apiFlags(
+  audit
+    .command('verify <source>')
+    .description('verify an export directory or a gateway URL; exit 1 naming the first bad entry')
+    .option('--key <vkey>', 'the log verifier key, or a file of keys (repeatable)', collect)
+    .option('--since <file>', 'an older checkpoint you kept: the log must only have grown')
+    .option('--json', 'print the result as JSON'),
+).action(run(auditVerify));
+apiFlags(audit.command('checkpoint').description('print the latest signed checkpoint')).action(
+  run(auditCheckpoint),
+);
 
 await program.parseAsync(process.argv);

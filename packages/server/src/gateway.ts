@@ -1,4 +1,7 @@
 import { sql } from 'kysely';
+import type { AuditEvent, AuditLog } from './audit/audit-log.js';
+import { openAuditLog } from './audit/open-audit-log.js';
+import { refusalRecorder } from './audit/refusal-recorder.js';
 import { ActionEvents } from './actions/action-events.js';
 import { ActionService } from './actions/action-service.js';
 import { ActionTimers } from './actions/action-timers.js';
@@ -27,6 +30,7 @@ export interface Gateway {
   tokens: TokenService;
   /** Grant signing keys, issue, verify and redeem. */
   grants: GrantService;
+  audit: AuditLog;
   scheduler: Scheduler;
   /** The outbox: enqueue (called by the action writer), delivery (a scheduler job). */
   notifications: NotificationDispatcher;
@@ -57,6 +61,19 @@ export async function createGateway(
   });
   const now = options.now ?? Date.now;
   const actionRepo = new ActionRepository(storage.db, storage.dialect);
+  // The audit log (audit/): every change appends its evidence in its own transaction.
+  const audit = await openAuditLog(storage, {
+    origin: config.audit.origin,
+    redact: () => policy.current.redact,
+    now,
+  }).catch(async (e: unknown) => {
+    await storage.close();
+    throw e;
+  });
+  /** Evidence that belongs to no request change: group-committed like every other write. */
+  const record = (entries: AuditEvent[]) =>
+    actionRepo.write(async (tx) => audit.appendAtCommit(tx, entries));
+  await record([policyLoaded(policy, 'start')]);
   const events = new ActionEvents();
   const metrics = new Metrics(async () => (await actionRepo.countByStatus()).get('pending') ?? 0);
   events.subscribeAll((r) => {
@@ -69,6 +86,15 @@ export async function createGateway(
     ttlMs: config.grants.ttlMs,
     signingKey: config.grants.signingKey,
     now,
+    recordRedemption: (trx, claims, at) =>
+      audit.append(trx, [
+        {
+          type: 'grant.redeemed',
+          actor: { kind: 'anonymous', id: 'grant-holder' },
+          request_id: claims.request_id,
+          data: { jti: claims.jti, redeemed_at: new Date(at).toISOString(), digest: claims.digest },
+        },
+      ]),
     // A redemption changes the record: wake its subscribers (SSE, the web inbox).
     onRedeemed: (claims) =>
       void actionRepo.findById(claims.request_id).then(
@@ -86,6 +112,23 @@ export async function createGateway(
     now,
     onError: (e) => app.log.error({ err: e }, 'notification delivery failed to record its outcome'),
     onSettled: (o) => {
+      if (o.status !== 'released') {
+        void record([
+          {
+            type: 'action.notified',
+            actor: { kind: 'system', id: 'notifier' },
+            ...(o.action_id ? { request_id: o.action_id } : {}),
+            data: {
+              delivery: o.id,
+              target: o.target,
+              event: o.event,
+              status: o.status,
+              attempt: o.attempt,
+              error: o.error,
+            },
+          },
+        ]).catch((e: unknown) => app.log.error({ err: e }, 'could not record a delivery'));
+      }
       if (o.status === 'failed') app.log.warn(o, 'notification delivery failed for good');
       else if (o.status === 'retrying') app.log.debug(o, 'notification delivery will be retried');
     },
@@ -97,14 +140,19 @@ export async function createGateway(
     events,
     grants,
     notifications,
+    audit,
     now,
     pollMs: options.pollMs,
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
   });
   const votes = new VoteService(actions.writer, config.directory);
   const timers = new ActionTimers(actionRepo, actions.writer, now);
-  const tokens = new TokenService(new TokenRepository(storage.db), config.directory, now);
+  const tokens = new TokenService(new TokenRepository(storage.db), config.directory, now, audit);
   const app = await buildApp({
+    audit,
+    recordRefusal: refusalRecorder(record, (e) =>
+      app.log.error({ err: e }, 'could not record a refusal'),
+    ),
     actions,
     votes,
     tokens,
@@ -121,6 +169,16 @@ export async function createGateway(
     grants,
   });
   policy.onReload((r) => {
+    if (r.ok && r.changed) void record([policyLoaded(policy, 'reload')]).catch(() => undefined);
+    if (!r.ok) {
+      void record([
+        {
+          type: 'policy.reload_refused',
+          actor: { kind: 'system', id: 'policy-watcher' },
+          data: { file: policy.file, kept_version: r.version, error: r.error },
+        },
+      ]).catch(() => undefined);
+    }
     if (r.ok) app.log.info({ version: r.version, changed: r.changed }, 'policy reloaded');
     else
       app.log.error(
@@ -130,7 +188,12 @@ export async function createGateway(
   });
   const scheduler = new Scheduler(
     config.schedulerTickMs,
-    [() => timers.expireDue(), () => timers.escalateDue(), () => notifications.deliverDue()],
+    [
+      () => timers.expireDue(),
+      () => timers.escalateDue(),
+      () => notifications.deliverDue(),
+      () => audit.checkpoint(config.audit.checkpointIntervalMs),
+    ],
     (e) => app.log.error({ err: e }, 'scheduled job failed'),
   );
 
@@ -145,6 +208,7 @@ export async function createGateway(
     grants,
     scheduler,
     notifications,
+    audit,
     async listen() {
       const url = await app.listen({ host: config.server.host, port: config.server.port });
       scheduler.start();
@@ -157,6 +221,22 @@ export async function createGateway(
       policy.close();
       await app.close();
       await storage.close();
+    },
+  };
+}
+
+/** A `policy.loaded` entry: which policy is in force, from which file, since when. */
+function policyLoaded(policy: PolicyStore, trigger: 'start' | 'reload'): AuditEvent {
+  return {
+    type: 'policy.loaded',
+    actor: { kind: 'system', id: trigger === 'start' ? 'gateway-start' : 'policy-watcher' },
+    data: {
+      version: policy.current.version,
+      file: policy.file,
+      rules: policy.current.rules.map((r) => r.id),
+      // Kept so reports redact what this policy redacted, even after it changes.
+      redact: [...policy.current.redact],
+      trigger,
     },
   };
 }

@@ -43,3 +43,14 @@ export {
   type WebhooksConfig,
   type WebhookSettings,
 } from './channels/webhook/index.js';
+// SOC 2 evidence report (docs/soc2.md): read-only over the store, rendered as HTML or JSON.
+export { ReportRepository } from './storage/report-repository.js';
+export { reportPeriod, type ReportPeriod } from './report/report-period.js';
+export { generateSoc2Report, type GenerateSoc2Options } from './report/generate-soc2-report.js';
+export { buildSoc2Report, type Soc2ReportData } from './report/build-soc2-report.js';
+export { renderSoc2Html } from './report/html/render-soc2-html.js';
+export { ReportRedactor, REDACTED } from './report/report-redactor.js';
+export type { Soc2Report } from './report/soc2-report.js';
+export { AuditLog, type AuditEvent } from './audit/audit-log.js';
+export { openAuditLog } from './audit/open-audit-log.js';
+export { AuditRepository } from './storage/audit-repository.js';

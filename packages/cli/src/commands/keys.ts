@@ -1,7 +1,18 @@
-import { KeyRing, SigningKeyRepository, loadConfig, openDatabase } from '@countersign/server';
+import {
+  KeyRing,
+  SigningKeyRepository,
+  loadConfig,
+  openAuditLog,
+  openDatabase,
+  type AuditLog,
+  type Storage,
+} from '@countersign/server';
 
 /** Opens the store named by the config and the grant key ring over it, for one command. */
-async function withKeys<T>(configFile: string, f: (keys: KeyRing) => Promise<T>): Promise<T> {
+async function withKeys<T>(
+  configFile: string,
+  f: (keys: KeyRing, audit: AuditLog, storage: Storage) => Promise<T>,
+): Promise<T> {
   const config = loadConfig(configFile);
   const storage = await openDatabase({
     url: config.storage.url,
@@ -15,6 +26,8 @@ async function withKeys<T>(configFile: string, f: (keys: KeyRing) => Promise<T>)
         ttlMs: config.grants.ttlMs,
         suppliedKey: config.grants.signingKey,
       }),
+      await openAuditLog(storage, { origin: config.audit.origin }),
+      storage,
     );
   } finally {
     await storage.close();
@@ -28,7 +41,20 @@ const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString
  * grants have expired. Running gateways pick the new key up within 30 s.
  */
 export async function keysRotate(options: { config: string }) {
-  const { kid, retired } = await withKeys(options.config, (k) => k.rotate());
+  const { kid, retired } = await withKeys(options.config, async (k, audit, storage) => {
+    const rotated = await k.rotate();
+    // Recorded right after the rotation commits (the key ring owns its own transaction).
+    await storage.db.transaction().execute((trx) =>
+      audit.append(trx, [
+        {
+          type: 'key.rotated',
+          actor: { kind: 'system', id: 'operator' },
+          data: { purpose: 'grants', kid: rotated.kid, retired: rotated.retired },
+        },
+      ]),
+    );
+    return rotated;
+  });
   process.stdout.write(`${kid}\n`);
   process.stderr.write(
     retired === null

@@ -1,5 +1,11 @@
 import { CountersignError } from '@countersign/core';
-import { TokenRepository, TokenService, loadConfig, openDatabase } from '@countersign/server';
+import {
+  TokenRepository,
+  TokenService,
+  loadConfig,
+  openAuditLog,
+  openDatabase,
+} from '@countersign/server';
 
 async function withTokens<T>(
   configFile: string,
@@ -13,7 +19,8 @@ async function withTokens<T>(
   });
   try {
     const repo = new TokenRepository(storage.db);
-    return await f(new TokenService(repo, config.directory), repo);
+    const audit = await openAuditLog(storage, { origin: config.audit.origin });
+    return await f(new TokenService(repo, config.directory, Date.now, audit), repo);
   } finally {
     await storage.close();
   }

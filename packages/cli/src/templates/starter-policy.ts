@@ -7,6 +7,10 @@ defaults:
   decision: deny
   approval: { timeout: 30m, on_timeout: deny }
 
+# Values at these paths never reach the audit log in clear: it stores a keyed HMAC instead
+# (equal values still correlate). Reviewers still see them on the request itself.
+redact: [params.password, params.secret, context.api_key]
+
 rules:
   # Reads are fine when they cannot write. CEL regexes use RE2 syntax.
   - id: read-only-sql

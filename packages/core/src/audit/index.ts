@@ -43,3 +43,14 @@ export { formatCheckpoint, openCheckpoint, parseCheckpoint } from './checkpoint.
 export type { Checkpoint, CheckpointInput } from './checkpoint.js';
 export { EXPORT_FILES } from './audit-entry.js';
 export type { AuditEntry, AuditEventType } from './audit-entry.js';
+export { verifyLog } from './verify-log.js';
+export type { VerifyLogInput } from './verify-log.js';
+export type {
+  VerifyLogFailure,
+  VerifyLogFailureCode,
+  VerifyLogResult,
+  VerifyLogSuccess,
+} from './verify-log-result.js';
+export type { EntryText } from './scan-entries.js';
+export { MAX_ENTRY_BYTES, jsonlLines } from './jsonl-lines.js';
+export { isCanonicalJson } from './is-canonical-json.js';

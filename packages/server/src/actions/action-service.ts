@@ -21,7 +21,8 @@ import type { PolicyStore } from '../policy/policy-store.js';
 import type { GrantIssuer } from '../grants/grant-issuer.js';
 import type { NotificationSink } from '../notify/notification.js';
 import type { ActionEvents } from './action-events.js';
-import { ActionWriter } from './action-writer.js';
+import { ActionWriter, type Actor } from './action-writer.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { partiesOf } from './parties.js';
 
 export interface ActionServiceDeps {
@@ -31,6 +32,7 @@ export interface ActionServiceDeps {
   events: ActionEvents;
   grants?: GrantIssuer | undefined;
   notifications?: NotificationSink | undefined;
+  audit?: AuditLog | undefined;
   now?: () => number;
   /** How often a waiter re-reads the store, for changes made by another replica. */
   pollMs?: number | undefined;
@@ -55,6 +57,7 @@ export class ActionService {
       events: deps.events,
       grants: deps.grants,
       notifications: deps.notifications,
+      audit: deps.audit,
       now: this.#now,
     });
   }
@@ -140,11 +143,47 @@ export class ActionService {
       record.grant = await this.deps.grants.issue(record, [], 'policy');
     }
     const groups = decision.approval ? reviewGroups(decision.approval) : [];
-    const stored = await this.writer.write(async (w) => {
+    const stored = await this.writer.write({ kind: 'agent', id: agent.id }, async (w) => {
       const result = await w.tx.insert(record, groups);
-      if (result.created) {
-        await w.changed(record, status === 'pending' ? 'action.requested' : 'action.decided', []);
-      }
+      if (!result.created) return result;
+      // Two entries for a submission: what was asked (redactable fields HMAC'd per policy),
+      // and what the policy said (for a decision by policy, its outcome and grant too).
+      w.audit({
+        type: 'action.submitted',
+        request_id: record.id,
+        redact: true,
+        data: {
+          action: record.action,
+          resource: record.resource,
+          environment: record.environment,
+          params: record.params,
+          justification: record.justification,
+          risk: record.risk,
+          on_behalf_of: record.on_behalf_of,
+          context: record.context,
+          idempotency_key: record.idempotency_key,
+          digest: record.digest,
+        },
+      });
+      w.audit({
+        type: 'action.decided_by_policy',
+        request_id: record.id,
+        data: {
+          decision: record.decision,
+          status: record.status,
+          rules: record.rules,
+          reason: record.reason,
+          policy_version: record.policy_version,
+          expires_at: record.expires_at === null ? null : new Date(record.expires_at).toISOString(),
+          approval: record.approval,
+          grant: record.grant
+            ? { jti: record.grant.jti, expires_at: new Date(record.grant.expires_at).toISOString() }
+            : null,
+        },
+      });
+      await w.changed(record, status === 'pending' ? 'action.requested' : 'action.decided', [], {
+        audit: false,
+      });
       return result;
     });
     if (!stored.created) return this.replay(stored.record, digest);
@@ -244,7 +283,7 @@ export class ActionService {
 
   async cancel(agent: Principal, id: string, reason?: string): Promise<ActionRecord> {
     await this.getOwn(agent, id);
-    return this.move(id, 'cancelled', 'action.decided', {
+    return this.move({ kind: 'agent', id: agent.id }, id, 'cancelled', 'action.decided', {
       reason: reason ? `cancelled by the agent: ${reason}` : 'cancelled by the requesting agent',
     });
   }
@@ -257,7 +296,7 @@ export class ActionService {
   ): Promise<ActionRecord> {
     await this.getOwn(agent, id);
     const result: ActionResult = { outcome, detail: detail ?? null, at: this.#now() };
-    return this.move(id, outcome, 'action.reported', { result });
+    return this.move({ kind: 'agent', id: agent.id }, id, outcome, 'action.reported', { result });
   }
 
   /**
@@ -303,12 +342,13 @@ export class ActionService {
 
   /** One state change: checked against the state machine, then compare-and-set in the store. */
   private move(
+    actor: Actor,
     id: string,
     to: Status,
     event: 'action.decided' | 'action.reported',
     fields: { reason?: string; result?: ActionResult },
   ): Promise<ActionRecord> {
-    return this.writer.write(async (w) => {
+    return this.writer.write(actor, async (w) => {
       const current = await w.tx.lock(id);
       if (!current) throw new CountersignError('not_found', `no action ${id}`);
       assertTransition(current.status, to);

@@ -1,6 +1,8 @@
 import { CountersignError, reviewGroups } from '@countersign/core';
 import type { ActionRepository } from '../storage/action-repository.js';
-import type { ActionWriter } from './action-writer.js';
+import type { ActionWriter, Actor } from './action-writer.js';
+
+const SYSTEM: Actor = { kind: 'system', id: 'scheduler' };
 import { firstEscalation } from './action-service.js';
 
 /**
@@ -19,7 +21,7 @@ export class ActionTimers {
   async expireDue(limit = 100): Promise<number> {
     let n = 0;
     for (const id of await this.actions.dueForExpiry(this.now(), limit)) {
-      const fired = await this.writer.write(async (w) => {
+      const fired = await this.writer.write(SYSTEM, async (w) => {
         const record = await w.tx.lock(id);
         if (
           !record ||
@@ -44,7 +46,7 @@ export class ActionTimers {
   async escalateDue(limit = 100): Promise<number> {
     let n = 0;
     for (const id of await this.actions.dueForEscalation(this.now(), limit)) {
-      const fired = await this.writer.write(async (w) => {
+      const fired = await this.writer.write(SYSTEM, async (w) => {
         const record = await w.tx.lock(id);
         if (!record?.approval || record.status !== 'pending') return false;
         const due = record.approval.clauses.filter(

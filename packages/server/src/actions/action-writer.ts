@@ -4,16 +4,28 @@ import type { ActionTx } from '../storage/action-tx.js';
 import type { ApprovalBasis, GrantIssuer } from '../grants/grant-issuer.js';
 import type { NotificationEvent, NotificationSink } from '../notify/notification.js';
 import type { ActionEvents } from './action-events.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
+
+/** Who caused a change, as the audit log records it. */
+export type Actor = AuditEvent['actor'];
 
 /** What a unit of work can do besides plain writes: announce changes and approve with a grant. */
 export interface WriteScope {
   tx: ActionTx;
   now: number;
+  actor: Actor;
+  /** Records evidence; appended to the audit log in this transaction when the work succeeds. */
+  audit(event: Omit<AuditEvent, 'actor'> & { actor?: Actor }): void;
   /**
    * Records that `record` changed: its notification is written in this transaction, and
    * waiters are woken once it commits.
    */
-  changed(record: ActionRecord, event: NotificationEvent | null, votes?: Vote[]): Promise<void>;
+  changed(
+    record: ActionRecord,
+    event: NotificationEvent | null,
+    votes?: Vote[],
+    options?: { audit?: boolean },
+  ): Promise<void>;
   /** Signs a grant and approves, in this transaction; undefined if no longer pending. */
   approve(
     record: ActionRecord,
@@ -28,7 +40,24 @@ export interface ActionWriterDeps {
   events: ActionEvents;
   grants?: GrantIssuer | undefined;
   notifications?: NotificationSink | undefined;
+  audit?: AuditLog | undefined;
   now: () => number;
+}
+
+/** The audit entry a state change implies, if any (votes and submissions are recorded explicitly). */
+function entryFor(
+  record: ActionRecord,
+  event: NotificationEvent | null,
+): AuditEvent['type'] | null {
+  if (event === 'action.escalated') return 'action.escalated';
+  if (event === 'action.reported') return 'action.result_reported';
+  if (event !== 'action.decided') return null;
+  return record.status === 'approved' ||
+    record.status === 'denied' ||
+    record.status === 'expired' ||
+    record.status === 'cancelled'
+    ? `action.${record.status}`
+    : null;
 }
 
 /**
@@ -38,16 +67,34 @@ export interface ActionWriterDeps {
 export class ActionWriter {
   constructor(private readonly deps: ActionWriterDeps) {}
 
-  async write<T>(work: (scope: WriteScope) => Promise<T>): Promise<T> {
+  async write<T>(actor: Actor, work: (scope: WriteScope) => Promise<T>): Promise<T> {
     let changes: ActionRecord[] = [];
     const result = await this.deps.actions.write(async (tx) => {
       changes = []; // a batch retried alone runs the work again from scratch
+      const evidence: AuditEvent[] = [];
       const now = this.deps.now();
       const scope: WriteScope = {
         tx,
         now,
-        changed: async (record, event, votes) => {
+        actor,
+        audit: (e) => evidence.push({ ...e, actor: e.actor ?? actor }),
+        changed: async (record, event, votes, options) => {
           changes.push(record);
+          const type = options?.audit === false ? null : entryFor(record, event);
+          if (type) {
+            scope.audit({
+              type,
+              request_id: record.id,
+              data: {
+                status: record.status,
+                reason: record.reason,
+                ...(type === 'action.escalated' ? { escalated_rules: record.escalated_rules } : {}),
+                ...(type === 'action.result_reported' && record.result
+                  ? { outcome: record.result.outcome, detail: record.result.detail }
+                  : {}),
+              },
+            });
+          }
           // Loading votes costs a query: only when some channel or webhook wants the event.
           if (event && this.deps.notifications?.wants?.(event, record) !== false) {
             await this.deps.notifications?.enqueue(tx.trx, {
@@ -65,11 +112,28 @@ export class ActionWriter {
             ...(grant ? { grant } : {}),
             ...(basis === 'break_glass' ? { break_glass: true } : {}),
           });
-          if (approved) await scope.changed(approved, 'action.decided');
+          if (approved) {
+            await scope.changed(approved, 'action.decided');
+            if (approved.grant) {
+              scope.audit({
+                type: 'grant.issued',
+                request_id: approved.id,
+                data: {
+                  jti: approved.grant.jti,
+                  expires_at: new Date(approved.grant.expires_at).toISOString(),
+                  approvers: [...approvers],
+                  basis,
+                  digest: approved.digest,
+                },
+              });
+            }
+          }
           return approved;
         },
       };
-      return work(scope);
+      const value = await work(scope);
+      this.deps.audit?.appendAtCommit(tx, evidence);
+      return value;
     });
     for (const r of changes) this.deps.events.publish(r);
     return result;

@@ -63,7 +63,9 @@ export class VoteService {
         'a break-glass approval needs a reason in comment',
       );
     }
-    const outcome = await this.writer.write((w) => this.decide(w, principal, id, input));
+    const outcome = await this.writer.write({ kind: 'user', id: principal.id }, (w) =>
+      this.decide(w, principal, id, input),
+    );
     if ('refused' in outcome) throw new CountersignError(outcome.refused, outcome.message);
     return outcome;
   }
@@ -96,8 +98,19 @@ export class VoteService {
       code: null,
       break_glass: input.break_glass === true,
     };
+    const evidence = (v: Vote) => ({
+      vote: v.vote,
+      comment: v.comment,
+      channel: v.channel,
+      evidence: v.evidence,
+      groups: v.groups,
+      break_glass: v.break_glass,
+      ...(v.code ? { code: v.code } : {}),
+    });
     const refuse = async (code: ErrorCode, message: string): Promise<VoteOutcome> => {
-      await w.tx.addVote({ ...vote, outcome: 'refused', code });
+      const refused: Vote = { ...vote, outcome: 'refused', code };
+      await w.tx.addVote(refused);
+      w.audit({ type: 'action.vote_refused', request_id: id, data: evidence(refused) });
       return { refused: code, message };
     };
 
@@ -133,6 +146,7 @@ export class VoteService {
     }
     if (!(await w.tx.addVote(vote)))
       return refuse('already_voted', 'you have already voted on this request');
+    w.audit({ type: 'action.vote_counted', request_id: id, data: evidence(vote) });
 
     const votes = await w.tx.votes(id);
     const counted = votes.filter((v) => v.outcome === 'counted');

@@ -9,4 +9,6 @@ export interface Principal {
   groups: readonly string[];
   /** Users only: admins may read everything and dry-run policy for any agent. */
   admin: boolean;
+  /** Users only: may read the audit log (admins may too). */
+  auditor: boolean;
 }

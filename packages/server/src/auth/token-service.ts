@@ -2,6 +2,11 @@ import { CountersignError, newId } from '@countersign/core';
 import type { Directory } from '../config/directory.js';
 import type { TokenRepository, TokenRow } from '../storage/token-repository.js';
 import type { Principal } from './principal.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Actor } from '../actions/action-writer.js';
+
+/** Token changes not made through the API: the operator at the CLI or the gateway itself. */
+const OPERATOR: Actor = { kind: 'system', id: 'operator' };
 import { generateToken, hashToken, looksLikeToken, type PrincipalKind } from './token-secret.js';
 
 /** Issues, resolves and revokes tokens against the directory. */
@@ -10,13 +15,15 @@ export class TokenService {
     private readonly tokens: TokenRepository,
     private readonly directory: Directory,
     private readonly now: () => number = Date.now,
+    /** Token changes are evidence: recorded in the audit log in their own transaction. */
+    private readonly audit?: AuditLog,
   ) {}
 
   /** Creates a token; the plaintext is returned once and never stored. */
   async create(
     kind: PrincipalKind,
     principalId: string,
-    options: { label?: string; ttlMs?: number } = {},
+    options: { label?: string | undefined; ttlMs?: number | undefined; actor?: Actor } = {},
   ): Promise<{ id: string; token: string; row: TokenRow }> {
     const known =
       kind === 'agent' ? this.directory.agent(principalId) : this.directory.user(principalId);
@@ -36,7 +43,21 @@ export class TokenService {
       expires_at: options.ttlMs === undefined ? null : now + options.ttlMs,
       revoked_at: null,
     };
-    await this.tokens.insert(row);
+    await this.tokens.transaction(async (trx) => {
+      await this.tokens.insert(row, trx);
+      await this.audit?.append(trx, [
+        {
+          type: 'token.created',
+          actor: options.actor ?? OPERATOR,
+          data: {
+            token_id: row.id,
+            principal: { kind, id: principalId },
+            label: row.label,
+            expires_at: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
+          },
+        },
+      ]);
+    });
     return { id: row.id, token, row };
   }
 
@@ -59,18 +80,46 @@ export class TokenService {
       if (!this.directory.agent(row.principal_id)) {
         throw new CountersignError('invalid_token', 'the agent no longer exists');
       }
-      return { kind: 'agent', id: row.principal_id, tokenId: row.id, groups: [], admin: false };
+      return {
+        kind: 'agent',
+        id: row.principal_id,
+        tokenId: row.id,
+        groups: [],
+        admin: false,
+        auditor: false,
+      };
     }
     const user = this.directory.user(row.principal_id);
     if (!user) throw new CountersignError('invalid_token', 'the user no longer exists');
-    return { kind: 'user', id: user.id, tokenId: row.id, groups: user.groups, admin: user.admin };
+    return {
+      kind: 'user',
+      id: user.id,
+      tokenId: row.id,
+      groups: user.groups,
+      admin: user.admin,
+      auditor: user.auditor,
+    };
   }
 
-  revoke(tokenId: string): Promise<number> {
-    return this.tokens.revoke({ id: tokenId }, this.now());
+  revoke(tokenId: string, actor: Actor = OPERATOR): Promise<number> {
+    return this.#revoke({ id: tokenId }, actor);
   }
 
-  revokeAll(kind: PrincipalKind, principalId: string): Promise<number> {
-    return this.tokens.revoke({ principal_kind: kind, principal_id: principalId }, this.now());
+  revokeAll(kind: PrincipalKind, principalId: string, actor: Actor = OPERATOR): Promise<number> {
+    return this.#revoke({ principal_kind: kind, principal_id: principalId }, actor);
+  }
+
+  #revoke(
+    by: { id: string } | { principal_kind: string; principal_id: string },
+    actor: Actor,
+  ): Promise<number> {
+    return this.tokens.transaction(async (trx) => {
+      const ids = await this.tokens.revoke(by, this.now(), trx);
+      await this.audit?.append(
+        trx,
+        ids.map((token_id) => ({ type: 'token.revoked' as const, actor, data: { token_id } })),
+      );
+      return ids.length;
+    });
   }
 }

@@ -14,6 +14,8 @@ export const UserSchema = Type.Object(
     name: Type.Optional(Type.String()),
     groups: Type.Optional(Type.Array(Id)),
     admin: Type.Optional(Type.Boolean()),
+    /** May read the audit log and its proofs (admins may too). */
+    auditor: Type.Optional(Type.Boolean()),
     slack_id: Type.Optional(Type.String()),
     teams_aad_id: Type.Optional(Type.String()),
   },
@@ -81,6 +83,17 @@ export const ConfigSchema = Type.Object(
       ),
     ),
     /** Signed grants (docs/grants.md). The signing key itself comes from the environment. */
+    audit: Type.Optional(
+      Type.Object(
+        {
+          /** The log's identity in checkpoints (C2SP origin); default: chosen once at random. */
+          origin: Type.Optional(Type.String({ pattern: '^[^\\s+]+$', maxLength: 200 })),
+          /** How often to sign a checkpoint when the log grew: default 10s. */
+          checkpoint_interval: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     grants: Type.Optional(
       Type.Object(
         { ttl: Type.Optional(Type.String({ description: 'Grant lifetime, 10s to 24h; 15m' })) },

@@ -6,6 +6,7 @@ export interface User {
   name?: string | undefined;
   groups: readonly string[];
   admin: boolean;
+  auditor: boolean;
   slack_id?: string | undefined;
   teams_aad_id?: string | undefined;
 }
@@ -31,7 +32,7 @@ export class Directory {
     this.users = new Map(
       (entries.users ?? []).map((u) => [
         u.id,
-        { ...u, groups: u.groups ?? [], admin: u.admin ?? false },
+        { ...u, groups: u.groups ?? [], admin: u.admin ?? false, auditor: u.auditor ?? false },
       ]),
     );
     this.agents = new Map((entries.agents ?? []).map((a) => [a.id, a]));

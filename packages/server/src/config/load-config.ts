@@ -25,6 +25,8 @@ export interface GatewayConfig {
   storage: { url?: string | undefined; synchronous: 'NORMAL' | 'FULL' };
   dataDir: string;
   schedulerTickMs: number;
+  /** origin: absent → the name the log was given on first start (stored with its key). */
+  audit: { origin?: string | undefined; checkpointIntervalMs: number };
   grants: {
     ttlMs: number;
     /** COUNTERSIGN_GRANT_SIGNING_KEY: an Ed25519 JWK or PKCS#8 PEM; absent → generated, stored. */
@@ -116,6 +118,10 @@ export function resolveConfig(
     problems.push(`${where(['grants', 'ttl'])}: grants.ttl must be a duration from 10s to 24h`);
   }
   const webhooks = resolveWebhookSettings(raw.webhooks, env, where, problems);
+  const checkpointIntervalMs = parseDuration(raw.audit?.checkpoint_interval ?? '10s') ?? 0;
+  if (checkpointIntervalMs < 1000) {
+    problems.push(`${where(['audit', 'checkpoint_interval'])}: at least 1s`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = Number(env.COUNTERSIGN_PORT ?? env.PORT ?? raw.server?.port ?? 8080);
@@ -138,6 +144,10 @@ export function resolveConfig(
     dataDir,
     schedulerTickMs: raw.scheduler?.tick_ms ?? 1000,
     grants: { ttlMs: grantTtlMs, signingKey: env.COUNTERSIGN_GRANT_SIGNING_KEY },
+    audit: {
+      origin: env.COUNTERSIGN_AUDIT_ORIGIN ?? raw.audit?.origin,
+      checkpointIntervalMs,
+    },
     directory,
     policyFile: resolve(baseDir, raw.policy),
     webhooks,

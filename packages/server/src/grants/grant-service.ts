@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.js';
 import { decodeProtectedHeader, errors, jwtVerify, type ProtectedHeaderParameters } from 'jose';
 import {
   CountersignError,
@@ -36,7 +38,10 @@ export interface GrantServiceOptions {
   issuer: string;
   ttlMs: number;
   now?: () => number;
-  /** Told after each successful redemption (audit, events); must not throw. */
+  /** Writes evidence of a redemption in its transaction (the audit log). */
+  recordRedemption?:
+    ((trx: Kysely<Database>, claims: GrantClaims, at: number) => Promise<void>) | undefined;
+  /** Told after each successful redemption (events); must not throw. */
   onRedeemed?: ((claims: GrantClaims, at: number) => void) | undefined;
 }
 
@@ -119,7 +124,14 @@ export class GrantService implements GrantIssuer {
     const { claims } = check;
     if (check.redeemed_at !== null) throw used(check.redeemed_at);
     const at = this.#now();
-    if (!(await this.options.grants.markRedeemed(claims.jti, claims.request_id, at))) {
+    const record = this.options.recordRedemption;
+    const redeemed = await this.options.grants.markRedeemed(
+      claims.jti,
+      claims.request_id,
+      at,
+      record && ((trx) => record(trx, claims, at)),
+    );
+    if (!redeemed) {
       // Someone else got there first, or the request moved on (reported its result) meanwhile.
       const state = await this.#state(claims);
       if (state.redeemed_at !== null) throw used(state.redeemed_at);

@@ -13,6 +13,7 @@ export interface OpenGrantServiceOptions {
   signingKey?: string | undefined;
   now?: () => number;
   onRedeemed?: GrantServiceOptions['onRedeemed'];
+  recordRedemption?: GrantServiceOptions['recordRedemption'];
 }
 
 /**
@@ -36,5 +37,6 @@ export async function openGrantService(
     ttlMs: options.ttlMs,
     now: options.now,
     onRedeemed: options.onRedeemed,
+    recordRedemption: options.recordRedemption,
   });
 }

@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -15,10 +15,15 @@ import { authHook } from './auth-hook.js';
 import { sendProblem, statusOf, toCountersignError } from './problem.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { grantRoutes } from './routes/grant-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 
 export interface AppDeps {
+  audit: AuditLog;
+  /** Records a 4xx refusal as evidence (rate-limited for anonymous callers); never throws. */
+  recordRefusal?: (request: FastifyRequest, problem: CountersignError) => Promise<void>;
   actions: ActionService;
   votes: VoteService;
   tokens: TokenService;
@@ -99,7 +104,7 @@ export async function buildApp(deps: AppDeps) {
     );
   });
 
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     const problem = toCountersignError(error);
     const status = statusOf(problem.code);
     if (status >= 500) {
@@ -111,6 +116,8 @@ export async function buildApp(deps: AppDeps) {
         'request refused',
       );
       deps.metrics.refusals.inc({ code: problem.code });
+      // Recorded before the answer goes out: the refusal is evidence once the caller sees it.
+      await deps.recordRefusal?.(request, problem);
     }
     return sendProblem(request, reply, problem);
   });
@@ -128,6 +135,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(systemRoutes(deps));
   await app.register(actionRoutes(deps));
   await app.register(policyRoutes(deps));
+  await app.register(auditRoutes(deps.audit));
   await app.register(grantRoutes(deps));
   return app;
 }

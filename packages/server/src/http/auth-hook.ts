@@ -7,7 +7,8 @@ import type { TokenService } from '../auth/token-service.js';
  * Who may call a route. `agent` routes refuse user tokens and vice versa: an agent token can
  * never reach a reviewer or admin endpoint, whatever else is wrong with the request.
  */
-export type AuthRequirement = 'agent' | 'user' | 'admin' | 'agent_or_admin' | 'agent_or_user';
+export type AuthRequirement =
+  'agent' | 'user' | 'admin' | 'auditor' | 'agent_or_admin' | 'agent_or_user';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -17,6 +18,15 @@ declare module 'fastify' {
     principal?: Principal;
   }
 }
+
+const NEEDS: Record<AuthRequirement, string> = {
+  agent: 'an agent token',
+  user: 'a user token',
+  admin: "an admin's token",
+  auditor: "an auditor's or an admin's token",
+  agent_or_admin: "an agent token or an admin's token",
+  agent_or_user: 'an agent or a user token',
+};
 
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -32,6 +42,8 @@ export function authHook(tokens: TokenService) {
     const need = request.routeOptions.config.auth;
     if (need === undefined) return;
     const principal = await tokens.authenticate(bearer(request));
+    // Known before the role check, so a refusal records who was refused.
+    request.principal = principal;
     const ok =
       need === 'agent'
         ? principal.kind === 'agent'
@@ -39,17 +51,16 @@ export function authHook(tokens: TokenService) {
           ? principal.kind === 'user'
           : need === 'admin'
             ? principal.kind === 'user' && principal.admin
-            : need === 'agent_or_admin'
-              ? principal.kind === 'agent' || principal.admin
-              : true;
+            : need === 'auditor'
+              ? principal.kind === 'user' && (principal.admin || principal.auditor)
+              : need === 'agent_or_admin'
+                ? principal.kind === 'agent' || principal.admin
+                : true;
     if (!ok) {
-      throw new CountersignError(
-        'forbidden',
-        `this endpoint needs a${need === 'agent' ? 'n agent' : need === 'admin' ? 'n admin' : need === 'user' ? ' user' : 'n agent or admin'} token`,
-        { required: need },
-      );
+      throw new CountersignError('forbidden', `this endpoint needs ${NEEDS[need]}`, {
+        required: need,
+      });
     }
-    request.principal = principal;
   };
 }
 

@@ -39,7 +39,7 @@ export class ActionRepository {
    * request goes through here, with the request row locked on PostgreSQL.
    */
   write<T>(work: (tx: ActionTx) => Promise<T>): Promise<T> {
-    return this.#writes.run((trx) => work(new ActionTx(trx, this.dialect)));
+    return this.#writes.run((scope) => work(new ActionTx(scope, this.dialect)));
   }
 
   async findById(id: string): Promise<ActionRecord | undefined> {

@@ -2,6 +2,7 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { ActionRecord, ActionResult, GrantRef, Status, Vote } from '@countersign/core';
 import type { Database } from './schema.js';
 import type { DialectName } from './open-database.js';
+import type { TransactionScope } from './group-commit.js';
 import { recordFromRow, rowFromRecord } from './action-rows.js';
 import { rowFromVote, voteFromRow } from './vote-rows.js';
 
@@ -21,11 +22,20 @@ export interface TransitionFields {
  * together or not at all.
  */
 export class ActionTx {
+  /** Exposed for the notification sink, which writes its outbox rows in this transaction. */
+  readonly trx: Kysely<Database>;
+
   constructor(
-    /** Exposed for the notification sink, which writes its outbox rows in this transaction. */
-    readonly trx: Kysely<Database>,
+    private readonly scope: TransactionScope,
     private readonly dialect: DialectName,
-  ) {}
+  ) {
+    this.trx = scope.trx;
+  }
+
+  /** Runs `hook` once at the end of this transaction, after every unit of work in it. */
+  beforeCommit(hook: () => Promise<void>): void {
+    this.scope.beforeCommit(hook);
+  }
 
   /**
    * Reads a request and, on PostgreSQL, locks its row until commit, so concurrent votes on one

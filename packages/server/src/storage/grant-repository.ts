@@ -38,8 +38,27 @@ export class GrantRepository {
    * however many race (one UPDATE; PostgreSQL re-checks the WHERE after a concurrent writer
    * commits, SQLite serialises writers). Only an approved request's unexpired grant qualifies.
    */
-  async markRedeemed(jti: string, requestId: string, at: number): Promise<boolean> {
-    const res = await this.db
+  async markRedeemed(
+    jti: string,
+    requestId: string,
+    at: number,
+    also?: (trx: Kysely<Database>) => Promise<void>,
+  ): Promise<boolean> {
+    // `also` (the audit entry) commits with the redemption or not at all.
+    return this.db.transaction().execute(async (trx) => {
+      const ok = await this.#markRedeemed(trx, jti, requestId, at);
+      if (ok && also) await also(trx);
+      return ok;
+    });
+  }
+
+  async #markRedeemed(
+    db: Kysely<Database>,
+    jti: string,
+    requestId: string,
+    at: number,
+  ): Promise<boolean> {
+    const res = await db
       .updateTable('actions')
       .set({ grant_redeemed_at: at, updated_at: at })
       .where('grant_jti', '=', jti)

@@ -1,7 +1,17 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-type Work<T> = (trx: Kysely<Database>) => Promise<T>;
+/**
+ * What every unit of work in one transaction shares. `finish` hooks run once, after the last
+ * unit and before the commit: the audit log appends the whole batch's evidence there, with one
+ * read and one update of its head instead of one per unit.
+ */
+export interface TransactionScope {
+  trx: Kysely<Database>;
+  beforeCommit(hook: () => Promise<void>): void;
+}
+
+type Work<T> = (scope: TransactionScope) => Promise<T>;
 interface Pending {
   work: Work<unknown>;
   resolve: (v: unknown) => void;
@@ -41,27 +51,38 @@ export class GroupCommit {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.maxBatch);
       if (batch.length === 1) {
-        await runAlone(this.db, batch[0]);
+        await this.#runAlone(batch[0]);
         continue;
       }
-      const results: unknown[] = [];
+      let results: unknown[] = [];
       try {
-        await this.db.transaction().execute(async (trx) => {
-          for (const item of batch) results.push(await item.work(trx));
+        results = await this.#transaction(async (scope) => {
+          const out: unknown[] = [];
+          for (const item of batch) out.push(await item.work(scope));
+          return out;
         });
       } catch {
-        for (const item of batch) await runAlone(this.db, item);
+        for (const item of batch) await this.#runAlone(item);
         continue;
       }
       batch.forEach((item, i) => item.resolve(results[i]));
     }
   }
-}
 
-async function runAlone(db: Kysely<Database>, item: Pending): Promise<void> {
-  try {
-    item.resolve(await db.transaction().execute((trx) => item.work(trx)));
-  } catch (e) {
-    item.reject(e);
+  async #runAlone(item: Pending): Promise<void> {
+    try {
+      item.resolve(await this.#transaction((scope) => item.work(scope)));
+    } catch (e) {
+      item.reject(e);
+    }
+  }
+
+  #transaction<T>(body: (scope: TransactionScope) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const hooks: Array<() => Promise<void>> = [];
+      const value = await body({ trx, beforeCommit: (hook) => hooks.push(hook) });
+      for (const hook of hooks) await hook();
+      return value;
+    });
   }
 }

@@ -110,6 +110,37 @@ export interface KvTable {
   value: string;
 }
 
+export interface AuditEntriesTable {
+  idx: number;
+  entry: string;
+  /** Base64 SHA-256(0x00 ‖ entry). */
+  leaf_hash: string;
+  at: number;
+  type: string;
+  request_id: string | null;
+}
+
+export interface AuditNodesTable {
+  level: number;
+  idx: number;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  size: number;
+  /** JSON array of base64 hashes: the right edge of the tree at `size`. */
+  frontier: string;
+  last_leaf: string | null;
+}
+
+export interface AuditCheckpointsTable {
+  size: number;
+  root_hash: string;
+  note: string;
+  created_at: number;
+}
+
 export interface Database {
   actions: ActionsTable;
   action_review_groups: ActionReviewGroupsTable;
@@ -118,6 +149,10 @@ export interface Database {
   votes: VotesTable;
   signing_keys: SigningKeysTable;
   outbox: OutboxTable;
+  audit_entries: AuditEntriesTable;
+  audit_nodes: AuditNodesTable;
+  audit_head: AuditHeadTable;
+  audit_checkpoints: AuditCheckpointsTable;
   /** Kysely's own migration bookkeeping is created by the Migrator. */
   _unused?: { id: Generated<number> };
 }

@@ -7,8 +7,13 @@ export type TokenRow = Selectable<TokensTable>;
 export class TokenRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(row: TokenRow): Promise<void> {
-    await this.db.insertInto('tokens').values(row).execute();
+  async insert(row: TokenRow, db: Kysely<Database> = this.db): Promise<void> {
+    await db.insertInto('tokens').values(row).execute();
+  }
+
+  /** Runs `work` in a transaction (a token change and its audit entry commit together). */
+  transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
   }
 
   async findByHash(hash: string): Promise<TokenRow | undefined> {
@@ -27,15 +32,16 @@ export class TokenRepository {
   async revoke(
     by: { id: string } | { principal_kind: string; principal_id: string },
     now: number,
-  ): Promise<number> {
-    let q = this.db.updateTable('tokens').set({ revoked_at: now }).where('revoked_at', 'is', null);
+    db: Kysely<Database> = this.db,
+  ): Promise<string[]> {
+    let q = db.updateTable('tokens').set({ revoked_at: now }).where('revoked_at', 'is', null);
     q =
       'id' in by
         ? q.where('id', '=', by.id)
         : q
             .where('principal_kind', '=', by.principal_kind)
             .where('principal_id', '=', by.principal_id);
-    const res = await q.executeTakeFirst();
-    return Number(res.numUpdatedRows);
+    const rows = await q.returning('id').execute();
+    return rows.map((r) => r.id);
   }
 }

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
 import { approvals } from './0002-approvals.js';
+import { audit } from './0004-audit.js';
 import { notifications } from './0003-notifications.js';
 
 /**
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-approvals': approvals,
   '0003-notifications': notifications,
+  '0004-audit': audit,
 };
 
 export const migrationProvider: MigrationProvider = {

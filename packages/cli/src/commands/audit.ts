@@ -1,0 +1,307 @@
+import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CountersignError,
+  EXPORT_FILES,
+  jsonlLines,
+  parseNoteVerifierKey,
+  verifyLog,
+  type VerifyLogInput,
+  type VerifyLogResult,
+} from '@countersign/core';
+import { api, apiOptions, type ApiOptions } from '../api-client.js';
+import { EXIT } from '../cli-error.js';
+
+/** `GET /v1/audit/checkpoint`, and each item of `GET /v1/audit/checkpoints`. */
+interface CheckpointView {
+  size: number;
+  root_hash: string;
+  note: string;
+  verifier_key: string;
+}
+
+/** The API serves at most this many entries a call. */
+const PAGE = 1000;
+/** Older checkpoints fetched for an export or a URL check (the API's maximum). */
+const HISTORY = 10_000;
+
+type History = Array<NonNullable<VerifyLogInput['history']>[number]>;
+
+interface ApiFlags {
+  url?: string;
+  token?: string;
+}
+
+/** `audit checkpoint`: the latest signed checkpoint, verbatim. */
+export async function auditCheckpoint(options: ApiFlags) {
+  const checkpoint = await api<CheckpointView>(apiOptions(options), 'GET', '/v1/audit/checkpoint');
+  process.stdout.write(checkpoint.note);
+}
+
+/**
+ * `audit export --out DIR`: the layout of `EXPORT_FILES` (core/audit/audit-entry.ts), pulled
+ * through the API: entries up to the latest checkpoint, that checkpoint, the older ones, the
+ * log's key. It checks what it wrote as it goes (with the gateway's own key: integrity only);
+ * on a failure the files stay, as evidence, and the exit code is 1.
+ */
+export async function auditExport(options: ApiFlags & { out: string; force?: boolean }) {
+  const dir = options.out;
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    process.stderr.write(`countersign: ${dir} is not a directory\n`);
+    return EXIT.usage;
+  }
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    if (!options.force) {
+      process.stderr.write(`countersign: ${dir} is not empty (pass --force to overwrite)\n`);
+      return EXIT.usage;
+    }
+    for (const name of Object.values(EXPORT_FILES)) {
+      rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  }
+  const server = apiOptions(options);
+  const checkpoint = await api<CheckpointView>(server, 'GET', '/v1/audit/checkpoint');
+  const older = await olderCheckpoints(server, checkpoint.size);
+  await mkdir(join(dir, EXPORT_FILES.checkpoints), { recursive: true });
+  for (const c of older) {
+    await writeFile(join(dir, EXPORT_FILES.checkpoints, `${c.size}.txt`), c.note);
+  }
+  // Entries go to a temporary name first: an interrupted export has no entries.jsonl.
+  const partial = join(dir, `${EXPORT_FILES.entries}.partial`);
+  const file = await open(partial, 'w');
+  let result: VerifyLogResult;
+  const pages = writing(apiEntries(server, checkpoint.size), (page) =>
+    file.write(page.map((e) => `${e}\n`).join('')),
+  );
+  try {
+    result = await verifyLog({
+      entries: pages,
+      checkpoint: checkpoint.note,
+      verifierKeys: checkpoint.verifier_key,
+      history: older.map((c) => ({ label: `checkpoints/${c.size}.txt`, note: c.note })),
+    });
+    // A checkpoint that fails its own check stops verifyLog before the entries: still write
+    // them, they are the evidence. (A no-op when verifyLog read them all.)
+    for await (const _ of pages) void _;
+  } finally {
+    await file.close();
+  }
+  if (!result.ok && result.code === 'entries_unreadable') {
+    process.stderr.write(`countersign: the export stopped, ${partial} is incomplete\n`);
+    return printResult(result, false);
+  }
+  await rename(partial, join(dir, EXPORT_FILES.entries));
+  await writeFile(join(dir, EXPORT_FILES.checkpoint), checkpoint.note);
+  await writeFile(join(dir, EXPORT_FILES.key), `${checkpoint.verifier_key}\n`);
+  process.stdout.write(
+    `exported ${checkpoint.size} entries, ${older.length} older checkpoints to ${dir}\n`,
+  );
+  return printResult(result, false);
+}
+
+/**
+ * `audit verify DIR|URL`: everything `verifyLog` checks, against an export directory or live
+ * against the API. Exit 0 and a summary, or exit 1 and `FAIL at index N: reason`.
+ */
+export async function auditVerify(
+  source: string,
+  options: ApiFlags & { key?: string[]; since?: string; json?: boolean },
+) {
+  const fromUrl = /^https?:\/\//i.test(source);
+  const since = options.since === undefined ? undefined : readText(options.since);
+  const keys = options.key?.flatMap(readKeys);
+  const result = fromUrl
+    ? await verifyFromApi(apiOptions({ ...options, url: source }), { keys, since })
+    : await verifyExportDir(source, { keys, since });
+  return printResult(result, options.json === true);
+}
+
+/**
+ * Verifies an export directory. Without `keys`, uses the export's own log-key.pub and says on
+ * stderr what that does not prove. Also used by `report`.
+ */
+export async function verifyExportDir(
+  dir: string,
+  options: { keys?: string[] | undefined; since?: string | undefined } = {},
+): Promise<VerifyLogResult> {
+  const path = (name: string) => join(dir, name);
+  for (const name of [EXPORT_FILES.checkpoint, EXPORT_FILES.entries]) {
+    if (!existsSync(path(name))) {
+      throw new CountersignError('invalid_request', `${dir} is not an audit export: no ${name}`);
+    }
+  }
+  let keys = options.keys;
+  if (keys === undefined || keys.length === 0) {
+    keys = readKeys(path(EXPORT_FILES.key));
+    warnUntrustedKey(`${path(EXPORT_FILES.key)}, inside the export`);
+  }
+  const history: History = [];
+  if (existsSync(path(EXPORT_FILES.checkpoints))) {
+    const names = readdirSync(path(EXPORT_FILES.checkpoints)).filter((n) => n.endsWith('.txt'));
+    for (const name of names.sort((a, b) => parseInt(a, 10) - parseInt(b, 10))) {
+      const label = `${EXPORT_FILES.checkpoints}/${name}`;
+      history.push({ label, note: readFileSync(path(label)) });
+    }
+  }
+  return verifyLog({
+    entries: jsonlLines(createReadStream(path(EXPORT_FILES.entries), { highWaterMark: 1 << 20 })),
+    checkpoint: readFileSync(path(EXPORT_FILES.checkpoint)),
+    verifierKeys: keys,
+    history,
+    ...(options.since === undefined ? {} : { since: options.since }),
+    onProgress: progress(),
+  });
+}
+
+/** Verifies the live log through the API, entries streamed page by page. */
+export async function verifyFromApi(
+  server: ApiOptions,
+  options: { keys?: string[] | undefined; since?: string | undefined } = {},
+): Promise<VerifyLogResult> {
+  const checkpoint = await api<CheckpointView>(server, 'GET', '/v1/audit/checkpoint');
+  let keys = options.keys;
+  if (keys === undefined || keys.length === 0) {
+    keys = [checkpoint.verifier_key];
+    warnUntrustedKey(`${server.url}, the gateway being checked`);
+  }
+  const older = await olderCheckpoints(server, checkpoint.size);
+  return verifyLog({
+    entries: apiEntries(server, checkpoint.size),
+    checkpoint: checkpoint.note,
+    verifierKeys: keys,
+    history: older.map((c) => ({ label: `the checkpoint of size ${c.size}`, note: c.note })),
+    ...(options.since === undefined ? {} : { since: options.since }),
+    onProgress: progress(),
+  });
+}
+
+/**
+ * Entries [0, size) through `GET /v1/audit/entries`, one page per batch, the next page
+ * requested while the current one is checked. The server is not trusted: a page that is not
+ * a list of single-line strings starting where we asked stops the read (verifyLog reports it).
+ */
+async function* apiEntries(server: ApiOptions, size: number): AsyncGenerator<string[]> {
+  const page = async (from: number) => {
+    const to = Math.min(from + PAGE, size);
+    const body = await api<{ from?: unknown; entries?: unknown }>(
+      server,
+      'GET',
+      `/v1/audit/entries?from=${from}&to=${to}`,
+    );
+    const entries = body.entries;
+    const ok =
+      body.from === from &&
+      Array.isArray(entries) &&
+      entries.length > 0 &&
+      entries.length <= to - from &&
+      entries.every((e) => typeof e === 'string' && !e.includes('\n'));
+    if (!ok) throw new Error(`the gateway returned a malformed page of entries from ${from}`);
+    return entries as string[];
+  };
+  let from = 0;
+  let next = from < size ? page(from) : undefined;
+  while (next !== undefined) {
+    const entries = await next;
+    from += entries.length;
+    next = from < size ? page(from) : undefined;
+    // If the consumer stops early, a prefetched page's failure must not go unhandled.
+    next?.catch(() => undefined);
+    yield entries;
+  }
+}
+
+/** Passes pages through, first handing each to `sink` (which may be async: it is awaited). */
+async function* writing<T>(
+  pages: AsyncIterable<T>,
+  sink: (page: T) => Promise<unknown>,
+): AsyncGenerator<T> {
+  for await (const page of pages) {
+    await sink(page);
+    yield page;
+  }
+}
+
+/** `GET /v1/audit/checkpoints`, minus the latest: those below `size`, oldest first. */
+async function olderCheckpoints(server: ApiOptions, size: number): Promise<CheckpointView[]> {
+  const { checkpoints } = await api<{ checkpoints: CheckpointView[] }>(
+    server,
+    'GET',
+    `/v1/audit/checkpoints?limit=${HISTORY}`,
+  );
+  return checkpoints.filter((c) => c.size < size).sort((a, b) => a.size - b.size);
+}
+
+/** A `--key` value: a verifier key, or a file holding one or more (one per line). */
+function readKeys(value: string): string[] {
+  let text = value;
+  if (!looksLikeKey(value)) {
+    if (!existsSync(value) || !statSync(value).isFile()) {
+      throw new CountersignError('invalid_request', `--key ${value}: not a verifier key or a file`);
+    }
+    text = readText(value);
+  }
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/** A file the user named; a missing or unreadable one is their error, said plainly. */
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CountersignError('invalid_request', `cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+function looksLikeKey(value: string): boolean {
+  try {
+    parseNoteVerifierKey(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function warnUntrustedKey(where: string) {
+  process.stderr.write(
+    `warning: verifying with the key from ${where}. That proves the log is intact and ` +
+      'consistent with itself, not that it is the log your gateway signed: pass --key with the ' +
+      'verifier key published by its operator.\n',
+  );
+}
+
+/** Progress on stderr, only for a person watching a terminal. */
+function progress(): VerifyLogInput['onProgress'] {
+  if (!process.stderr.isTTY) return undefined;
+  return (done, total) => {
+    process.stderr.write(`\rverified ${done} of ${total} entries`);
+    if (done >= total) process.stderr.write('\n');
+  };
+}
+
+function printResult(result: VerifyLogResult, json: boolean): number {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else if (result.ok) {
+    const since = result.since
+      ? `; consistent with the --since checkpoint of size ${result.since.size}`
+      : '';
+    process.stdout.write(
+      `OK: ${result.size} entries verified against the checkpoint of ${result.origin}\n` +
+        `size ${result.checkpoint_size}, root ${result.root_hash}\n` +
+        `${result.checkpoints_checked} older checkpoints matched${since}\n`,
+    );
+  } else {
+    const where =
+      result.first_bad_index !== undefined
+        ? ` at index ${result.first_bad_index}`
+        : result.range
+          ? ` in entries [${result.range.from}, ${result.range.to})`
+          : '';
+    process.stdout.write(`FAIL${where}: ${result.reason} (${result.code})\n`);
+  }
+  return result.ok ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,242 @@
+import type { JsonValue } from '@countersign/core';
+import type { CriterionId } from './trust-criteria.js';
+
+/**
+ * The SOC 2 evidence report as data: what `--json` prints and what the HTML renders, field
+ * for field. Times are RFC 3339 UTC strings; durations are milliseconds. Every string that
+ * came from an agent or a reviewer has been through the policy's redaction (redactor.ts).
+ */
+export interface Soc2Report {
+  format: 'countersign.soc2-report';
+  version: 1;
+  generated_at: string;
+  period: { from: string; to: string; start: string; end: string; time_zone: 'UTC' };
+  source: {
+    store: 'sqlite' | 'postgres';
+    /** The policy in force when the report was made: its version and redaction paths. */
+    policy_version: string;
+    redacted_paths: string[];
+  };
+  privileged_actions: PrivilegedActionsSection;
+  approvals: ApprovalsSection;
+  time_to_decision: TimeToDecisionSection;
+  exceptions: ExceptionsSection;
+  policy_changes: PolicyChangesSection;
+  approver_groups: ApproverGroupsSection;
+  log_integrity: LogIntegritySection;
+}
+
+/** What every section says about itself: which criteria it evidences, and why. */
+export interface SectionHeader {
+  title: string;
+  criteria: CriterionId[];
+  why: string;
+}
+
+/**
+ * A request's outcome, from policy and people together: the policy allowed or denied it at
+ * once, or it needed approval and was then approved, denied, expired, cancelled, or is
+ * still pending.
+ */
+export type Outcome =
+  | 'allowed_by_policy'
+  | 'denied_by_policy'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'cancelled'
+  | 'pending';
+
+export const OUTCOMES: readonly Outcome[] = [
+  'allowed_by_policy',
+  'denied_by_policy',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'pending',
+];
+
+export interface CountRow {
+  key: string;
+  total: number;
+  outcomes: Record<Outcome, number>;
+}
+
+/** One human decision on a request, as the report prints it. */
+export interface DecisionVote {
+  user: string;
+  at: string;
+  channel: string;
+  comment: string | null;
+  break_glass: boolean;
+}
+
+/** A request that needed approval. Redacted fields read `[redacted]`. */
+export interface RequestRow {
+  id: string;
+  action: string;
+  resource: string;
+  environment: string;
+  agent: string;
+  on_behalf_of: string | null;
+  requested_at: string;
+  status: string;
+  outcome: Outcome;
+  decided_at: string | null;
+  rules: string[];
+  policy_version: string;
+  justification: string | null;
+  params: JsonValue;
+  reason: string;
+  approvers: DecisionVote[];
+  denied_by: DecisionVote | null;
+  break_glass: boolean;
+}
+
+export interface PrivilegedActionsSection extends SectionHeader {
+  total: number;
+  by_outcome: Record<Outcome, number>;
+  by_action: CountRow[];
+  by_environment: CountRow[];
+  /** Every request in the period that needed a human decision, oldest first. */
+  approval_requests: RequestRow[];
+}
+
+export interface RefusedAttempt {
+  request_id: string;
+  user: string;
+  vote: string;
+  code: string;
+  at: string;
+  channel: string;
+}
+
+export interface ApprovalsSection extends SectionHeader {
+  by_approver: Array<{ user: string; approvals: number; denials: number; break_glass: number }>;
+  refused: {
+    self_approval_forbidden: number;
+    not_eligible: number;
+    /** Other refusals (already decided, expired, already voted), by code. */
+    other: Record<string, number>;
+  };
+  /** Refused votes cast in the period, oldest first. */
+  refused_attempts: RefusedAttempt[];
+  /**
+   * Counted approvals by someone with a stake in the request (its `on_behalf_of` user or an
+   * owner of the requesting agent, per the directory at report time). Expected: none.
+   */
+  interested_party_approvals: Array<{ request_id: string; user: string; at: string }>;
+}
+
+export interface Bucket {
+  label: string;
+  /** Inclusive lower bound and exclusive upper bound (null: unbounded), milliseconds. */
+  min_ms: number;
+  max_ms: number | null;
+  count: number;
+}
+
+export interface TimeToDecisionSection extends SectionHeader {
+  /** Requests decided by people (approved or denied, break-glass included). */
+  decided: number;
+  buckets: Bucket[];
+  p50_ms: number | null;
+  p90_ms: number | null;
+  /** Requests that needed approval and got no human decision. */
+  undecided: { expired: number; cancelled: number; pending: number };
+}
+
+export interface ExceptionRow {
+  id: string;
+  action: string;
+  resource: string;
+  environment: string;
+  agent: string;
+  requested_at: string;
+  decided_at: string | null;
+  rules: string[];
+  reason: string;
+}
+
+export interface BreakGlassRow extends ExceptionRow {
+  approved_by: string;
+  approved_at: string;
+  /** The reason the break-glass user gave (mandatory). */
+  comment: string | null;
+  channel: string;
+}
+
+export interface ExceptionsSection extends SectionHeader {
+  denied_by_policy: ExceptionRow[];
+  denied_by_reviewer: ExceptionRow[];
+  /** Requests nobody decided in time: refused (fail closed). */
+  expired: ExceptionRow[];
+  cancelled: ExceptionRow[];
+  break_glass: BreakGlassRow[];
+}
+
+export interface PolicyChange {
+  at: string;
+  version: string;
+  /** The version differs from the one loaded before it (false: a restart or a no-op reload). */
+  changed: boolean;
+  /** What made the gateway load it (`start`, `reload`), as recorded. */
+  trigger: string | null;
+  /** `user:alice`, `system:gateway`, … as the audit entry names the actor. */
+  actor: string;
+  /** Audit log index of the entry, so an auditor can ask for its inclusion proof. */
+  index: number;
+}
+
+export interface PolicyVersionSeen {
+  version: string;
+  first_seen: string;
+  last_seen: string;
+  requests: number;
+}
+
+export interface PolicyChangesSection extends SectionHeader {
+  /** `audit_log`: from `policy.loaded` entries; `requests`: the fallback (no audit log). */
+  source: 'audit_log' | 'requests';
+  note: string;
+  changes: PolicyChange[];
+  versions_seen: PolicyVersionSeen[];
+}
+
+export interface GroupMembership {
+  id: string;
+  description: string | null;
+  members: Array<{ id: string; name: string | null; email: string | null }>;
+  /** Rules whose approvals this group gives (`from`), and escalations it receives. */
+  approves_for: string[];
+  escalation_for: string[];
+}
+
+export interface ApproverGroupsSection extends SectionHeader {
+  as_of: string;
+  groups: GroupMembership[];
+  break_glass_users: Array<{ user: string; rules: string[] }>;
+  admins: string[];
+}
+
+export interface CheckpointEvidence {
+  origin: string;
+  size: number;
+  root_hash: string;
+  /** The signed note, verbatim. */
+  note: string;
+}
+
+export interface LogIntegritySection extends SectionHeader {
+  status: 'verified' | 'failed' | 'not_available';
+  detail: string;
+  /** Entries recomputed against the checkpoint. */
+  entries: number | null;
+  /** Entries appended after the checkpoint: not covered by this verification yet. */
+  entries_after_checkpoint: number | null;
+  /** On failure: `verifyLog`'s stable code, and the first bad entry when it is known. */
+  failure: { code: string; first_bad_index: number | null } | null;
+  checkpoint: CheckpointEvidence | null;
+  verifier_key: string | null;
+}
