@@ -101,7 +101,8 @@ export class AuditLog {
         ...(event.request_id ? { request_id: event.request_id } : {}),
         data: event.redact ? this.redactor.apply(event.data) : event.data,
       };
-      const text = canonicalJson(withoutUndefined(entry) as JsonValue);
+      // canonicalize omits undefined members, as JSON.stringify does.
+      const text = canonicalJson(entry as unknown as JsonValue);
       const leaf = leafHash(Buffer.from(text, 'utf8'));
       const appended = appendToFrontier(frontier, leaf);
       frontier = appended.frontier;
@@ -221,17 +222,4 @@ export class AuditLog {
   checkpoints(limit = 1000): Promise<StoredCheckpoint[]> {
     return this.repo.checkpoints(limit);
   }
-}
-
-/** Canonical JSON has no `undefined`: drop such members rather than fail on them. */
-function withoutUndefined(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutUndefined);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, withoutUndefined(v)]),
-    );
-  }
-  return value;
 }

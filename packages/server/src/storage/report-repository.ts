@@ -140,11 +140,16 @@ export class ReportRepository {
     return Number(row.n);
   }
 
-  /** Audit entries of one type recorded in the window, in log order, parsed. */
+  /**
+   * Administrative audit entries (those about no request: policy, tokens, keys) of one type
+   * recorded in the window, in log order, parsed.
+   */
   async auditEntriesOfType(type: AuditEntry['type'], w: TimeWindow): Promise<AuditEntry[]> {
     const rows = await this.db
       .selectFrom('audit_entries')
       .select('entry')
+      // Matches the partial index audit_entries_admin.
+      .where('request_id', 'is', null)
       .where('type', '=', type)
       .where('at', '>=', w.start)
       .where('at', '<', w.end)

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /**
  * The audit log (RFC 9162 Merkle tree): entries with their leaf hashes, the hashes of complete
@@ -17,15 +17,19 @@ export const audit: Migration = {
       .addColumn('type', 'text', (c) => c.notNull())
       .addColumn('request_id', 'text')
       .execute();
+    // Partial indexes: each entry writes the primary key and exactly one index. A request's
+    // timeline is read by request_id; administrative entries (policy, tokens, keys) by type.
     await db.schema
       .createIndex('audit_entries_request')
       .on('audit_entries')
       .columns(['request_id', 'idx'])
+      .where(sql.ref('request_id'), 'is not', null)
       .execute();
     await db.schema
-      .createIndex('audit_entries_type')
+      .createIndex('audit_entries_admin')
       .on('audit_entries')
       .columns(['type', 'at'])
+      .where(sql.ref('request_id'), 'is', null)
       .execute();
     // Level ≥ 1 only: level 0 is audit_entries.leaf_hash.
     await db.schema
