@@ -1,26 +1,19 @@
 import {
   KeyRing,
   SigningKeyRepository,
-  loadConfig,
   openAuditLog,
-  openDatabase,
   type AuditLog,
   type Storage,
 } from '@countersign/server';
+import { withStore } from '../open-store.js';
 
 /** Opens the store named by the config and the grant key ring over it, for one command. */
-async function withKeys<T>(
+function withKeys<T>(
   configFile: string,
   f: (keys: KeyRing, audit: AuditLog, storage: Storage) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfig(configFile);
-  const storage = await openDatabase({
-    url: config.storage.url,
-    dataDir: config.dataDir,
-    synchronous: config.storage.synchronous,
-  });
-  try {
-    return await f(
+  return withStore(configFile, async (storage, config) =>
+    f(
       new KeyRing({
         repo: new SigningKeyRepository(storage.db),
         ttlMs: config.grants.ttlMs,
@@ -28,10 +21,8 @@ async function withKeys<T>(
       }),
       await openAuditLog(storage, { origin: config.audit.origin }),
       storage,
-    );
-  } finally {
-    await storage.close();
-  }
+    ),
+  );
 }
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());

@@ -1,13 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { CountersignError } from '@countersign/core';
-import {
-  generateSoc2Report,
-  loadConfig,
-  openDatabase,
-  renderSoc2Html,
-  reportPeriod,
-} from '@countersign/server';
+import { generateSoc2Report, renderSoc2Html, reportPeriod } from '@countersign/server';
 import { EXIT } from '../cli-error.js';
+import { withStore } from '../open-store.js';
 
 export interface ReportSoc2Options {
   config: string;
@@ -31,16 +26,9 @@ export async function reportSoc2(options: ReportSoc2Options): Promise<number> {
     );
   }
   const period = reportPeriod(options.from, options.to);
-  const config = loadConfig(options.config);
-  const storage = await openDatabase({
-    url: config.storage.url,
-    dataDir: config.dataDir,
-    synchronous: config.storage.synchronous,
-  });
-  const report = await generateSoc2Report(storage, config, {
-    period,
-    verifierKey: options.key,
-  }).finally(() => storage.close());
+  const report = await withStore(options.config, (storage, config) =>
+    generateSoc2Report(storage, config, { period, verifierKey: options.key }),
+  );
   if (options.out) writeFileSync(options.out, renderSoc2Html(report), { mode: 0o640 });
   if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   const integrity = report.log_integrity;

@@ -1,29 +1,16 @@
 import { CountersignError } from '@countersign/core';
-import {
-  TokenRepository,
-  TokenService,
-  loadConfig,
-  openAuditLog,
-  openDatabase,
-} from '@countersign/server';
+import { TokenRepository, TokenService, openAuditLog } from '@countersign/server';
+import { withStore } from '../open-store.js';
 
 async function withTokens<T>(
   configFile: string,
   f: (tokens: TokenService, repo: TokenRepository) => Promise<T>,
 ) {
-  const config = loadConfig(configFile);
-  const storage = await openDatabase({
-    url: config.storage.url,
-    dataDir: config.dataDir,
-    synchronous: config.storage.synchronous,
-  });
-  try {
+  return withStore(configFile, async (storage, config) => {
     const repo = new TokenRepository(storage.db);
     const audit = await openAuditLog(storage, { origin: config.audit.origin });
-    return await f(new TokenService(repo, config.directory, Date.now, audit), repo);
-  } finally {
-    await storage.close();
-  }
+    return f(new TokenService(repo, config.directory, Date.now, audit), repo);
+  });
 }
 
 function principal(options: { agent?: string; user?: string }): ['agent' | 'user', string] {

@@ -4,7 +4,7 @@ import type { Database } from './schema.js';
 import { recordFromRow } from './action-rows.js';
 import { ActionTx } from './action-tx.js';
 import type { DialectName } from './open-database.js';
-import { voteFromRow } from './vote-rows.js';
+import { selectVotes } from './vote-rows.js';
 import { GroupCommit } from './group-commit.js';
 
 export interface ActionFilter {
@@ -94,15 +94,8 @@ export class ActionRepository {
     return rows.map(recordFromRow);
   }
 
-  async votes(id: string): Promise<Vote[]> {
-    const rows = await this.db
-      .selectFrom('votes')
-      .selectAll()
-      .where('action_id', '=', id)
-      .orderBy('at')
-      .orderBy('id')
-      .execute();
-    return rows.map(voteFromRow);
+  votes(id: string): Promise<Vote[]> {
+    return selectVotes(this.db, id);
   }
 
   /** Pending requests whose next escalation is due. */

@@ -4,7 +4,7 @@ import type { Database } from './schema.js';
 import type { DialectName } from './open-database.js';
 import type { TransactionScope } from './group-commit.js';
 import { recordFromRow, rowFromRecord } from './action-rows.js';
-import { rowFromVote, voteFromRow } from './vote-rows.js';
+import { rowFromVote, selectVotes } from './vote-rows.js';
 
 const INSERT_SQL = new Map<DialectName, string>();
 
@@ -184,15 +184,8 @@ export class ActionTx {
     return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  async votes(id: string): Promise<Vote[]> {
-    const rows = await this.trx
-      .selectFrom('votes')
-      .selectAll()
-      .where('action_id', '=', id)
-      .orderBy('at')
-      .orderBy('id')
-      .execute();
-    return rows.map(voteFromRow);
+  votes(id: string): Promise<Vote[]> {
+    return selectVotes(this.trx, id);
   }
 
   private async read(id: string): Promise<ActionRecord | undefined> {

@@ -1,6 +1,18 @@
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Channel, Vote, VoteChoice } from '@countersign/core';
-import type { VotesTable } from './schema.js';
+import type { Database, VotesTable } from './schema.js';
+
+/** A request's votes, counted and refused, in the order they were cast. */
+export async function selectVotes(db: Kysely<Database>, actionId: string): Promise<Vote[]> {
+  const rows = await db
+    .selectFrom('votes')
+    .selectAll()
+    .where('action_id', '=', actionId)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return rows.map(voteFromRow);
+}
 
 export function voteFromRow(row: Selectable<VotesTable>): Vote {
   return {
