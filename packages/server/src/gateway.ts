@@ -150,6 +150,7 @@ export async function createGateway(
   const tokens = new TokenService(new TokenRepository(storage.db), config.directory, now, audit);
   const app = await buildApp({
     audit,
+    record,
     recordRefusal: refusalRecorder(record, (e) =>
       app.log.error({ err: e }, 'could not record a refusal'),
     ),

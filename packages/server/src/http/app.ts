@@ -16,12 +16,17 @@ import { sendProblem, statusOf, toCountersignError } from './problem.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import { grantRoutes } from './routes/grant-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 
 export interface AppDeps {
   audit: AuditLog;
+  /**
+   * Appends evidence that belongs to no request change (a channel's refusal answered with a
+   * 200, a login): group-committed; resolves once durable.
+   */
+  record: (events: AuditEvent[]) => Promise<void>;
   /** Records a 4xx refusal as evidence (rate-limited for anonymous callers); never throws. */
   recordRefusal?: (request: FastifyRequest, problem: CountersignError) => Promise<void>;
   actions: ActionService;
