@@ -2,13 +2,11 @@ import {
   CountersignError,
   actionDigest,
   assertTransition,
-  newId,
   reviewGroups,
   reviewerStanding,
   type ActionRecord,
   type ActionRequestInput,
   type ActionResult,
-  type ApprovalRequirement,
   type JsonValue,
   type Standing,
   type Status,
@@ -22,6 +20,8 @@ import type { GrantIssuer } from '../grants/grant-issuer.js';
 import type { NotificationSink } from '../notify/notification.js';
 import type { ActionEvents } from './action-events.js';
 import { ActionWriter, type Actor } from './action-writer.js';
+import { newActionRecord } from './new-action-record.js';
+import { submissionEvidence } from './submission-evidence.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { partiesOf } from './parties.js';
 
@@ -102,43 +102,8 @@ export class ActionService {
       );
     }
     const now = this.#now();
-    const status: Status =
-      decision.decision === 'allow'
-        ? 'approved'
-        : decision.decision === 'deny'
-          ? 'denied'
-          : 'pending';
-    const record: ActionRecord = {
-      id: newId('act', now),
-      agent_id: agent.id,
-      idempotency_key: input.idempotency_key ?? null,
-      action: input.action,
-      resource: input.resource,
-      environment: input.environment,
-      params: input.params,
-      justification: input.justification ?? null,
-      risk: input.risk ?? null,
-      on_behalf_of: input.on_behalf_of ?? null,
-      context: input.context ?? null,
-      callback_url: input.callback_url ?? null,
-      digest,
-      status,
-      decision: decision.decision,
-      reason: decision.reason,
-      rules: decision.rules,
-      trace: decision.trace,
-      approval: decision.approval ?? null,
-      policy_version: decision.policy_version,
-      created_at: now,
-      updated_at: now,
-      expires_at: decision.approval ? now + decision.approval.timeout_ms : null,
-      decided_at: status === 'pending' ? null : now,
-      result: null,
-      escalate_at: firstEscalation(decision.approval, now),
-      escalated_rules: [],
-      break_glass: false,
-      grant: null,
-    };
+    const record = newActionRecord(agent.id, input, digest, decision, now);
+    const status = record.status;
     if (status === 'approved' && this.deps.grants) {
       record.grant = await this.deps.grants.issue(record, [], 'policy');
     }
@@ -146,41 +111,7 @@ export class ActionService {
     const stored = await this.writer.write({ kind: 'agent', id: agent.id }, async (w) => {
       const result = await w.tx.insert(record, groups);
       if (!result.created) return result;
-      // Two entries for a submission: what was asked (redactable fields HMAC'd per policy),
-      // and what the policy said (for a decision by policy, its outcome and grant too).
-      w.audit({
-        type: 'action.submitted',
-        request_id: record.id,
-        redact: true,
-        data: {
-          action: record.action,
-          resource: record.resource,
-          environment: record.environment,
-          params: record.params,
-          justification: record.justification,
-          risk: record.risk,
-          on_behalf_of: record.on_behalf_of,
-          context: record.context,
-          idempotency_key: record.idempotency_key,
-          digest: record.digest,
-        },
-      });
-      w.audit({
-        type: 'action.decided_by_policy',
-        request_id: record.id,
-        data: {
-          decision: record.decision,
-          status: record.status,
-          rules: record.rules,
-          reason: record.reason,
-          policy_version: record.policy_version,
-          expires_at: record.expires_at === null ? null : new Date(record.expires_at).toISOString(),
-          approval: record.approval,
-          grant: record.grant
-            ? { jti: record.grant.jti, expires_at: new Date(record.grant.expires_at).toISOString() }
-            : null,
-        },
-      });
+      for (const event of submissionEvidence(record)) w.audit(event);
       await w.changed(record, status === 'pending' ? 'action.requested' : 'action.decided', [], {
         audit: false,
       });
@@ -358,16 +289,4 @@ export class ActionService {
       return moved;
     });
   }
-}
-
-/** The earliest escalation deadline among the clauses, if any clause escalates. */
-export function firstEscalation(
-  approval: ApprovalRequirement | undefined,
-  since: number,
-  escalated: readonly string[] = [],
-): number | null {
-  const afters = (approval?.clauses ?? []).flatMap((c) =>
-    c.escalate && !escalated.includes(c.rule) ? [c.escalate.after_ms] : [],
-  );
-  return afters.length === 0 ? null : since + Math.min(...afters);
 }

@@ -3,7 +3,7 @@ import type { ActionRepository } from '../storage/action-repository.js';
 import type { ActionWriter, Actor } from './action-writer.js';
 
 const SYSTEM: Actor = { kind: 'system', id: 'scheduler' };
-import { firstEscalation } from './action-service.js';
+import { firstEscalation } from './new-action-record.js';
 
 /**
  * Deadlines: expiry (fail closed) and escalation. Both live in the requests table, so the
