@@ -137,6 +137,11 @@ function requireApproval(
       quorum: a.quorum,
       escalate: a.escalate && { after_ms: a.escalate.after_ms, to: [...a.escalate.to] },
       break_glass: [...a.break_glass],
+      // Only when set, so requests under rules without them keep their stored shape.
+      ...(a.step_up !== undefined ? { step_up: a.step_up } : {}),
+      ...(a.notify?.slack !== undefined
+        ? { notify: { slack: { ...a.notify.slack, channels: [...a.notify.slack.channels] } } }
+        : {}),
     });
     timeout = Math.min(timeout, a.timeout_ms ?? policy.defaults.approval.timeout_ms);
     justification ||= a.justification_required;

@@ -8,6 +8,7 @@ import type { PolicyRule, RuleApproval, RuleMatch } from './policy-document.js';
 import type { YamlReader } from './yaml-reader.js';
 import { CelCondition } from './cel.js';
 import { readApproval, type KnownNames } from './read-approval.js';
+import { readNotify, readStepUp } from './read-notify.js';
 
 const RULE_KEYS = [
   'id',
@@ -17,6 +18,8 @@ const RULE_KEYS = [
   'decision',
   'require_approval',
   'reason',
+  'step_up',
+  'notify',
 ] as const;
 const MATCH_KEYS = ['action', 'resource', 'environment', 'agent'] as const;
 // Rule ids end up in decisions, grants, audit entries and log lines: keep them plain.
@@ -116,6 +119,26 @@ export function readRule(
     if (approval !== undefined) effect = 'require_approval';
   } else {
     r.issue(node, `${label}: needs either decision (allow or deny) or require_approval`);
+  }
+
+  // How approvals are asked for (chat channels, step-up to the web UI): approval rules only.
+  for (const key of ['step_up', 'notify'] as const) {
+    const n = f.get(key);
+    if (n === undefined) continue;
+    if (approvalNode === undefined) {
+      r.issue(n, `${label}: ${key} applies only to a rule with require_approval`);
+      ok = false;
+      continue;
+    }
+    if (key === 'step_up') {
+      const stepUp = readStepUp(r, n, label);
+      if (stepUp === undefined) ok = false;
+      else if (approval !== undefined) approval.step_up = stepUp;
+    } else {
+      const notify = readNotify(r, n, label);
+      if (notify === undefined) ok = false;
+      else if (approval !== undefined) approval.notify = notify;
+    }
   }
 
   if (!ok || id === undefined || effect === undefined) return undefined;

@@ -38,6 +38,19 @@ export interface ApprovalClause {
   escalate?: { after_ms: number; to: string[] } | undefined;
   /** Users who may force-approve with a mandatory reason (issue 3). */
   break_glass: string[];
+  /**
+   * The rule's `step_up: web`: approving needs the web UI (single sign-on), so chat channels
+   * link there instead of approving in place. Absent: any channel may approve.
+   */
+  step_up?: 'web' | undefined;
+  /** The rule's `notify`: where else to ask for its approvals (chat channels). */
+  notify?: ApprovalNotify | undefined;
+}
+
+/** A rule's `notify` block: extra places its approval requests are posted. */
+export interface ApprovalNotify {
+  /** Slack channels (ids such as `C0123ABCD`, or `#names`), and whether to DM each approver. */
+  slack?: { channels: string[]; dm: boolean } | undefined;
 }
 
 /**
