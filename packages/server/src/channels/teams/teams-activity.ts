@@ -1,0 +1,100 @@
+import { CountersignError } from '@countersign/core';
+import { loadTeamsSdk } from './teams-sdk.js';
+
+/**
+ * The parts of an incoming Bot Framework activity Countersign acts on
+ * (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#activity-object).
+ */
+export interface TeamsActivity {
+  type: string;
+  name: string | undefined;
+  channelId: string | undefined;
+  serviceUrl: string | undefined;
+  from: { id: string | undefined; name: string | undefined; aadObjectId: string | undefined };
+  conversationId: string | undefined;
+  /** `conversation.tenantId`, else Teams' `channelData.tenant.id`. */
+  tenantId: string | undefined;
+  value: unknown;
+}
+
+/** What an `Action.Execute` click carries: its verb, its data, and the card's inputs. */
+export interface CardAction {
+  verb: string | undefined;
+  actionId: string | undefined;
+  /** The comment input; `null` when one was sent but is not text or is too long. */
+  comment: string | undefined | null;
+}
+
+/**
+ * Parses the body after the token check. The activity is validated against the Agents SDK's
+ * schema (`Activity.fromObject`), then read defensively: the structure is Microsoft's, but the
+ * values inside `value` and `channelData` come from a client, so a missing or mistyped field
+ * is `undefined`, and anything that cannot be read fails only with our error.
+ */
+export async function parseActivity(raw: string): Promise<TeamsActivity> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new CountersignError('malformed_json', 'the activity is not JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new CountersignError('invalid_request', 'the activity is not a JSON object');
+  }
+  const { activity: sdk } = await loadTeamsSdk();
+  let a: InstanceType<typeof sdk.Activity>;
+  try {
+    a = sdk.Activity.fromObject(json);
+  } catch {
+    throw new CountersignError('invalid_request', 'the body is not a Bot Framework activity');
+  }
+  return {
+    type: a.type,
+    name: text(a.name),
+    channelId: text(a.channelId),
+    serviceUrl: text(a.serviceUrl),
+    from: {
+      id: text(a.from?.id),
+      name: text(a.from?.name),
+      aadObjectId: text(a.from?.aadObjectId),
+    },
+    conversationId: text(a.conversation?.id),
+    tenantId: text(a.conversation?.tenantId) ?? str(a.channelData, 'tenant', 'id'),
+    value: a.value,
+  };
+}
+
+/** `value` of an `adaptiveCard/action` invoke (Universal Actions request format). */
+export function readCardAction(value: unknown): CardAction {
+  const type = str(value, 'action', 'type');
+  const comment = get(value, 'action', 'data', 'comment');
+  return {
+    verb: type === 'Action.Execute' ? str(value, 'action', 'verb') : undefined,
+    actionId: str(value, 'action', 'data', 'action_id'),
+    comment:
+      comment === undefined
+        ? undefined
+        : typeof comment === 'string' && comment.length <= 4000
+          ? comment
+          : null,
+  };
+}
+
+/** The value at `path` inside plain objects (own properties only), or undefined. */
+function get(value: unknown, ...path: string[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null || Array.isArray(at)) return undefined;
+    at = Object.hasOwn(at, key) ? (at as Record<string, unknown>)[key] : undefined;
+  }
+  return at;
+}
+
+function str(value: unknown, ...path: string[]): string | undefined {
+  return text(get(value, ...path));
+}
+
+/** A non-empty string of at most 2000 characters: nothing we read from Teams is longer. */
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 && v.length <= 2000 ? v : undefined;
+}

@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import { CountersignError, type ErrorCode } from '@countersign/core';
+import type { ActionService } from '../../actions/action-service.js';
+import type { VoteService } from '../../actions/vote-service.js';
+import type { AuditEvent } from '../../audit/audit-log.js';
+import type { Principal } from '../../auth/principal.js';
+import type { User } from '../../config/directory.js';
+import { actionView } from '../../http/action-view.js';
+import { readCardAction, type TeamsActivity } from './teams-activity.js';
+import { noticeCard, requestCard, VERBS, type AdaptiveCard } from './teams-card.js';
+import { needsStepUp } from './teams-destinations.js';
+import type { TeamsIdentityMapper } from './teams-identity.js';
+
+/** The body of the answer to an `adaptiveCard/action` invoke (Universal Actions response). */
+export interface CardActionResponse {
+  statusCode: 200;
+  type: 'application/vnd.microsoft.card.adaptive';
+  value: AdaptiveCard;
+}
+
+export interface TeamsInvokeDeps {
+  votes: VoteService;
+  actions: ActionService;
+  identities: TeamsIdentityMapper;
+  /** Evidence of refusals answered with a card (HTTP 200), group-committed. */
+  record: (events: AuditEvent[]) => Promise<void>;
+  publicUrl: string;
+}
+
+// Refusals VoteService records itself, with the refused vote (action.vote_refused).
+const RECORDED_BY_VOTES = new Set<ErrorCode>([
+  'self_approval_forbidden',
+  'not_eligible',
+  'already_voted',
+  'already_decided',
+  'request_expired',
+]);
+const ACTION_ID = /^act_[0-9a-z]{1,60}$/;
+
+/**
+ * A click on Approve or Deny (`adaptiveCard/action`, already authenticated): who clicked,
+ * which request, then the vote through `VoteService`, the one code path every channel shares,
+ * so separation of duties, the quorum and the race guarantees are the API's. The evidence is
+ * the SHA-256 of the raw activity. The answer is the request's card as it now stands, or,
+ * when the click was not counted, the card headed by why (an unmapped account, another
+ * tenant, self-approval, not a reviewer, already decided); every such refusal is audited.
+ */
+export class TeamsInvokeHandler {
+  constructor(private readonly deps: TeamsInvokeDeps) {}
+
+  async handle(
+    activity: TeamsActivity,
+    raw: string,
+    signal: AbortSignal,
+  ): Promise<CardActionResponse> {
+    const evidence = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+    const click = readCardAction(activity.value);
+    const teamsUser = {
+      id: activity.from.id ?? null,
+      aad_object_id: activity.from.aadObjectId ?? null,
+      name: activity.from.name ?? null,
+    };
+    const refuse = async (
+      code: ErrorCode,
+      reason: string,
+      message: string,
+      options: { user?: User; card?: AdaptiveCard } = {},
+    ): Promise<CardActionResponse> => {
+      await this.deps.record([
+        {
+          type: 'api.refused',
+          actor: options.user
+            ? { kind: 'user', id: options.user.id }
+            : { kind: 'anonymous', id: `teams:${teamsUser.aad_object_id ?? teamsUser.id ?? '?'}` },
+          ...(click.actionId && ACTION_ID.test(click.actionId)
+            ? { request_id: click.actionId }
+            : {}),
+          data: {
+            code,
+            reason,
+            channel: 'teams',
+            route: '/api/messages',
+            teams_user: teamsUser,
+            evidence,
+          },
+        },
+      ]);
+      return respond(options.card ?? noticeCard(message));
+    };
+
+    const vote =
+      click.verb === VERBS.approve ? 'approve' : click.verb === VERBS.deny ? 'deny' : undefined;
+    if (vote === undefined || !click.actionId || !ACTION_ID.test(click.actionId)) {
+      return refuse('invalid_request', 'unknown_action', 'This is not a Countersign button.');
+    }
+    if (click.comment === null) {
+      return refuse('invalid_request', 'comment', 'The comment is too long (4000 characters).');
+    }
+    const id = click.actionId;
+    let identity;
+    try {
+      identity = await this.deps.identities.resolve(activity, signal);
+    } catch {
+      return refuse(
+        'forbidden',
+        'identity_unavailable',
+        'Countersign could not look up your Teams account right now; try again in a minute.',
+      );
+    }
+    if (!identity.ok) return refuse('forbidden', 'unmapped', `Not counted: ${identity.reason}.`);
+    const user = identity.user;
+    const principal: Principal = {
+      kind: 'user',
+      id: user.id,
+      tokenId: 'teams',
+      groups: user.groups,
+      admin: user.admin,
+      auditor: user.auditor,
+    };
+    const notice = (message: string) => `Vote by ${user.id} not counted: ${message}`;
+
+    // step_up: web. The rule asks for the web UI's single sign-on, which a chat click is not;
+    // a deny from a card still showing buttons is accepted (denying is fail-safe).
+    const before =
+      vote === 'approve'
+        ? await this.deps.actions.get(principal, id).catch(() => undefined)
+        : undefined;
+    if (before && needsStepUp(actionView(before))) {
+      const card = requestCard(
+        actionView(before, { votes: await this.deps.actions.votes(id) }),
+        this.deps.publicUrl,
+        notice('this request is approved in Countersign itself (sign-in required).'),
+      );
+      return refuse('forbidden', 'step_up', '', { user, card });
+    }
+
+    try {
+      const { record, votes } = await this.deps.votes.vote(principal, id, {
+        vote,
+        comment: click.comment,
+        channel: 'teams',
+        evidence,
+      });
+      return respond(requestCard(actionView(record, { votes }), this.deps.publicUrl));
+    } catch (e) {
+      if (!(e instanceof CountersignError)) throw e;
+      if (!RECORDED_BY_VOTES.has(e.code)) {
+        return refuse(e.code, 'vote_refused', notice(e.message), { user });
+      }
+      // Already on record as action.vote_refused; show the request as it stands now.
+      const now = await this.deps.actions.get(principal, id).catch(() => undefined);
+      const message = notice(`${e.message}.`);
+      return respond(
+        now
+          ? requestCard(
+              actionView(now, { votes: await this.deps.actions.votes(id) }),
+              this.deps.publicUrl,
+              message,
+            )
+          : noticeCard(message),
+      );
+    }
+  }
+}
+
+function respond(card: AdaptiveCard): CardActionResponse {
+  return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card };
+}
