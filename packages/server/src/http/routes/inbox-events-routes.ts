@@ -1,0 +1,61 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ActionEvents } from '../../actions/action-events.js';
+import type { ActionService } from '../../actions/action-service.js';
+import { principalOf } from '../auth-hook.js';
+import { Problem } from '../schemas.js';
+
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * Server-sent events for a reviewer's inbox: `event: change` with `{id, status, updated_at}`
+ * whenever a request this user could review (any request, for an admin) is created or changes.
+ * Only ids and states travel here; the page reads the record through the API, which applies
+ * the same visibility rules as everywhere else. Changes made by another replica arrive through
+ * that replica's stream only; the page also re-reads its list every 30 s for that case.
+ */
+export const inboxEventsRoutes =
+  (actions: ActionService, events: ActionEvents): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get(
+      '/v1/inbox/events',
+      {
+        config: { auth: 'user' },
+        schema: {
+          summary: "Server-sent events: changes to requests in this user's inbox",
+          tags: ['reviewer'],
+          security: [{ bearer: [] }],
+          response: { '4xx': Problem, '5xx': Problem },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+          'x-request-id': request.id,
+        });
+        // `ready` tells the page it is subscribed: it re-reads its list then, so a change made
+        // between its first read and this moment is not missed.
+        res.write('retry: 3000\nevent: ready\ndata: {}\n\n');
+        const unsubscribe = events.subscribeAll((r) => {
+          if (!principal.admin && actions.standing(principal, r) !== 'eligible') return;
+          const data = {
+            id: r.id,
+            status: r.status,
+            updated_at: new Date(r.updated_at).toISOString(),
+          };
+          res.write(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
+        });
+        const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+        res.once('close', () => {
+          clearInterval(heartbeat);
+          unsubscribe();
+        });
+        return reply;
+      },
+    );
+  };

@@ -1,0 +1,87 @@
+import { CountersignError, newId } from '@countersign/core';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Directory } from '../config/directory.js';
+import type { WebDb, WebSessionRepository } from '../storage/web-session-repository.js';
+import type { OpenedSession, SessionService } from './session-service.js';
+import { generateSecret, hashSecret, looksLikeSecret } from './web-secret.js';
+
+const PREFIX = 'csl_';
+
+/**
+ * One-time login links (`/login/one-time?token=csl_…`): how the embedded demo signs people in
+ * without an IdP, and how an operator can let someone in once. Single use, short-lived, stored
+ * as a hash; using one opens a session in the same transaction.
+ */
+export class LoginLinkService {
+  constructor(
+    private readonly repo: WebSessionRepository,
+    private readonly sessions: SessionService,
+    private readonly directory: Directory,
+    private readonly now: () => number,
+    private readonly audit?: AuditLog,
+  ) {}
+
+  /** A new link token for a directory user; the plaintext is returned once. */
+  async create(userId: string, ttlMs = 30 * 60_000): Promise<{ token: string; expiresAt: number }> {
+    if (!this.directory.user(userId)) {
+      throw new CountersignError('not_found', `no user "${userId}" in the directory`);
+    }
+    const token = generateSecret(PREFIX);
+    const now = this.now();
+    const id = newId('lnk', now);
+    const expiresAt = now + ttlMs;
+    await this.repo.transaction(async (trx, web) => {
+      await this.repo.insertLink(
+        {
+          id,
+          token_hash: hashSecret(token),
+          user_id: userId,
+          created_at: now,
+          expires_at: expiresAt,
+          used_at: null,
+        },
+        web,
+      );
+      await this.audit?.append(trx, [
+        {
+          type: 'token.created',
+          actor: { kind: 'system', id: 'operator' },
+          data: {
+            token_id: id,
+            principal: { kind: 'user', id: userId },
+            label: 'one-time login link',
+            expires_at: new Date(expiresAt).toISOString(),
+          },
+        },
+      ]);
+    });
+    return { token, expiresAt };
+  }
+
+  /** Uses a link: a session for its user, or `invalid_token` saying why not. */
+  async redeem(token: string): Promise<OpenedSession> {
+    if (!looksLikeSecret(token, PREFIX)) {
+      throw new CountersignError('invalid_token', 'this is not a Countersign login link');
+    }
+    const hash = hashSecret(token);
+    return this.sessions.open({
+      via: 'link',
+      user: async (web) => {
+        const link = await this.repo.useLink(hash, this.now(), web);
+        if (!link) throw new CountersignError('invalid_token', await this.whyUnusable(hash, web));
+        if (!this.directory.user(link.user_id)) {
+          throw new CountersignError('invalid_token', 'the user no longer exists');
+        }
+        return { id: link.user_id, evidence: { login_link: link.id } };
+      },
+    });
+  }
+
+  /** Inside the redeeming transaction: SQLite has one connection, and it holds it. */
+  private async whyUnusable(hash: string, web: WebDb): Promise<string> {
+    const link = await this.repo.findLink(hash, web);
+    if (!link) return 'unknown login link';
+    if (link.used_at !== null) return 'this login link was already used: links work once';
+    return 'this login link has expired: ask for a new one (the demo prints new links at start)';
+  }
+}

@@ -1,0 +1,343 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startOidcGateway, type OidcGateway } from './web-harness.js';
+
+/**
+ * The web inbox in a real browser: Debian's Chromium driven by Playwright, against a real
+ * gateway and a real OpenID Connect provider on loopback. Screenshots go to docs/img/ when
+ * COUNTERSIGN_SCREENSHOTS=1 (`npm run screenshots`), to a temporary directory otherwise.
+ */
+const CHROMIUM = process.env.COUNTERSIGN_CHROMIUM ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) {
+  const message =
+    `\n${'!'.repeat(78)}\n! Browser tests need Chromium at ${CHROMIUM}: apt-get install -y chromium\n` +
+    `${'!'.repeat(78)}\n`;
+  // In CI (.ci/run installs it) a missing browser is a failure, never a skip.
+  if (process.env.CI || process.env.COUNTERSIGN_REQUIRE_BROWSER) throw new Error(message);
+  console.error(
+    `${message}! SKIPPING the browser tests (neither CI nor COUNTERSIGN_REQUIRE_BROWSER set).\n`,
+  );
+}
+
+const SHOTS = process.env.COUNTERSIGN_SCREENSHOTS
+  ? fileURLToPath(new URL('../../../../docs/img/', import.meta.url))
+  : mkdtempSync(join(tmpdir(), 'countersign-shots-'));
+
+const POLICY = `version: 1
+defaults:
+  decision: deny
+  approval: { timeout: 30m, on_timeout: deny }
+redact: [params.password]
+rules:
+  - id: prod-large-export
+    description: Large production exports need a data owner
+    match: { action: db.export, environment: production }
+    when: params.rows > 10000
+    require_approval: { from: [data-owners], quorum: 1, justification: required }
+  - id: small-export
+    description: Small exports run without approval
+    match: { action: db.export }
+    when: params.rows <= 10000
+    decision: allow
+  - id: restarts
+    description: Production restarts need on-call or a data owner
+    match: { action: k8s.rollout.restart, environment: production }
+    require_approval: { from: [sre-oncall, data-owners], timeout: 20m }
+  - id: privilege-grant
+    description: Role grants need security and a data owner
+    match: { action: iam.role.grant }
+    require_approval:
+      from: [{ group: security, min: 1 }, { group: data-owners, min: 1 }]
+      justification: required
+  - id: never-drop-prod
+    match: { action: "db.ddl.*", environment: production }
+    decision: deny
+    reason: Agents never run DDL on production
+`;
+
+const bigExport = {
+  action: 'db.export',
+  resource: 'postgres://prod/customers',
+  environment: 'production',
+  params: { rows: 50000, columns: ['id', 'email', 'plan', 'churned_at'], format: 'parquet' },
+  justification: 'Churn analysis for the Q3 board deck (ticket OPS-1234)',
+  risk: 'high',
+  on_behalf_of: 'frank',
+  context: { ticket: 'OPS-1234', model: 'support-copilot-v3' },
+};
+
+describe('web inbox in Chromium', { skip: !available }, () => {
+  let gw: OidcGateway;
+  let browser: Browser;
+  let agent: string;
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    gw = await startOidcGateway({ policy: POLICY });
+    agent = (await gw.gateway.tokens.create('agent', 'exporter')).token;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // Playwright starts it headless with a fresh profile (its own --user-data-dir). These keep
+      // it off the network (the machine has none) and working as root in a container.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await gw?.close();
+  });
+
+  const api = async (method: string, path: string, body?: unknown, token = agent) => {
+    const res = await fetch(gw.url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const submit = async (body: unknown) => {
+    const res = await api('POST', '/v1/actions', body);
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.id as string;
+  };
+
+  /** A browser context (a fresh cookie jar) with the CSP watch on. */
+  const context = async (
+    viewport = { width: 1280, height: 900 },
+    deviceScaleFactor = 1,
+  ): Promise<BrowserContext> => {
+    const ctx = await browser.newContext({ viewport, deviceScaleFactor });
+    ctx.on('console', (msg) => {
+      if (/Content Security Policy|Refused to (execute|load|apply)/i.test(msg.text()))
+        cspViolations.push(msg.text());
+    });
+    return ctx;
+  };
+
+  /** Through the IdP's own login and consent pages, back to the inbox. */
+  const signInWithSso = async (page: Page, login: string) => {
+    await page.goto(`${gw.url}/`);
+    await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
+    await page.waitForURL(`${gw.idp.issuer}/**`);
+    await page.locator('input[name=login]').fill(login);
+    await page.locator('input[name=password]').fill('any password: this IdP is for tests');
+    await page.locator('button[type=submit]').click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(`${gw.url}/**`);
+  };
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+
+  test('sign in with OIDC, see a request arrive live, approve it, and the agent gets its grant', async () => {
+    const ctx = await context();
+    const page = await ctx.newPage();
+    await signInWithSso(page, 'alice');
+    await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+    await page.getByText('Nothing to review.').waitFor();
+    const cookies = await ctx.cookies();
+    const session = cookies.find((c) => c.name === 'countersign_session');
+    assert.ok(session, 'session cookie set');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Lax');
+
+    // The agent asks while the page is open; the page is not reloaded.
+    const others = [
+      await submit({
+        action: 'k8s.rollout.restart',
+        resource: 'k8s://prod/payments/deploy/api',
+        environment: 'production',
+        params: { reason: 'memory leak', replicas: 6 },
+        justification: 'Pods at 97% memory since 09:40',
+        risk: 'medium',
+      }),
+      await submit({
+        action: 'iam.role.grant',
+        resource: 'aws://iam/role/billing-admin',
+        environment: 'production',
+        params: { principal: 'svc-reporting', duration: '2h' },
+        justification: 'Month-end invoice re-run',
+        risk: 'critical',
+      }),
+    ];
+    const id = await submit(bigExport);
+    const waiting = api('GET', `/v1/actions/${id}/wait?timeout=30`);
+    const card = page.getByRole('link', { name: /db\.export on postgres:\/\/prod\/customers/ });
+    await card.waitFor({ timeout: 10_000 });
+    await page.getByText('critical risk').waitFor();
+    assert.equal(await page.locator('.card-list > li').count(), 3);
+    await shot(page, 'web-inbox');
+
+    await card.click();
+    await page
+      .getByRole('heading', { name: /db\.export on postgres:\/\/prod\/customers/ })
+      .waitFor();
+    await page
+      .getByLabel('Parameters')
+      .getByText(/"churned_at"/)
+      .waitFor(); // formatted params
+    await page.getByText('Decided by policy').first().waitFor(); // the timeline
+    await shot(page, 'web-detail');
+
+    await page.getByLabel(/^Comment/).fill('OK for the board deck; delete after Q3');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('.page-head .badge.status-approved').waitFor();
+
+    const decided = await waiting;
+    assert.equal(decided.status, 200);
+    assert.equal(decided.body.status, 'approved');
+    const grant = decided.body.grant as { token: string };
+    assert.match(grant.token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const check = await api('POST', '/v1/grants/verify', { grant: grant.token });
+    assert.equal(check.status, 200, JSON.stringify(check.body));
+    assert.equal(check.body.valid, true);
+    const votes = decided.body.votes as { user: string; channel: string; comment: string }[];
+    assert.deepEqual(
+      votes.map((v) => [v.user, v.channel]),
+      [['alice', 'web']],
+    );
+    // The approved request has left the inbox, live.
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Inbox' })
+      .click();
+    await page.waitForFunction("document.querySelectorAll('.card-list > li').length === 2");
+    assert.deepEqual(others.length, 2);
+    await ctx.close();
+  });
+
+  test('deny needs a comment; the buttons work from the keyboard', async () => {
+    const ctx = await context();
+    const page = await ctx.newPage();
+    await signInWithSso(page, 'alice');
+    const id = await submit({ ...bigExport, params: { rows: 70000 } });
+    await page.goto(`${gw.url}/actions/${id}`);
+    const deny = page.getByRole('button', { name: 'Deny' });
+    await deny.focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Say why you deny it').waitFor();
+    const focused = await page.evaluate<string | undefined>('document.activeElement?.tagName');
+    assert.equal(focused, 'TEXTAREA', 'focus moves to the comment');
+    await page.keyboard.type('No DPA with the analytics vendor');
+    await deny.focus();
+    await page.keyboard.press('Space');
+    await page.locator('.page-head .badge.status-denied').waitFor();
+    const now = await api('GET', `/v1/actions/${id}`);
+    assert.equal(now.body.status, 'denied');
+    assert.match(String(now.body.reason), /No DPA/);
+    await ctx.close();
+  });
+
+  test('groups from the IdP claim count when the directory has them', async () => {
+    // carol is sre-oncall in the directory; the IdP says data-owners (and a group we lack).
+    const id = await submit({ ...bigExport, params: { rows: 12345 } });
+    const ctx = await context();
+    const page = await ctx.newPage();
+    await signInWithSso(page, 'carol');
+    await page.goto(`${gw.url}/actions/${id}`);
+    await page.getByRole('button', { name: 'Approve' }).waitFor();
+    const session = await page.evaluate(async () => (await fetch('/auth/session')).json());
+    assert.deepEqual((session as { user: { groups: string[] } }).user.groups, [
+      'sre-oncall',
+      'data-owners',
+    ]);
+    await ctx.close();
+  });
+
+  test('audit and policy pages for an admin, with the simulator', async () => {
+    const ctx = await context();
+    const page = await ctx.newPage();
+    await signInWithSso(page, 'root');
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByText('Verified.').waitFor({ timeout: 15_000 });
+    await page.locator('table.entries tbody tr').first().waitFor();
+    await shot(page, 'web-audit');
+
+    await page.getByRole('link', { name: 'Policy' }).click();
+    await page.getByRole('heading', { name: 'prod-large-export' }).waitFor();
+    await page.getByLabel('Params (JSON)').fill('{ "rows": 250000 }');
+    await page.getByRole('button', { name: 'Evaluate' }).click();
+    await page.locator('.simulation .badge.decision-require_approval').waitFor();
+    await shot(page, 'web-policy');
+    await ctx.close();
+  });
+
+  test('the inbox on a phone-sized screen, and signing out', async () => {
+    await submit({ ...bigExport, params: { rows: 15000 }, risk: 'medium' });
+    const ctx = await context({ width: 390, height: 844 }, 2);
+    const page = await ctx.newPage();
+    await signInWithSso(page, 'alice');
+    await page.locator('.card-list > li').first().waitFor();
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    assert.ok(overflow <= 0, `no sideways scrolling (overflow ${overflow}px)`);
+    await shot(page, 'web-inbox-phone');
+
+    const cookie = (await ctx.cookies()).find((c) => c.name === 'countersign_session');
+    assert.ok(cookie);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Countersign' }).waitFor();
+    const res = await fetch(`${gw.url}/v1/actions`, {
+      headers: { cookie: `${cookie.name}=${cookie.value}` },
+    });
+    assert.equal(res.status, 401, 'the old cookie is dead on the server');
+    await ctx.close();
+  });
+
+  test('someone the directory does not know is refused after the IdP signs them in', async () => {
+    const ctx = await context();
+    const page = await ctx.newPage();
+    await signInWithSso(page, 'zed');
+    await page.waitForURL(/\/login\?error=not_in_directory/);
+    await page.getByText('no Countersign user matches you').waitFor();
+    assert.equal(
+      (await ctx.cookies()).find((c) => c.name === 'countersign_session'),
+      undefined,
+    );
+    await ctx.close();
+  });
+
+  test('a one-time link signs in (the demo way) and leaves no token in the address bar', async () => {
+    const { token } = await gw.gateway.web.links.create('frank');
+    const ctx = await context();
+    const page = await ctx.newPage();
+    await page.goto(`${gw.url}/login/one-time?token=${token}`);
+    await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).search, '');
+    const history = await page.evaluate<number>('history.length');
+    await page.goBack().catch(() => undefined);
+    assert.ok(!page.url().includes(token), `no token after going back (${history} entries)`);
+    // The link is spent: a second browser gets a clear refusal.
+    const other = await (await context()).newPage();
+    await other.goto(`${gw.url}/login/one-time?token=${token}`);
+    await other
+      .getByRole('alert')
+      .getByText(/already used/)
+      .waitFor();
+    await other.context().close();
+    await ctx.close();
+  });
+
+  test('no page broke its Content Security Policy', () => {
+    assert.deepEqual(cspViolations, []);
+  });
+});

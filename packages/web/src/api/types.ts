@@ -1,0 +1,195 @@
+/**
+ * The API's JSON as this page reads it (docs/api.md). Written by hand rather than imported
+ * from the server: the web package talks to the API only (STYLE.md), like any other client.
+ */
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type Status =
+  'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'completed' | 'failed';
+
+export const STATUSES: readonly Status[] = [
+  'pending',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'completed',
+  'failed',
+];
+
+export type Risk = 'low' | 'medium' | 'high' | 'critical';
+
+export interface ApprovalClause {
+  rule: string;
+  from: string[];
+  groups: { group: string; min: number }[];
+  quorum: number;
+  escalate?: { after_ms: number; to: string[] };
+  break_glass?: string[];
+  step_up?: 'web';
+}
+
+export interface Approval {
+  timeout_ms: number;
+  on_timeout: string;
+  justification_required: boolean;
+  clauses: ApprovalClause[];
+}
+
+export interface RuleTrace {
+  rule: string;
+  outcome: string;
+  effect: string;
+  detail: string;
+}
+
+export interface Vote {
+  user: string;
+  vote: 'approve' | 'deny';
+  comment: string | null;
+  channel: string;
+  at: string;
+  break_glass: boolean;
+}
+
+export interface Progress {
+  satisfied: boolean;
+  clauses: {
+    rule: string;
+    quorum: number;
+    approvals: number;
+    satisfied: boolean;
+    missing: { group: string; need: number }[];
+  }[];
+}
+
+export interface ActionView {
+  id: string;
+  status: Status;
+  decision: string;
+  reason: string;
+  message: string;
+  rules: string[];
+  digest: string;
+  policy_version: string;
+  agent: { id: string };
+  action: string;
+  resource: string;
+  environment: string;
+  params: JsonObject;
+  justification: string | null;
+  risk: Risk | null;
+  on_behalf_of: string | null;
+  context: JsonObject | null;
+  callback_url: string | null;
+  idempotency_key: string | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+  decided_at: string | null;
+  approval: Approval | null;
+  progress: Progress | null;
+  escalated_rules: string[];
+  break_glass: boolean;
+  votes: Vote[];
+  explanation: RuleTrace[];
+  result: { outcome: string; detail: JsonValue; at: string } | null;
+}
+
+export interface ActionList {
+  items: ActionView[];
+  next_cursor: string | null;
+}
+
+export interface TimelineEntry {
+  index: number;
+  at: string;
+  type: string;
+  actor: { kind: string; id: string };
+  data: JsonObject;
+  leaf_hash: string;
+}
+
+export interface SessionUser {
+  id: string;
+  name: string | null;
+  email: string | null;
+  groups: string[];
+  admin: boolean;
+  auditor: boolean;
+}
+
+export interface SessionInfo {
+  user: SessionUser | null;
+  csrf_token: string | null;
+  expires_at: string | null;
+  reason: string | null;
+}
+
+export interface Checkpoint {
+  origin: string;
+  size: number;
+  root_hash: string;
+  note: string;
+  verifier_key: string;
+  created_at: string;
+}
+
+export type VerifyResult =
+  | { ok: true; size: number; root_hash: string; origin: string; checkpoints_checked: number }
+  | {
+      ok: false;
+      code: string;
+      reason: string;
+      first_bad_index?: number;
+      range?: { from: number; to: number };
+    };
+
+export interface Verification {
+  checkpoint: { size: number; root_hash: string; created_at: string };
+  verifier_key: string;
+  verified_at: string;
+  result: VerifyResult;
+}
+
+export interface AuditEntries {
+  from: number;
+  to: number;
+  size: number;
+  entries: string[];
+}
+
+export interface PolicyRuleView {
+  id: string;
+  description: string | null;
+  match: { action?: string[]; resource?: string[]; environment?: string[]; agent?: string[] };
+  when: string | null;
+  effect: 'allow' | 'deny' | 'require_approval';
+  reason: string | null;
+  approvers: string | null;
+  approval:
+    | (Omit<ApprovalClause, 'rule'> & { timeout_ms?: number; justification_required: boolean })
+    | null;
+  line: number;
+}
+
+export interface PolicyView {
+  version: string;
+  file: string;
+  defaults: { decision: string; approval_timeout_ms: number; on_timeout: string };
+  redact: string[];
+  rules: PolicyRuleView[];
+}
+
+export interface Evaluation {
+  decision: 'allow' | 'deny' | 'require_approval';
+  reason: string;
+  rules: string[];
+  digest: string;
+  policy_version: string;
+  approval: Approval | null;
+  explanation: RuleTrace[];
+  explanation_text: string;
+}

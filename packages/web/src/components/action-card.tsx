@@ -1,0 +1,68 @@
+import type { ActionView } from '../api/types';
+import { fromNow, formatTime } from '../format';
+import { Link } from '../router';
+import { EnvironmentBadge, RiskBadge, StatusBadge } from './badges';
+import { ProgressText } from './progress-text';
+
+/** One request in a list: what, where, who asked, how risky, and how long is left. */
+export function ActionCard({ action, now }: { action: ActionView; now: number }) {
+  const soon =
+    action.status === 'pending' &&
+    action.expires_at !== null &&
+    Date.parse(action.expires_at) - now < 5 * 60_000;
+  return (
+    <article className="card action-card" aria-labelledby={`title-${action.id}`}>
+      <div className="card-head">
+        <h2 className="card-title" id={`title-${action.id}`}>
+          <Link to={`/actions/${action.id}`}>
+            <code>{action.action}</code> <span className="on">on</span>{' '}
+            <span className="resource">{action.resource}</span>
+          </Link>
+        </h2>
+        <div className="badges">
+          <RiskBadge risk={action.risk} />
+          <EnvironmentBadge environment={action.environment} />
+          {action.status !== 'pending' && <StatusBadge status={action.status} />}
+        </div>
+      </div>
+      {action.justification && <p className="justification">“{action.justification}”</p>}
+      <dl className="facts">
+        <div>
+          <dt>Agent</dt>
+          <dd>{action.agent.id}</dd>
+        </div>
+        {action.on_behalf_of && (
+          <div>
+            <dt>For</dt>
+            <dd>{action.on_behalf_of}</dd>
+          </div>
+        )}
+        {action.progress && (
+          <div>
+            <dt>Approvals</dt>
+            <dd>
+              <ProgressText progress={action.progress} />
+            </dd>
+          </div>
+        )}
+        {action.status === 'pending' && action.expires_at !== null ? (
+          <div>
+            <dt>Expires</dt>
+            <dd className={soon ? 'urgent' : undefined}>
+              <time dateTime={action.expires_at} title={formatTime(action.expires_at)}>
+                {fromNow(action.expires_at, now)}
+              </time>
+            </dd>
+          </div>
+        ) : (
+          <div>
+            <dt>Requested</dt>
+            <dd>
+              <time dateTime={action.created_at}>{formatTime(action.created_at)}</time>
+            </dd>
+          </div>
+        )}
+      </dl>
+    </article>
+  );
+}

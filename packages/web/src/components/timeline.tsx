@@ -1,0 +1,71 @@
+import type { TimelineEntry } from '../api/types';
+import { formatTime } from '../format';
+import { JsonBlock } from './json-block';
+
+const LABEL: Record<string, string> = {
+  'action.submitted': 'Submitted',
+  'action.decided_by_policy': 'Decided by policy',
+  'action.notified': 'Notification sent',
+  'action.vote_counted': 'Vote counted',
+  'action.vote_refused': 'Vote refused',
+  'action.escalated': 'Escalated',
+  'action.approved': 'Approved',
+  'action.denied': 'Denied',
+  'action.expired': 'Expired',
+  'action.cancelled': 'Cancelled',
+  'action.result_reported': 'Result reported',
+  'grant.issued': 'Grant issued',
+  'grant.redeemed': 'Grant redeemed',
+  'api.refused': 'API call refused',
+};
+
+function summary(e: TimelineEntry): string {
+  const d = e.data;
+  const text = (k: string) => (typeof d[k] === 'string' ? d[k] : undefined);
+  switch (e.type) {
+    case 'action.vote_counted':
+    case 'action.vote_refused':
+      return [
+        text('vote'),
+        text('code'),
+        text('comment') && `“${text('comment')}”`,
+        text('channel') && `via ${text('channel')}`,
+      ]
+        .filter(Boolean)
+        .join(' · ');
+    case 'action.decided_by_policy':
+      return [text('decision'), text('reason')].filter(Boolean).join(': ');
+    case 'action.notified':
+      return [text('target'), text('status')].filter(Boolean).join(' · ');
+    default:
+      return text('reason') ?? '';
+  }
+}
+
+/** The request's audit entries: each step as the tamper-evident log recorded it. */
+export function Timeline({ entries }: { entries: TimelineEntry[] }) {
+  if (entries.length === 0) return <p className="muted">No audit entries yet.</p>;
+  return (
+    <ol className="timeline">
+      {entries.map((e) => (
+        <li key={e.index}>
+          <div className="timeline-head">
+            <strong>{LABEL[e.type] ?? e.type}</strong>{' '}
+            <span className="muted">
+              by {e.actor.kind} {e.actor.id} · <time dateTime={e.at}>{formatTime(e.at, true)}</time>{' '}
+              · entry #{e.index}
+            </span>
+          </div>
+          {summary(e) && <div className="timeline-summary">{summary(e)}</div>}
+          <details>
+            <summary>Entry data</summary>
+            <JsonBlock value={e.data} label={`Audit entry ${e.index} data`} />
+            <p className="muted small">
+              Leaf hash <code className="break">{e.leaf_hash}</code>
+            </p>
+          </details>
+        </li>
+      ))}
+    </ol>
+  );
+}

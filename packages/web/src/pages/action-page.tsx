@@ -1,0 +1,268 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api } from '../api/client';
+import { useSession } from '../api/session';
+import type { ActionView, TimelineEntry } from '../api/types';
+import { DecisionBadge, EnvironmentBadge, RiskBadge, StatusBadge } from '../components/badges';
+import { Explanation } from '../components/explanation';
+import { JsonBlock } from '../components/json-block';
+import { Loading } from '../components/loading';
+import { ProblemMessage } from '../components/problem-message';
+import { ProgressText } from '../components/progress-text';
+import { Timeline } from '../components/timeline';
+import { VoteForm } from '../components/vote-form';
+import { formatDuration, formatTime, fromNow } from '../format';
+import { useEventSource } from '../hooks/use-event-source';
+import { useNow } from '../hooks/use-now';
+import { useTitle } from '../hooks/use-title';
+import { Link } from '../router';
+
+/** The server ends a request's event stream once nothing more can happen to it. */
+const isFinal = (a: ActionView) => a.status !== 'pending' && a.status !== 'approved';
+
+/** Everything about one request, live, and the place to decide it. */
+export function ActionPage({ id }: { id: string }) {
+  const session = useSession();
+  const now = useNow(15_000);
+  const [action, setAction] = useState<ActionView | null>(null);
+  const [timeline, setTimeline] = useState<TimelineEntry[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useTitle(action ? `${action.action} on ${action.resource}` : 'Request');
+
+  // The shell mounts a fresh page per id (key), so there is no previous request to clear.
+  useEffect(() => {
+    api<ActionView>(`/v1/actions/${id}`).then(setAction, setError);
+  }, [id]);
+
+  // Re-read the audit trail whenever the request changes (a vote, a decision, a redemption).
+  const updatedAt = action?.updated_at;
+  useEffect(() => {
+    if (updatedAt === undefined) return;
+    api<{ entries: TimelineEntry[] }>(`/v1/actions/${id}/timeline`).then(
+      (t) => setTimeline(t.entries),
+      setError,
+    );
+  }, [id, updatedAt]);
+
+  const onEvent = useCallback((data: string) => setAction(JSON.parse(data) as ActionView), []);
+  const live = action !== null && !isFinal(action);
+  useEventSource(live ? `/v1/actions/${id}/events` : null, { action: onEvent });
+
+  if (action === null) {
+    return (
+      <>
+        <h1 tabIndex={-1}>Request</h1>
+        {error ? <ProblemMessage error={error} /> : <Loading what="the request" />}
+        <p>
+          <Link to="/">Back to the inbox</Link>
+        </p>
+      </>
+    );
+  }
+
+  const mine = action.votes.find((v) => v.user === session.user?.id);
+  const stepUp = action.approval?.clauses.some((c) => c.step_up === 'web') ?? false;
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link to="/">Inbox</Link> <span aria-hidden="true">›</span> <span>{action.id}</span>
+      </nav>
+      <div className="page-head">
+        <h1 tabIndex={-1}>
+          <code>{action.action}</code> <span className="on">on</span>{' '}
+          <span className="resource">{action.resource}</span>
+        </h1>
+        <div className="badges">
+          <StatusBadge status={action.status} />
+          <RiskBadge risk={action.risk} />
+          <EnvironmentBadge environment={action.environment} />
+          {action.break_glass && <span className="badge risk-critical">break-glass</span>}
+        </div>
+        {live && (
+          <p className="muted small">
+            <span className="live-dot" aria-hidden="true" /> Live: this page updates as votes
+            arrive.
+          </p>
+        )}
+      </div>
+      <ProblemMessage error={error} />
+
+      <div className="detail-grid">
+        <div className="detail-main">
+          {action.justification && (
+            <section aria-labelledby="why">
+              <h2 id="why">Justification</h2>
+              <blockquote className="justification">{action.justification}</blockquote>
+            </section>
+          )}
+
+          <section aria-labelledby="params">
+            <h2 id="params">Parameters</h2>
+            <JsonBlock value={action.params} label="Parameters" />
+          </section>
+
+          {action.context && (
+            <section aria-labelledby="context">
+              <h2 id="context">Context</h2>
+              <JsonBlock value={action.context} label="Context" />
+            </section>
+          )}
+
+          <section aria-labelledby="policy">
+            <h2 id="policy">Policy decision</h2>
+            <p>
+              <DecisionBadge decision={action.decision} /> {action.reason}
+            </p>
+            <Explanation trace={action.explanation} />
+          </section>
+
+          <section aria-labelledby="timeline">
+            <h2 id="timeline">Timeline</h2>
+            <p className="muted small">Each step as recorded in the tamper-evident audit log.</p>
+            {timeline === null ? <Loading what="the timeline" /> : <Timeline entries={timeline} />}
+          </section>
+        </div>
+
+        <aside className="detail-side">
+          {action.status === 'pending' && !mine && (
+            <section className="card">
+              <VoteForm action={action} onVoted={setAction} />
+            </section>
+          )}
+          {mine && (
+            <p className="card notice" role="status">
+              You voted to <strong>{mine.vote}</strong>
+              {mine.comment ? `: “${mine.comment}”` : ''} ({formatTime(mine.at)}).
+            </p>
+          )}
+
+          {action.approval && (
+            <section className="card" aria-labelledby="approval">
+              <h2 id="approval">Approval</h2>
+              {action.progress && (
+                <p>
+                  <ProgressText progress={action.progress} />
+                </p>
+              )}
+              <ul className="plain">
+                {action.approval.clauses.map((c) => (
+                  <li key={c.rule}>
+                    <code>{c.rule}</code>: {c.quorum} of {c.from.join(' or ')}
+                    {c.groups
+                      .filter((g) => g.min > 0)
+                      .map((g) => `, at least ${g.min} from ${g.group}`)
+                      .join('')}
+                    {c.escalate &&
+                      `; escalates to ${c.escalate.to.join(', ')} after ${formatDuration(c.escalate.after_ms)}`}
+                  </li>
+                ))}
+              </ul>
+              {stepUp && (
+                <p className="muted small">
+                  A rule asks for this approval in the web inbox (step-up): chat buttons link here.
+                </p>
+              )}
+              {action.expires_at && (
+                <p className="small">
+                  {action.status === 'pending' ? 'Expires' : 'Deadline was'}{' '}
+                  <time dateTime={action.expires_at}>{formatTime(action.expires_at)}</time>
+                  {action.status === 'pending' && ` (${fromNow(action.expires_at, now)})`}, then{' '}
+                  {action.approval.on_timeout}.
+                </p>
+              )}
+            </section>
+          )}
+
+          <section className="card" aria-labelledby="votes">
+            <h2 id="votes">Votes</h2>
+            {action.votes.length === 0 ? (
+              <p className="muted">No votes yet.</p>
+            ) : (
+              <ul className="votes">
+                {action.votes.map((v) => (
+                  <li key={`${v.user}-${v.at}`}>
+                    <strong>{v.user}</strong>{' '}
+                    <span className={`badge vote-${v.vote}`}>{v.vote}</span>
+                    {v.break_glass && <span className="badge risk-critical">break-glass</span>}
+                    <span className="muted small">
+                      {' '}
+                      via {v.channel}, <time dateTime={v.at}>{formatTime(v.at)}</time>
+                    </span>
+                    {v.comment && <p className="comment">“{v.comment}”</p>}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+
+          <section className="card" aria-labelledby="facts">
+            <h2 id="facts">Request</h2>
+            <dl className="facts stacked">
+              <div>
+                <dt>Agent</dt>
+                <dd>{action.agent.id}</dd>
+              </div>
+              <div>
+                <dt>On behalf of</dt>
+                <dd>{action.on_behalf_of ?? '—'}</dd>
+              </div>
+              <div>
+                <dt>Requested</dt>
+                <dd>
+                  <time dateTime={action.created_at}>{formatTime(action.created_at)}</time>
+                </dd>
+              </div>
+              {action.decided_at && (
+                <div>
+                  <dt>Decided</dt>
+                  <dd>
+                    <time dateTime={action.decided_at}>{formatTime(action.decided_at)}</time>
+                  </dd>
+                </div>
+              )}
+              <div>
+                <dt>Digest</dt>
+                <dd>
+                  <code className="break">{action.digest}</code>
+                </dd>
+              </div>
+              <div>
+                <dt>Policy version</dt>
+                <dd>
+                  <code className="break">{action.policy_version}</code>
+                </dd>
+              </div>
+              <div>
+                <dt>Request id</dt>
+                <dd>
+                  <code className="break">{action.id}</code>
+                </dd>
+              </div>
+              {action.idempotency_key && (
+                <div>
+                  <dt>Idempotency key</dt>
+                  <dd>
+                    <code className="break">{action.idempotency_key}</code>
+                  </dd>
+                </div>
+              )}
+            </dl>
+            <p className="small">{action.message}</p>
+          </section>
+
+          {action.result && (
+            <section className="card" aria-labelledby="result">
+              <h2 id="result">Result</h2>
+              <p>
+                Reported <strong>{action.result.outcome}</strong>,{' '}
+                <time dateTime={action.result.at}>{formatTime(action.result.at)}</time>
+              </p>
+              {action.result.detail !== null && (
+                <JsonBlock value={action.result.detail} label="Result detail" />
+              )}
+            </section>
+          )}
+        </aside>
+      </div>
+    </>
+  );
+}
