@@ -1,16 +1,22 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { actionsList, actionsShow, actionsVote } from './commands/actions.js';
-import { init } from './commands/init.js';
-import { policyCheck, policyExplain, policyTest } from './commands/policy.js';
-import { serve } from './commands/serve.js';
-import { tokenCreate, tokenList, tokenRevoke } from './commands/token.js';
-import { keysList, keysRotate } from './commands/keys.js';
-import { reportSoc2 } from './commands/report.js';
-import { auditCheckpoint, auditExport, auditVerify } from './commands/audit.js';
+import type { McpProxyFlags } from './commands/mcp-proxy.js';
 import { EXIT, reportError } from './cli-error.js';
 
 const defaultConfig = process.env.COUNTERSIGN_CONFIG ?? 'countersign.yaml';
+
+/**
+ * A command's code is loaded only when that command runs: `hook claude-code` and `mcp-proxy`
+ * start once per tool call, and must not pay for the gateway, the store and every other command.
+ */
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K) {
+  type F = M[K] extends (...args: infer A) => infer R ? (...args: A) => R : never;
+  return async (...args: Parameters<F>): Promise<Awaited<ReturnType<F>>> => {
+    const f = (await load())[name] as F;
+    // An async function flattens a returned promise: sync and async commands both fit.
+    return f(...args) as Awaited<ReturnType<F>>;
+  };
+}
 
 /** Runs an action and turns its outcome into the process exit code. */
 const run =
@@ -38,7 +44,10 @@ program
   .action(
     (o: { config: string; demo?: boolean }) =>
       // serve keeps running; only start-up errors end up here
-      void serve(o).catch((e: unknown) => {
+      void lazy(
+        () => import('./commands/serve.js'),
+        'serve',
+      )(o).catch((e: unknown) => {
         process.exit(reportError(e));
       }),
   );
@@ -49,8 +58,9 @@ program
   .option('-d, --dir <dir>', 'where to write them', '.')
   .option('-f, --force', 'overwrite existing files')
   .action(
-    run((o: { dir: string; force?: boolean }) => {
-      for (const f of init(o)) process.stdout.write(`wrote ${f}\n`);
+    run(async (o: { dir: string; force?: boolean }) => {
+      const written = await lazy(() => import('./commands/init.js'), 'init')(o);
+      for (const f of written) process.stdout.write(`wrote ${f}\n`);
     }),
   );
 
@@ -59,19 +69,19 @@ policy
   .command('check')
   .description('load the policy against the directory; errors name file:line')
   .option('-c, --config <file>', 'configuration file', defaultConfig)
-  .action(run(policyCheck));
+  .action(run(lazy(() => import('./commands/policy.js'), 'policyCheck')));
 policy
   .command('test <cases>')
   .description('run expected-decision cases (YAML); exits 1 on any mismatch')
   .option('-c, --config <file>', 'configuration file', defaultConfig)
-  .action(run(policyTest));
+  .action(run(lazy(() => import('./commands/policy.js'), 'policyTest')));
 policy
   .command('explain <request>')
   .description('explain the decision for a request JSON file (- for stdin); records nothing')
   .option('-c, --config <file>', 'configuration file', defaultConfig)
   .option('--agent <id>', 'evaluate as this agent')
   .option('--json', 'machine-readable output')
-  .action(run(policyExplain));
+  .action(run(lazy(() => import('./commands/policy.js'), 'policyExplain')));
 
 const token = program.command('token').description('create, list and revoke API tokens');
 token
@@ -82,32 +92,32 @@ token
   .option('--user <id>', 'a user token (may review; admins also administer)')
   .option('--label <text>', 'a note to recognise the token by')
   .option('--ttl <duration>', 'expiry, e.g. 90d')
-  .action(run(tokenCreate));
+  .action(run(lazy(() => import('./commands/token.js'), 'tokenCreate')));
 token
   .command('revoke [id]')
   .description('revoke a token by id, or all tokens of --agent/--user')
   .option('-c, --config <file>', 'configuration file', defaultConfig)
   .option('--agent <id>')
   .option('--user <id>')
-  .action(run(tokenRevoke));
+  .action(run(lazy(() => import('./commands/token.js'), 'tokenRevoke')));
 token
   .command('list')
   .description('list tokens (never their secrets)')
   .option('-c, --config <file>', 'configuration file', defaultConfig)
-  .action(run(tokenList));
+  .action(run(lazy(() => import('./commands/token.js'), 'tokenList')));
 
 const keys = program.command('keys').description('grant signing keys (docs/grants.md)');
 keys
   .command('rotate')
   .description('make a new active signing key; the old one stays published until its grants expire')
   .option('-c, --config <file>', 'configuration file', defaultConfig)
-  .action(run(keysRotate));
+  .action(run(lazy(() => import('./commands/keys.js'), 'keysRotate')));
 keys
   .command('list')
   .description('every signing key: kid, created, retired, state (never private keys)')
   .option('-c, --config <file>', 'configuration file', defaultConfig)
   .option('--json', 'machine-readable output')
-  .action(run(keysList));
+  .action(run(lazy(() => import('./commands/keys.js'), 'keysList')));
 
 const report = program.command('report').description('compliance evidence from the store');
 report
@@ -119,7 +129,7 @@ report
   .option('--json', 'print the same content as JSON on stdout')
   .option('--key <vkey>', "verify the audit log with this verifier key (default: the gateway's)")
   .option('-c, --config <file>', 'configuration file', defaultConfig)
-  .action(run(reportSoc2));
+  .action(run(lazy(() => import('./commands/report.js'), 'reportSoc2')));
 
 const actions = program.command('actions').description('review requests through the API');
 const apiFlags = (c: Command) =>
@@ -136,7 +146,7 @@ apiFlags(
     .option('--limit <n>')
     .option('--break-glass', 'only break-glass approvals, for review afterwards')
     .option('--json'),
-).action(run(actionsList));
+).action(run(lazy(() => import('./commands/actions.js'), 'actionsList')));
 for (const vote of ['approve', 'deny'] as const) {
   apiFlags(
     actions
@@ -146,11 +156,13 @@ for (const vote of ['approve', 'deny'] as const) {
       .option('--break-glass', 'force-approve (only users a rule names); needs --comment'),
   ).action(
     run((id: string, o: { url?: string; token?: string; comment?: string; breakGlass?: boolean }) =>
-      actionsVote(vote, id, o),
+      lazy(() => import('./commands/actions.js'), 'actionsVote')(vote, id, o),
     ),
   );
 }
-apiFlags(actions.command('show <id>').description('the full record')).action(run(actionsShow));
+apiFlags(actions.command('show <id>').description('the full record')).action(
+  run(lazy(() => import('./commands/actions.js'), 'actionsShow')),
+);
 
 const audit = program
   .command('audit')
@@ -162,7 +174,7 @@ apiFlags(
     .description('write the log (entries, checkpoints, key) to a directory, checking it as it goes')
     .requiredOption('-o, --out <dir>', 'export directory (must be empty unless --force)')
     .option('-f, --force', 'overwrite an earlier export in <dir>'),
-).action(run(auditExport));
+).action(run(lazy(() => import('./commands/audit.js'), 'auditExport')));
 apiFlags(
   audit
     .command('verify <source>')
@@ -170,9 +182,77 @@ apiFlags(
     .option('--key <vkey>', 'the log verifier key, or a file of keys (repeatable)', collect)
     .option('--since <file>', 'an older checkpoint you kept: the log must only have grown')
     .option('--json', 'print the result as JSON'),
-).action(run(auditVerify));
+).action(run(lazy(() => import('./commands/audit.js'), 'auditVerify')));
 apiFlags(audit.command('checkpoint').description('print the latest signed checkpoint')).action(
-  run(auditCheckpoint),
+  run(lazy(() => import('./commands/audit.js'), 'auditCheckpoint')),
 );
+
+program
+  .command('mcp-proxy')
+  .description('wrap an MCP server: every tools/call asks the gateway first (docs/mcp.md)')
+  .argument('[command...]', 'the upstream MCP server command, after --')
+  .option('--name <server>', "action names are mcp.<server>.<tool> (default: the upstream's name)")
+  .option('--url <url>', 'gateway URL (env COUNTERSIGN_URL)')
+  .option('--token <token>', 'agent token (env COUNTERSIGN_TOKEN)')
+  .option('--environment <env>', 'the environment of every request', 'default')
+  .option('--on-behalf-of <user>', 'the person the agent acts for (they cannot approve)')
+  .option('--upstream <url>', 'a Streamable HTTP MCP server instead of a command')
+  .option('--header <header>', "'Name: value' for --upstream requests (repeatable)", collect)
+  .action(
+    (command: string[], o: McpProxyFlags) =>
+      // stdin/stdout stay open for the session; exit explicitly once it is over.
+      void lazy(() => import('./commands/mcp-proxy.js'), 'mcpProxy')(command, o).then(
+        (code) => process.exit(code),
+        (e: unknown) => process.exit(reportError(e)),
+      ),
+  );
+
+/** The flags that say what an agent asks for (`request`, `run`). */
+const actionFlags = (c: Command) =>
+  c
+    .requiredOption('--action <type>', 'dotted action type, e.g. db.export')
+    .requiredOption('--resource <uri>', 'what it acts on, e.g. postgres://prod/customers')
+    .option('--environment <env>', 'e.g. production (default: "default")')
+    .option('--param <key=value>', 'a param; JSON values (rows=5) stay typed (repeatable)', collect)
+    .option('--params-json <json>', 'params as one JSON object (--param entries override)')
+    .option('--justification <text>', 'why: shown to the reviewers')
+    .option('--risk <level>', 'low, medium, high or critical')
+    .option('--on-behalf-of <user>', 'the person the agent acts for (they cannot approve)')
+    .option('--idempotency-key <key>', 'resubmitting with the same key returns the same request')
+    .option('--url <url>', 'gateway URL (env COUNTERSIGN_URL)')
+    .option('--token <token>', 'agent token (env COUNTERSIGN_TOKEN)');
+actionFlags(
+  program
+    .command('request')
+    .description('ask for an action; with --wait, wait for the decision (exit 0 approved, 1 not)')
+    .option('--wait', 'wait until a human decides (or the request expires)')
+    .option('--timeout <seconds>', 'with --wait: stop waiting after this long (exit 1, pending)')
+    .option('--json', 'print the record as JSON'),
+).action(run(lazy(() => import('./commands/request.js'), 'requestCommand')));
+actionFlags(
+  program
+    .command('run')
+    .description(
+      'ask, wait, run the command only if approved, report its exit code (exits with it)',
+    )
+    .argument('<command...>', 'the command, after --'),
+).action(run(lazy(() => import('./commands/run.js'), 'runCommand')));
+const hook = program.command('hook').description('approval hooks for coding agents');
+hook
+  .command('claude-code')
+  .description(
+    'Claude Code PreToolUse hook: hook JSON on stdin, the decision on stdout (docs/claude-code.md)',
+  )
+  .option('--wait <seconds>', 'how long to wait for a human before --on-pending', '20')
+  .option(
+    '--on-pending <ask|deny>',
+    'no decision in time: ask the user at the terminal, or deny',
+    'ask',
+  )
+  .option('--environment <env>', 'the environment of every request')
+  .option('--resource <uri>', 'the resource of every request (default: the file, URL or cwd)')
+  .option('--url <url>', 'gateway URL (env COUNTERSIGN_URL)')
+  .option('--token <token>', 'agent token (env COUNTERSIGN_TOKEN)')
+  .action(run(lazy(() => import('./commands/hook-claude-code.js'), 'hookClaudeCode')));
 
 await program.parseAsync(process.argv);

@@ -10,6 +10,8 @@ import type { GrantService } from './grants/grant-service.js';
 import { openGrantService } from './grants/open-grant-service.js';
 import { NotificationDispatcher } from './notify/notification-dispatcher.js';
 import { createWebhookChannel, defaultWebhookSettings } from './channels/webhook/index.js';
+import { createSlackChannel } from './channels/slack/index.js';
+import { createTeamsChannel } from './channels/teams/index.js';
 import { TokenService } from './auth/token-service.js';
 import type { GatewayConfig } from './config/load-config.js';
 import { buildApp, type App } from './http/app.js';
@@ -19,6 +21,8 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { ActionRepository } from './storage/action-repository.js';
 import { openDatabase, type Storage } from './storage/open-database.js';
 import { TokenRepository } from './storage/token-repository.js';
+import { createWebAuth, type WebAuth } from './web/web-auth.js';
+import { defaultWebAssetsDir } from './web/web-assets.js';
 
 export interface Gateway {
   app: App;
@@ -34,6 +38,8 @@ export interface Gateway {
   scheduler: Scheduler;
   /** The outbox: enqueue (called by the action writer), delivery (a scheduler job). */
   notifications: NotificationDispatcher;
+  /** The web inbox's sign-in: sessions, one-time login links (the demo prints them), SSO. */
+  web: WebAuth;
   /** Listens on the configured host and port; resolves with the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -43,6 +49,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** Re-read interval for waiters (cross-replica changes). */
   pollMs?: number;
+  /** The built web inbox (packages/web/dist); default: found through the @countersign/web package. */
+  webAssetsDir?: string;
 }
 
 /**
@@ -107,7 +115,30 @@ export async function createGateway(
   });
   // Notifications (notify/): outbox rows written in the transaction of each change.
   const webhooks = createWebhookChannel(config.webhooks ?? defaultWebhookSettings());
-  const notifications = new NotificationDispatcher(storage.db, webhooks.notifiers, {
+  // Slack (channels/slack/): its notifier joins the outbox; its inbound half is wired below.
+  const slack =
+    config.slack &&
+    createSlackChannel(config.slack, {
+      directory: config.directory,
+      db: storage.db,
+      publicUrl: config.server.publicUrl,
+      log: { error: (msg) => app.log.error(msg) },
+      now,
+    });
+  // Teams (channels/teams/): the same, its `/api/messages` route registered with the app.
+  const teams =
+    config.teams &&
+    createTeamsChannel(config.teams, {
+      directory: config.directory,
+      publicUrl: config.server.publicUrl,
+      now,
+    });
+  const notifiers = [
+    ...webhooks.notifiers,
+    ...(slack ? slack.notifiers : []),
+    ...(teams ? [teams.notifier] : []),
+  ];
+  const notifications = new NotificationDispatcher(storage.db, notifiers, {
     callbackPolicy: webhooks.callbacks,
     now,
     onError: (e) => app.log.error({ err: e }, 'notification delivery failed to record its outcome'),
@@ -146,8 +177,22 @@ export async function createGateway(
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
   });
   const votes = new VoteService(actions.writer, config.directory);
+  const slackRuntime = slack?.connect({
+    votes,
+    find: (id) => actionRepo.findById(id),
+    record,
+    onError: (e) => app.log.error({ err: e }, 'slack interaction failed'),
+  });
   const timers = new ActionTimers(actionRepo, actions.writer, now);
   const tokens = new TokenService(new TokenRepository(storage.db), config.directory, now, audit);
+  const web = createWebAuth({
+    storage,
+    directory: config.directory,
+    settings: config.web,
+    publicUrl: config.server.publicUrl,
+    audit,
+    now,
+  });
   const app = await buildApp({
     audit,
     record,
@@ -168,6 +213,12 @@ export async function createGateway(
     logLevel: config.server.logLevel,
     publicUrl: config.server.publicUrl,
     grants,
+    channelRoutes: [
+      ...(slackRuntime?.routes ? [slackRuntime.routes] : []),
+      ...(teams ? [teams.routes({ votes, actions, record })] : []),
+    ],
+    events,
+    web: { auth: web, assetsDir: options.webAssetsDir ?? defaultWebAssetsDir() },
   });
   policy.onReload((r) => {
     if (r.ok && r.changed) void record([policyLoaded(policy, 'reload')]).catch(() => undefined);
@@ -194,6 +245,7 @@ export async function createGateway(
       () => timers.escalateDue(),
       () => notifications.deliverDue(),
       () => audit.checkpoint(config.audit.checkpointIntervalMs),
+      () => web.sessions.purge(),
     ],
     (e) => app.log.error({ err: e }, 'scheduled job failed'),
   );
@@ -210,13 +262,16 @@ export async function createGateway(
     scheduler,
     notifications,
     audit,
+    web,
     async listen() {
       const url = await app.listen({ host: config.server.host, port: config.server.port });
       scheduler.start();
+      slackRuntime?.start();
       return url;
     },
     async close() {
       await scheduler.stop();
+      await slackRuntime?.stop();
       // In-flight deliveries are aborted and their rows handed back before the store closes.
       await notifications.close();
       policy.close();

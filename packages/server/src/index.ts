@@ -43,6 +43,14 @@ export {
   type WebhooksConfig,
   type WebhookSettings,
 } from './channels/webhook/index.js';
+// Slack approvals (docs/slack.md): request signing for receivers and tests, the config section.
+export {
+  signSlackRequest,
+  verifySlackSignature,
+  SlackConfigSchema,
+  type SlackConfig,
+  type SlackSettings,
+} from './channels/slack/index.js';
 // SOC 2 evidence report (docs/soc2.md): read-only over the store, rendered as HTML or JSON.
 export { ReportRepository } from './storage/report-repository.js';
 export { reportPeriod, type ReportPeriod } from './report/report-period.js';
@@ -54,3 +62,22 @@ export type { Soc2Report } from './report/soc2-report.js';
 export { AuditLog, type AuditEvent } from './audit/audit-log.js';
 export { openAuditLog } from './audit/open-audit-log.js';
 export { AuditRepository } from './storage/audit-repository.js';
+// The web inbox's sign-in and pages (docs/web.md).
+export {
+  createWebAuth,
+  defaultWebAssetsDir,
+  CSRF_HEADER,
+  SPA_PATHS,
+  type WebAuth,
+  type WebSettings,
+  type OidcSettings,
+} from './web/index.js';
+// Microsoft Teams approvals (docs/teams.md).
+export {
+  createTeamsChannel,
+  TeamsNotifier,
+  TeamsJwtValidator,
+  type TeamsConfig,
+  type TeamsSettings,
+  type TeamsAuthFailure,
+} from './channels/teams/index.js';

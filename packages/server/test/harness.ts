@@ -117,6 +117,8 @@ export interface StartOptions {
   bodyLimit?: number;
   /** The `webhooks:` config section (notify and webhooks tests). */
   webhooks?: ConfigFile['webhooks'];
+  /** The `channels:` config section (chat channel tests). */
+  channels?: ConfigFile['channels'];
   /** Reuse a store (restart tests). */
   reuse?: { dir: string; databaseUrl: string | undefined };
 }
@@ -168,6 +170,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       directory: options.directory ?? DIRECTORY,
       policy: policyFile,
       webhooks: options.webhooks,
+      channels: options.channels,
     },
     dir,
     {},

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { resolveConfig, type Gateway, type GatewayConfig } from '@countersign/server';
 import { STARTER_POLICY } from '../templates/starter-policy.js';
 import { DEMO_DIRECTORY } from '../templates/demo-directory.js';
@@ -14,7 +16,12 @@ export function demoConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const policyFile = join(dataDir, 'demo-policy.yaml');
   if (!existsSync(policyFile)) writeFileSync(policyFile, STARTER_POLICY);
   return resolveConfig(
-    { directory: DEMO_DIRECTORY, policy: policyFile, data_dir: dataDir, server: { port: 8080 } },
+    {
+      directory: DEMO_DIRECTORY,
+      policy: policyFile,
+      data_dir: dataDir,
+      server: { port: 8080, log_level: 'warn' },
+    },
     process.cwd(),
     env,
   );
@@ -43,6 +50,12 @@ export async function printDemoWelcome(gateway: Gateway, config: GatewayConfig, 
     }
   }
   const base = url.replace('127.0.0.1', 'localhost');
+  // One-time web sign-in links (docs/web.md): no IdP in the demo, so each person gets a link.
+  const links: string[] = [];
+  for (const id of config.directory.users.keys()) {
+    const { token } = await gateway.web.links.create(id);
+    links.push(`  ${id.padEnd(8)} ${base}/login/one-time?token=${token}`);
+  }
   const agent = tokens.get('support-copilot');
   const alice = tokens.get('alice');
   process.stdout.write(`
@@ -50,6 +63,10 @@ Countersign demo gateway on ${base}
   store:  ${config.dataDir}/countersign.db (SQLite)
   policy: ${config.policyFile} (edit it: the gateway reloads it)
   api:    ${base}/openapi.json
+
+Web inbox: ${base}/   sign in with a one-time link (each works once, within 30 minutes;
+restart the demo for new ones):
+${links.join('\n')}
 
 Tokens (new at every demo start; shown once):
 ${lines.join('\n')}
@@ -64,4 +81,29 @@ Try it: an agent asks to export 50,000 production rows, which needs two data own
   # a reviewer's inbox:
   curl -s "${base}/v1/actions?status=pending" -H "authorization: Bearer ${alice}"
 `);
+  startDemoAgent(url, tokens.get('support-copilot'), tokens.get('deploy-bot'));
+}
+
+/**
+ * Starts examples/demo-agent.mjs beside the demo gateway, so approvers see a live inbox: one
+ * request every 20 s, at most 30 waiting. Off with COUNTERSIGN_DEMO_AGENT=off, and absent when
+ * the CLI runs outside this repository (the examples are not part of the package).
+ */
+function startDemoAgent(url: string, token: string | undefined, deployToken: string | undefined) {
+  const script = fileURLToPath(new URL('../../../../../examples/demo-agent.mjs', import.meta.url));
+  if (process.env.COUNTERSIGN_DEMO_AGENT === 'off' || !token || !existsSync(script)) return;
+  process.stdout.write(
+    `\nDemo agent: ${script} asks for an action every ${process.env.COUNTERSIGN_DEMO_AGENT_INTERVAL ?? 20} s (COUNTERSIGN_DEMO_AGENT=off to stop it).\n`,
+  );
+  const child = spawn(process.execPath, [script], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      COUNTERSIGN_URL: url,
+      COUNTERSIGN_TOKEN: token,
+      ...(deployToken ? { COUNTERSIGN_DEPLOY_TOKEN: deployToken } : {}),
+    },
+  });
+  child.on('error', () => undefined); // the demo gateway runs on without its agent
+  process.once('exit', () => child.kill('SIGTERM'));
 }

@@ -11,4 +11,6 @@ export interface Principal {
   admin: boolean;
   /** Users only: may read the audit log (admins may too). */
   auditor: boolean;
+  /** `session`: signed in to the web inbox with a cookie (then `tokenId` is the session id). */
+  via?: 'session';
 }

@@ -1,5 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { WebhooksConfigSchema } from '../channels/webhook/webhook-settings.js';
+import { SlackConfigSchema } from '../channels/slack/slack-settings.js';
+import { TeamsConfigSchema } from '../channels/teams/teams-settings.js';
+import { OidcConfigSchema, WebConfigSchema } from '../web/web-settings.js';
 
 /**
  * The shape of `countersign.yaml`. Every key is optional except the directory and the policy,
@@ -18,6 +21,8 @@ export const UserSchema = Type.Object(
     auditor: Type.Optional(Type.Boolean()),
     slack_id: Type.Optional(Type.String()),
     teams_aad_id: Type.Optional(Type.String()),
+    /** The user's `sub` at the OIDC provider: signs them in whatever their email (docs/web.md). */
+    oidc_sub: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   },
   { additionalProperties: false },
 );
@@ -112,6 +117,16 @@ export const ConfigSchema = Type.Object(
     policy: Type.String(),
     /** Outbound webhooks and per-request callbacks (docs/webhooks.md). */
     webhooks: Type.Optional(WebhooksConfigSchema),
+    /** Chat channels for approvals (docs/slack.md, docs/teams.md). */
+    channels: Type.Optional(
+      Type.Object(
+        { slack: Type.Optional(SlackConfigSchema), teams: Type.Optional(TeamsConfigSchema) },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Single sign-on for the web inbox, and its sessions (docs/web.md). */
+    oidc: Type.Optional(OidcConfigSchema),
+    web: Type.Optional(WebConfigSchema),
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,8 @@ export interface User {
   auditor: boolean;
   slack_id?: string | undefined;
   teams_aad_id?: string | undefined;
+  /** The user's `sub` at the OIDC provider (web sign-in). */
+  oidc_sub?: string | undefined;
 }
 
 export interface Agent {

@@ -10,6 +10,9 @@ import {
   resolveWebhookSettings,
   type WebhookSettings,
 } from '../channels/webhook/webhook-settings.js';
+import { resolveSlackSettings, type SlackSettings } from '../channels/slack/slack-settings.js';
+import { resolveTeamsSettings, type TeamsSettings } from '../channels/teams/teams-settings.js';
+import { resolveWebSettings, type WebSettings } from '../web/web-settings.js';
 
 export interface GatewayConfig {
   /** The file this came from (absent for configs built in code). */
@@ -36,6 +39,12 @@ export interface GatewayConfig {
   policyFile: string;
   /** Endpoints, callback allowlist and delivery policy; absent means none configured. */
   webhooks?: WebhookSettings;
+  /** The Slack channel (docs/slack.md); absent when `channels.slack` is not configured. */
+  slack?: SlackSettings;
+  /** The Teams channel (docs/teams.md); absent when `channels.teams` is not configured. */
+  teams?: TeamsSettings;
+  /** Web inbox sessions and single sign-on; absent means the defaults, without SSO. */
+  web?: WebSettings;
 }
 
 export class ConfigError extends CountersignError {
@@ -118,6 +127,13 @@ export function resolveConfig(
     problems.push(`${where(['grants', 'ttl'])}: grants.ttl must be a duration from 10s to 24h`);
   }
   const webhooks = resolveWebhookSettings(raw.webhooks, env, where, problems);
+  const slack =
+    raw.channels?.slack &&
+    resolveSlackSettings(raw.channels.slack, env, where, problems, directory);
+  const teams =
+    raw.channels?.teams &&
+    resolveTeamsSettings(raw.channels.teams, env, where, problems, directory);
+  const web = resolveWebSettings(raw.oidc, raw.web, env, where, problems);
   const checkpointIntervalMs = parseDuration(raw.audit?.checkpoint_interval ?? '10s') ?? 0;
   if (checkpointIntervalMs < 1000) {
     problems.push(`${where(['audit', 'checkpoint_interval'])}: at least 1s`);
@@ -151,5 +167,8 @@ export function resolveConfig(
     directory,
     policyFile: resolve(baseDir, raw.policy),
     webhooks,
+    ...(slack ? { slack } : {}),
+    ...(teams ? { teams } : {}),
+    web,
   };
 }

@@ -19,6 +19,13 @@ import { auditRoutes } from './routes/audit-routes.js';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import { grantRoutes } from './routes/grant-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
+import type { FastifyPluginAsync } from 'fastify';
+import { timelineRoutes } from './routes/timeline-routes.js';
+import { policyDocumentRoutes } from './routes/policy-document-routes.js';
+import { auditVerifyRoutes } from './routes/audit-verify-routes.js';
+import { inboxEventsRoutes } from './routes/inbox-events-routes.js';
+import type { ActionEvents } from '../actions/action-events.js';
+import { webPlugin, type WebDeps } from '../web/web-plugin.js';
 
 export interface AppDeps {
   audit: AuditLog;
@@ -41,6 +48,12 @@ export interface AppDeps {
   logLevel: string;
   publicUrl: string;
   grants: GrantService;
+  /** Inbound routes of chat channels (`POST /slack/interactions`), each its own plugin. */
+  channelRoutes?: readonly FastifyPluginAsync[];
+  /** Every request change, for the inbox's event stream (web inbox). */
+  events?: ActionEvents;
+  /** The web inbox: cookie sessions, sign-in routes and its pages (web/). */
+  web?: WebDeps;
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
@@ -74,6 +87,10 @@ export async function buildApp(deps: AppDeps) {
     genReqId: () => newId('req'),
     // Long-polls must not be cut by the default idle socket timeout.
     requestTimeout: (deps.maxWaitSeconds + 30) * 1000,
+    // Shutdown closes every connection, long-polls and SSE included: waiting agents resume
+    // against another replica or after the restart (their wait is durable), and a kept-alive
+    // socket must not hold the process for the keep-alive timeout.
+    forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const ajv = validators();
@@ -97,7 +114,7 @@ export async function buildApp(deps: AppDeps) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('preHandler', authHook(deps.tokens));
+  app.addHook('preHandler', authHook(deps.tokens, deps.web?.auth.cookies));
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpDuration.observe(
       {
@@ -142,5 +159,11 @@ export async function buildApp(deps: AppDeps) {
   await app.register(policyRoutes(deps));
   await app.register(auditRoutes(deps.audit));
   await app.register(grantRoutes(deps));
+  for (const routes of deps.channelRoutes ?? []) await app.register(routes);
+  await app.register(timelineRoutes(deps));
+  await app.register(policyDocumentRoutes(deps));
+  await app.register(auditVerifyRoutes(deps.audit));
+  if (deps.events) await app.register(inboxEventsRoutes(deps.actions, deps.events));
+  if (deps.web) await app.register(webPlugin(deps.web, deps.recordRefusal));
   return app;
 }

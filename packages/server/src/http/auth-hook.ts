@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '@countersign/core';
 import type { Principal } from '../auth/principal.js';
 import type { TokenService } from '../auth/token-service.js';
+import type { SessionAuthenticator } from '../web/cookie-sessions.js';
 
 /**
  * Who may call a route. `agent` routes refuse user tokens and vice versa: an agent token can
@@ -37,13 +38,25 @@ function bearer(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
-export function authHook(tokens: TokenService) {
+/**
+ * A bearer token, or else a web session cookie (a user, never an agent). A request with both
+ * is judged by its token alone: an API client's stray cookie must not change who it is.
+ */
+export function authHook(tokens: TokenService, sessions?: SessionAuthenticator) {
   return async (request: FastifyRequest): Promise<void> => {
     const need = request.routeOptions.config.auth;
     if (need === undefined) return;
-    const principal = await tokens.authenticate(bearer(request));
+    const viaCookie =
+      sessions !== undefined &&
+      request.headers.authorization === undefined &&
+      sessions.present(request);
+    const principal = viaCookie
+      ? (await sessions.authenticate(request)).principal
+      : await tokens.authenticate(bearer(request));
     // Known before the role check, so a refusal records who was refused.
     request.principal = principal;
+    // Browsers attach cookies to cross-site requests too; only our own pages know the token.
+    if (viaCookie) sessions.checkCsrf(request);
     const ok =
       need === 'agent'
         ? principal.kind === 'agent'

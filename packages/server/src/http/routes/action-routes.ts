@@ -217,7 +217,12 @@ export const actionRoutes =
           vote: request.body.vote,
           comment: request.body.comment,
           break_glass: request.body.break_glass,
-          channel: request.headers['user-agent']?.startsWith('countersign-cli') ? 'cli' : 'api',
+          channel:
+            principal.via === 'session'
+              ? 'web'
+              : request.headers['user-agent']?.startsWith('countersign-cli')
+                ? 'cli'
+                : 'api',
         });
         return view(principal, record, votes);
       },

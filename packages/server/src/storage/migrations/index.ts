@@ -3,6 +3,7 @@ import { initial } from './0001-initial.js';
 import { approvals } from './0002-approvals.js';
 import { audit } from './0004-audit.js';
 import { notifications } from './0003-notifications.js';
+import { webSessions } from './0005-web-sessions.js';
 
 /**
  * Versioned migrations, in order. Never edit one that has shipped: add the next number.
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-approvals': approvals,
   '0003-notifications': notifications,
   '0004-audit': audit,
+  '0005-web-sessions': webSessions,
 };
 
 export const migrationProvider: MigrationProvider = {
