@@ -4,24 +4,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookDecision, type HookFlags } from '../src/commands/hook-claude-code.js';
-import { MAIN, cli, exited, freePort, startServer, workspace } from './cli-harness.js';
+import {
+  MAIN,
+  POLICY as HARNESS_POLICY,
+  cli,
+  exited,
+  freePort,
+  startServer,
+  workspace,
+} from './cli-harness.js';
 
-/** The harness policy plus a rule that needs alice, for approve-after-wait. */
-const POLICY = `version: 1
-rules:
-  - id: small-export
-    match: { action: db.export }
-    when: params.rows <= 10000
-    decision: allow
-  - id: big-export
-    match: { action: db.export }
-    when: params.rows > 10000
-    require_approval: { from: [data-owners], quorum: 1 }
-  - id: no-ddl
-    match: { action: "db.ddl.*" }
-    decision: deny
-    reason: no DDL from agents
-  - id: read-files
+/** The harness policy plus Claude Code rules: reads allowed, shell commands need a data owner. */
+const POLICY = `${HARNESS_POLICY}  - id: read-files
     match: { action: claude_code.read }
     decision: allow
   - id: shell

@@ -1,38 +1,11 @@
-import {
-  clausePool,
-  reviewGroups,
-  reviewerStanding,
-  type ApprovalRequirement,
-} from '@countersign/core';
+import { clausePool } from '@countersign/core';
 import type { Directory, User } from '../../config/directory.js';
-import type { NotificationPayload } from '../../notify/notification-payload.js';
+import { eligibleApprovers, requirementOf, type RequestView } from '../../notify/request-view.js';
 import type { TeamsSettings } from './teams-settings.js';
-
-export type RequestView = NotificationPayload['data']['action'];
 
 /** One place a request's card goes: a team channel, or one approver's personal chat. */
 export type Destination =
   { key: string; channel: string } | { key: string; user: User; aadObjectId: string };
-
-/**
- * The record's approval requirement as the payload carries it: the view passes the stored
- * requirement through unchanged (http/action-view.ts), `escalate` included, which the API
- * schema does not spell out.
- */
-export function requirementOf(view: RequestView): ApprovalRequirement | null {
-  return view.approval as ApprovalRequirement | null;
-}
-
-/**
- * Whether a rule of the request asks for approval in the web UI only (`step_up: web`, the
- * Slack issue's rule option): then no chat channel may approve in place, Teams included.
- */
-export function needsStepUp(view: RequestView): boolean {
-  return (
-    requirementOf(view)?.clauses.some((c) => (c as { step_up?: unknown }).step_up === 'web') ??
-    false
-  );
-}
 
 /**
  * Where a request is posted, as of this event: the team channels of its reviewing groups
@@ -67,21 +40,4 @@ export function destinationsOf(
     }
   }
   return out;
-}
-
-/** Directory users who may vote on the request now (never its requesting side). */
-function eligibleApprovers(
-  view: RequestView,
-  approval: ApprovalRequirement,
-  directory: Directory,
-): User[] {
-  const groups = reviewGroups(approval, view.escalated_rules);
-  const parties = {
-    agent_id: view.agent.id,
-    agent_owners: directory.agent(view.agent.id)?.owners ?? [],
-    on_behalf_of: view.on_behalf_of,
-  };
-  return [...directory.users.values()].filter(
-    (u) => reviewerStanding(u, parties, groups) === 'eligible',
-  );
 }

@@ -8,7 +8,7 @@ import type { User } from '../../config/directory.js';
 import { actionView } from '../../http/action-view.js';
 import { readCardAction, type TeamsActivity } from './teams-activity.js';
 import { noticeCard, requestCard, VERBS, type AdaptiveCard } from './teams-card.js';
-import { needsStepUp } from './teams-destinations.js';
+import { needsStepUp } from '../../notify/request-view.js';
 import type { TeamsIdentityMapper } from './teams-identity.js';
 
 /** The body of the answer to an `adaptiveCard/action` invoke (Universal Actions response). */
