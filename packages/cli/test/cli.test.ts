@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POLICY, cli, exited, freePort, startServer, workspace } from './cli-harness.js';
+import { TOKEN_CACHE_MS } from '@countersign/server';
 
 describe('countersign policy', () => {
   test('check reports the version of a good policy', () => {
@@ -160,6 +161,9 @@ describe('countersign init, token, actions', () => {
       assert.match(again.stderr, /already_decided/);
 
       assert.equal(cli(['token', 'revoke', '--user', 'alice', '--config', config]).status, 0);
+      // A revocation made by another process reaches the gateway's token cache within
+      // TOKEN_CACHE_MS (docs/operations.md).
+      await new Promise((resolve) => setTimeout(resolve, TOKEN_CACHE_MS));
       const refused = cli(['actions', 'list', '--url', url, '--token', token]);
       assert.equal(refused.status, 1);
       assert.match(refused.stderr, /token_revoked/);

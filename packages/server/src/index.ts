@@ -14,7 +14,7 @@ export { Directory, type User, type Agent } from './config/directory.js';
 export { openDatabase, type Storage, type StorageOptions } from './storage/open-database.js';
 export { ActionRepository } from './storage/action-repository.js';
 export { TokenRepository } from './storage/token-repository.js';
-export { TokenService } from './auth/token-service.js';
+export { TokenService, TOKEN_CACHE_MS } from './auth/token-service.js';
 export { GrantService, type GrantCheck } from './grants/grant-service.js';
 export { openGrantService } from './grants/open-grant-service.js';
 export { KeyRing, KEY_REFRESH_MS, type KeyInfo, type PublicJwk } from './grants/key-ring.js';

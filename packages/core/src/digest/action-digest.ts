@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ActionSpec } from '../model/action-request.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -15,5 +15,5 @@ export function actionDigest(spec: ActionSpec): string {
     environment: spec.environment,
     params: spec.params,
   });
-  return `sha256:${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
+  return `sha256:${hash('sha256', canonical, 'hex')}`;
 }

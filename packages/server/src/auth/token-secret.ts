@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export type PrincipalKind = 'agent' | 'user';
 
@@ -13,7 +13,7 @@ export function generateToken(kind: PrincipalKind): string {
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /** A well-formed token: prefix, underscore, 43 base64url characters. Anything else is refused unread. */

@@ -9,8 +9,21 @@ import type { Actor } from '../actions/action-writer.js';
 const OPERATOR: Actor = { kind: 'system', id: 'operator' };
 import { generateToken, hashToken, looksLikeToken, type PrincipalKind } from './token-secret.js';
 
-/** Issues, resolves and revokes tokens against the directory. */
+/** How long a cached token row is trusted before the store is asked again. */
+export const TOKEN_CACHE_MS = 1000;
+const TOKEN_CACHE_MAX = 10_000;
+
+/**
+ * Issues, resolves and revokes tokens against the directory.
+ *
+ * Every API call authenticates, and a store read is the dearest part of it, so token rows are
+ * cached by hash. A revocation through this process clears the cache at once; one made
+ * elsewhere (`countersign token revoke`, another replica) takes effect within TOKEN_CACHE_MS.
+ * Expiry is checked on every call against the cached row.
+ */
 export class TokenService {
+  readonly #cache = new Map<string, { row: TokenRow; at: number }>();
+
   constructor(
     private readonly tokens: TokenRepository,
     private readonly directory: Directory,
@@ -69,7 +82,7 @@ export class TokenService {
     if (!looksLikeToken(token)) {
       throw new CountersignError('invalid_token', 'the bearer token is not a Countersign token');
     }
-    const row = await this.tokens.findByHash(hashToken(token));
+    const row = await this.#row(hashToken(token));
     if (!row) throw new CountersignError('invalid_token', 'unknown token');
     if (row.revoked_at !== null)
       throw new CountersignError('token_revoked', 'the token was revoked');
@@ -101,6 +114,21 @@ export class TokenService {
     };
   }
 
+  async #row(hash: string): Promise<TokenRow | undefined> {
+    const now = this.now();
+    const hit = this.#cache.get(hash);
+    if (hit && now - hit.at < TOKEN_CACHE_MS) return hit.row;
+    const row = await this.tokens.findByHash(hash);
+    // Only usable tokens are cached: unknown ones must be seen the moment they are created.
+    if (row && row.revoked_at === null) {
+      if (this.#cache.size >= TOKEN_CACHE_MAX) this.#cache.clear();
+      this.#cache.set(hash, { row, at: now });
+    } else {
+      this.#cache.delete(hash);
+    }
+    return row;
+  }
+
   revoke(tokenId: string, actor: Actor = OPERATOR): Promise<number> {
     return this.#revoke({ id: tokenId }, actor);
   }
@@ -113,7 +141,7 @@ export class TokenService {
     by: { id: string } | { principal_kind: string; principal_id: string },
     actor: Actor,
   ): Promise<number> {
-    return this.tokens.transaction(async (trx) => {
+    const revoked = this.tokens.transaction(async (trx) => {
       const ids = await this.tokens.revoke(by, this.now(), trx);
       await this.audit?.append(
         trx,
@@ -121,5 +149,8 @@ export class TokenService {
       );
       return ids.length;
     });
+    // Cleared after the commit: a concurrent call (another pooled connection) may have cached
+    // the row while the revocation was in flight.
+    return revoked.finally(() => this.#cache.clear());
   }
 }
