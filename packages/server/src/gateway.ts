@@ -276,6 +276,8 @@ export async function createGateway(
       await notifications.close();
       policy.close();
       await app.close();
+      // After the app: no request can be waiting for a grant's signature any more.
+      await grants.close();
       await storage.close();
     },
   };

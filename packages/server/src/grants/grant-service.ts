@@ -19,6 +19,8 @@ import type { ApprovalBasis, GrantIssuer } from './grant-issuer.js';
 import type { GrantRepository, GrantState } from '../storage/grant-repository.js';
 import type { KeyRing } from './key-ring.js';
 import { signCompactJws } from './compact-jws.js';
+import type { Ed25519Signer } from './ed25519-signer.js';
+import { InThreadSigner } from './in-thread-signer.js';
 
 /** A grant longer than this is not one of ours; refused before any parsing. */
 export const MAX_GRANT_LENGTH = 16 * 1024;
@@ -43,6 +45,8 @@ export interface GrantServiceOptions {
     ((trx: Kysely<Database>, claims: GrantClaims, at: number) => Promise<void>) | undefined;
   /** Told after each successful redemption (events); must not throw. */
   onRedeemed?: ((claims: GrantClaims, at: number) => void) | undefined;
+  /** Makes the signatures (default: in-thread); closed by close(). */
+  signer?: Ed25519Signer | undefined;
 }
 
 const invalid = (why: string) => new CountersignError('invalid_signature', why);
@@ -54,10 +58,17 @@ const invalid = (why: string) => new CountersignError('invalid_signature', why);
 export class GrantService implements GrantIssuer {
   readonly keys: KeyRing;
   readonly #now: () => number;
+  readonly #signer: Ed25519Signer;
 
   constructor(private readonly options: GrantServiceOptions) {
     this.keys = options.keys;
     this.#now = options.now ?? Date.now;
+    this.#signer = options.signer ?? new InThreadSigner();
+  }
+
+  /** Closes the signer (its worker thread). Grants issued afterwards are signed in-thread. */
+  close(): Promise<void> {
+    return this.#signer.close();
   }
 
   /**
@@ -95,10 +106,11 @@ export class GrantService implements GrantIssuer {
       basis,
       policy_version: record.policy_version,
     };
-    const token = signCompactJws(
+    const token = await signCompactJws(
       { alg: 'EdDSA', kid: key.kid, typ: GRANT_TYPE },
       claims,
       key.privateKey,
+      this.#signer,
     );
     return { token, jti: claims.jti, expires_at: exp * 1000, redeemed_at: null };
   }

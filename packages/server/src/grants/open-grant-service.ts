@@ -4,6 +4,7 @@ import { GrantRepository } from '../storage/grant-repository.js';
 import { GrantService, type GrantServiceOptions } from './grant-service.js';
 import { KeyRing } from './key-ring.js';
 import { SigningKeyRepository } from '../storage/signing-key-repository.js';
+import { WorkerSigner } from './worker-signer.js';
 
 export interface OpenGrantServiceOptions {
   /** The `iss` claim: the gateway's public URL. */
@@ -18,7 +19,9 @@ export interface OpenGrantServiceOptions {
 
 /**
  * Wires the grant service over a store: makes sure a signing key is active (generating one on
- * first start) and that this gateway can sign with it, or throws `config_invalid`.
+ * first start) and that this gateway can sign with it, or throws `config_invalid`. Signatures
+ * are made on a worker thread (worker-signer.ts), started at the first grant; close the
+ * service to end it.
  */
 export async function openGrantService(
   db: Kysely<Database>,
@@ -38,5 +41,6 @@ export async function openGrantService(
     now: options.now,
     onRedeemed: options.onRedeemed,
     recordRedemption: options.recordRedemption,
+    signer: new WorkerSigner(),
   });
 }
