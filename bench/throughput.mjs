@@ -2,6 +2,7 @@
 // a bare Fastify route, in one run on one machine. The ratio is the figure that matters:
 // absolute numbers move with the machine and its neighbours.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -42,11 +43,25 @@ function load(url, token, seconds) {
   });
 }
 
+// CPU seconds (user + system, every thread) a process has used, from /proc (Linux); null
+// elsewhere. CPU per request is steadier than requests per second on a shared machine, and
+// counts the work the gateway moves to other threads.
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
+  } catch {
+    return null;
+  }
+}
+
 async function measure(kind) {
   const server = await start(kind);
   try {
     await load(server.url, server.token, 2); // warm-up: JIT, caches, SQLite pages
+    const cpuBefore = cpuSeconds(server.child.pid);
     const r = await load(server.url, server.token, DURATION);
+    const cpuAfter = cpuSeconds(server.child.pid);
     if (r.non2xx > 0 || r.errors > 0)
       throw new Error(`${kind}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     return {
@@ -54,6 +69,10 @@ async function measure(kind) {
       p50_ms: r.latency.p50,
       p99_ms: r.latency.p99,
       total: r.requests.total,
+      cpu_us:
+        cpuBefore === null || cpuAfter === null
+          ? null
+          : Math.round(((cpuAfter - cpuBefore) * 1e6) / r.requests.total),
     };
   } finally {
     server.child.kill('SIGTERM');
@@ -74,5 +93,7 @@ console.log(
     target_ratio: 0.25,
     gateway_p50_ms: gateway.p50_ms,
     gateway_p99_ms: gateway.p99_ms,
+    bare_cpu_us_per_request: bare.cpu_us,
+    gateway_cpu_us_per_request: gateway.cpu_us,
   }),
 );
