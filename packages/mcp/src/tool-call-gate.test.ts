@@ -8,7 +8,9 @@ import { ToolCallGate, type ToolCall } from './tool-call-gate.js';
 class FakeGateway {
   readonly seen: Array<{ method: string; path: string; body: unknown }> = [];
   down = 0;
-  constructor(readonly routes: Record<string, (body: unknown) => Response | 'drop'>) {}
+  constructor(
+    readonly routes: Record<string, (body: unknown) => Response | 'drop' | Promise<Response>>,
+  ) {}
 
   fetch: typeof fetch = async (input, init) => {
     const url = new URL(
@@ -24,7 +26,9 @@ class FakeGateway {
       });
     }
     const handler = this.routes[`${method} ${url.pathname}`];
-    const answer = handler ? handler(body) : json(404, { code: 'not_found', detail: 'no route' });
+    const answer = handler
+      ? await handler(body)
+      : json(404, { code: 'not_found', detail: 'no route' });
     if (answer === 'drop')
       throw new TypeError('fetch failed', { cause: new Error('socket hang up') });
     return answer;
@@ -225,6 +229,34 @@ describe('ToolCallGate', () => {
     assert.equal(changed.kind, 'refuse');
     assert.equal(submits, 2, 'submitted anew');
     assert.equal(fresh.calls('GET', '/v1/actions/act_1').length, 0);
+  });
+
+  test('a retry right behind the cancellation resumes the request, before the wait unwinds', async () => {
+    const controller = new AbortController();
+    let waits = 0;
+    // The first long-poll unwinds 20 ms after the client gives up (a real socket takes a
+    // while); the retry arrives at once, so only parking at the abort itself can find it.
+    const slowAbort = () =>
+      new Promise<Response>((_, reject) =>
+        controller.signal.addEventListener('abort', () =>
+          setTimeout(() => reject(new DOMException('aborted', 'AbortError')), 20),
+        ),
+      );
+    const fake = new FakeGateway({
+      'POST /v1/actions': () => json(201, record('pending')),
+      'GET /v1/actions/act_1/wait': () =>
+        ++waits === 1 ? slowAbort() : json(200, record('approved')),
+      'GET /v1/actions/act_1': () => json(200, record('pending')),
+      'POST /v1/grants/redeem': () => json(200, { valid: true }),
+    });
+    const gate = gateFor(fake);
+    const first = gate.decide(call({ signal: controller.signal }));
+    while (waits === 0) await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    const retry = gate.decide(call({ requestId: 4 }));
+    assert.deepEqual(await retry, { kind: 'forward', actionId: 'act_1' });
+    assert.deepEqual(await first, { kind: 'cancelled' });
+    assert.equal(fake.calls('POST', '/v1/actions').length, 1, 'no second request');
   });
 
   test('a retry of a call that reviewers denied meanwhile hears the denial', async () => {

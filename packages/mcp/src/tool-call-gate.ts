@@ -65,8 +65,17 @@ export class ToolCallGate {
     } catch (e) {
       return this.refuse(spec.action, call.tool, e, null);
     }
+    let parkedOnAbort = false;
     if (record.status === 'pending') {
       this.log(`${spec.action}: waiting for approval (${record.id})`);
+      // Park the moment the client gives up, not when the wait has unwound: a retry of the same
+      // call can arrive right behind the cancellation and must find the request.
+      const pendingId = record.id;
+      const park = () => {
+        parkedOnAbort = true;
+        this.parked.park(spec, pendingId);
+      };
+      call.signal.addEventListener('abort', park, { once: true });
       try {
         record = await waitForDecision({
           client,
@@ -83,10 +92,12 @@ export class ToolCallGate {
       } catch (e) {
         if (isMcpProxyError(e) && e.code === 'cancelled') {
           this.log(`${spec.action}: the client gave up waiting; ${record.id} stays pending`);
-          this.parked.park(spec, record.id);
+          if (!parkedOnAbort) this.parked.park(spec, record.id);
           return { kind: 'cancelled' };
         }
         return this.refuse(spec.action, call.tool, e, record.id);
+      } finally {
+        call.signal.removeEventListener('abort', park);
       }
     }
     if (record.status !== 'approved') {
@@ -99,8 +110,9 @@ export class ToolCallGate {
       return { kind: 'refuse', text, actionId: record.id, status: record.status };
     }
     if (call.signal.aborted) {
-      // Approved just as the client gave up: keep the approval for a retry of this call.
-      this.parked.park(spec, record.id);
+      // Approved just as the client gave up: keep the approval for a retry of this call (unless
+      // it was parked at the abort, and a retry may have taken it already).
+      if (!parkedOnAbort) this.parked.park(spec, record.id);
       return { kind: 'cancelled' };
     }
     const grant = record.grant;
