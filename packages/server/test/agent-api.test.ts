@@ -292,11 +292,14 @@ for (const dialect of await dialects()) {
       });
       assert.equal(stream.status, 200);
       assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
-      setTimeout(
-        () => void gw.call('POST', `/v1/actions/${res.body.id}/cancel`, { token: exporter }),
-        50,
-      );
+      let cancelled: Promise<unknown> = Promise.resolve();
+      setTimeout(() => {
+        cancelled = gw.call('POST', `/v1/actions/${res.body.id}/cancel`, { token: exporter });
+      }, 50);
       const text = await stream.text(); // the server ends the stream after a final state
+      // The stream can end before the cancel's own response arrives: wait for it, or the
+      // gateway may be closed under it when this suite ends.
+      await cancelled;
       const events = text
         .split('\n\n')
         .filter((e) => e.includes('event: action'))
