@@ -1,7 +1,7 @@
 /**
  * RFC 8785 JSON Canonicalization Scheme, with no dependencies: the bytes the action digest is
- * computed over. It must agree byte for byte with the gateway's (packages/core, the
- * `canonicalize` package); test/canonical-json.test.ts checks that on many values.
+ * computed over. It must agree byte for byte with the gateway's (packages/core,
+ * digest/canonical-json.ts); test/canonical-json.test.ts checks that on many values.
  * @module
  */
 

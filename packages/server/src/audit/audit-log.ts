@@ -101,7 +101,7 @@ export class AuditLog {
         ...(event.request_id ? { request_id: event.request_id } : {}),
         data: event.redact ? this.redactor.apply(event.data) : event.data,
       };
-      // canonicalize omits undefined members, as JSON.stringify does.
+      // canonicalJson omits undefined members, as JSON.stringify does.
       const text = canonicalJson(entry as unknown as JsonValue);
       const leaf = leafHash(Buffer.from(text, 'utf8'));
       const appended = appendToFrontier(frontier, leaf);

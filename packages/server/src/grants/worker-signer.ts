@@ -254,11 +254,12 @@ export class WorkerSigner implements Ed25519Signer {
 
   #answered(worker: Worker, signed: SignedBatch): void {
     this.#failuresInARow = 0;
+    const failed = new Set(signed.failed);
     signed.seqs.forEach((seq, i) => {
       const job = this.#pending.get(seq);
       if (job === undefined) return;
       this.#pending.delete(seq);
-      if (signed.failed.includes(seq)) {
+      if (failed.has(seq)) {
         // Signed again here, so the caller gets crypto's own error (or a signature).
         this.#signHere(job);
         return;
