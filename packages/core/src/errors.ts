@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'self_approval_forbidden'
   | 'not_eligible'
   | 'already_voted'
+  | 'step_up_required'
+  | 'not_subject'
   // grants and channels
   | 'invalid_signature'
   | 'grant_used'

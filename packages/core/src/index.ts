@@ -16,5 +16,6 @@ export * from './grants/index.js';
 export * from './lifecycle/transitions.js';
 export * from './lifecycle/reviewer-standing.js';
 export * from './approvals/quorum.js';
+export * from './approvals/channel-may-approve.js';
 export * from './policy/index.js';
 export * from './audit/index.js';

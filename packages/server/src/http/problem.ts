@@ -20,6 +20,8 @@ const STATUS: Record<ErrorCode, number> = {
   self_approval_forbidden: 403,
   not_eligible: 403,
   already_voted: 409,
+  step_up_required: 403,
+  not_subject: 403,
   invalid_signature: 401,
   grant_used: 409,
   grant_expired: 410,
