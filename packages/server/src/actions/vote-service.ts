@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   CountersignError,
   canonicalJson,
+  channelMayApprove,
   newId,
   quorumProgress,
   reviewGroups,
@@ -143,6 +144,12 @@ export class VoteService {
     }
     if (standing === 'not_eligible' && !input.break_glass) {
       return refuse('not_eligible', 'you are not in a group that reviews this request');
+    }
+    if (input.vote === 'approve' && !channelMayApprove(record.approval, input.channel)) {
+      return refuse(
+        'step_up_required',
+        'a rule of this request needs approval through the web inbox (step_up: web)',
+      );
     }
     if (!(await w.tx.addVote(vote)))
       return refuse('already_voted', 'you have already voted on this request');

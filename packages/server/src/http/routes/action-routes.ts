@@ -217,12 +217,8 @@ export const actionRoutes =
           vote: request.body.vote,
           comment: request.body.comment,
           break_glass: request.body.break_glass,
-          channel:
-            principal.via === 'session'
-              ? 'web'
-              : request.headers['user-agent']?.startsWith('countersign-cli')
-                ? 'cli'
-                : 'api',
+          // Set by how the caller authenticated, never by a header the client writes.
+          channel: principal.via === 'session' ? 'web' : 'api',
         });
         return view(principal, record, votes);
       },
