@@ -1,7 +1,5 @@
-import { Type, type Static } from 'typebox';
-import { WebhooksConfigSchema } from '../channels/webhook/webhook-settings.js';
-import { SlackConfigSchema } from '../channels/slack/slack-settings.js';
-import { TeamsConfigSchema } from '../channels/teams/teams-settings.js';
+import { Type, type Static, type TObject, type TSchema } from 'typebox';
+import { CHANNEL_FACTORIES, type RegisteredChannelFactory } from '../channels/registry.js';
 import { OidcConfigSchema, WebConfigSchema } from '../web/web-settings.js';
 
 /**
@@ -42,8 +40,7 @@ export const GroupSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ConfigSchema = Type.Object(
-  {
+const BaseProperties = {
     server: Type.Optional(
       Type.Object(
         {
@@ -115,23 +112,54 @@ export const ConfigSchema = Type.Object(
     ),
     /** A path to a policy YAML file, relative to this file. */
     policy: Type.String(),
-    /** Outbound webhooks and per-request callbacks (docs/webhooks.md). */
-    webhooks: Type.Optional(WebhooksConfigSchema),
-    /** Chat channels for approvals (docs/slack.md, docs/teams.md). */
-    channels: Type.Optional(
-      Type.Object(
-        { slack: Type.Optional(SlackConfigSchema), teams: Type.Optional(TeamsConfigSchema) },
-        { additionalProperties: false },
-      ),
-    ),
     /** Single sign-on for the web inbox, and its sessions (docs/web.md). */
     oidc: Type.Optional(OidcConfigSchema),
     web: Type.Optional(WebConfigSchema),
-  },
+};
+
+/**
+ * Each registered channel's section (channels/registry.ts): `webhooks:` at the top level
+ * (docs/webhooks.md), chat channels under `channels:` (docs/slack.md, docs/teams.md). An
+ * unknown key under `channels:` is refused like any other unknown key, with its line.
+ */
+function channelProperties(): Record<string, TSchema> {
+  const top: Record<string, TSchema> = {};
+  const chat: Record<string, TSchema> = {};
+  for (const factory of CHANNEL_FACTORIES) {
+    const [first, second] = factory.configPath;
+    if (second === undefined) top[first] = Type.Optional(factory.configSchema);
+    else chat[second] = Type.Optional(factory.configSchema);
+  }
+  return {
+    ...top,
+    channels: Type.Optional(Type.Object(chat, { additionalProperties: false })),
+  };
+}
+
+export const ConfigSchema: TSchema = Type.Object(
+  { ...BaseProperties, ...channelProperties() },
   { additionalProperties: false },
 );
 
-export type ConfigFile = Static<typeof ConfigSchema>;
+// The channel sections' types, derived from the registry so that configs built in code
+// (tests, the demo) are checked against each channel's own schema.
+type SectionOf<F extends RegisteredChannelFactory> = Static<F['configSchema']>;
+type TopLevelSections = {
+  [F in RegisteredChannelFactory as F['configPath'] extends readonly [infer K extends string]
+    ? K
+    : never]?: SectionOf<F>;
+};
+type ChatSections = {
+  [F in RegisteredChannelFactory as F['configPath'] extends readonly [
+    'channels',
+    infer K extends string,
+  ]
+    ? K
+    : never]?: SectionOf<F>;
+};
+
+export type ConfigFile = Static<TObject<typeof BaseProperties>> &
+  TopLevelSections & { channels?: ChatSections };
 export type UserEntry = Static<typeof UserSchema>;
 export type AgentEntry = Static<typeof AgentSchema>;
 export type GroupEntry = Static<typeof GroupSchema>;
