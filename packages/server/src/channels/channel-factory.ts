@@ -25,7 +25,7 @@ export type ChannelConfigPath = readonly ['channels', string] | readonly [string
 /** What `resolve` gets besides its own section; problems read `file:line: message`. */
 export interface ChannelResolveContext {
   env: NodeJS.ProcessEnv;
-  where(segments: (string | number)[]): string;
+  where: (segments: (string | number)[]) => string;
   problems: string[];
   directory: Directory;
 }

@@ -19,7 +19,10 @@ export interface OpenChannels {
  * Creates every configured channel (their notifiers must exist before the dispatcher, which
  * the vote path needs), and later connects their inbound halves to that vote path.
  */
-export function openChannels(channels: readonly ResolvedChannel[], base: ChannelBase): OpenChannels {
+export function openChannels(
+  channels: readonly ResolvedChannel[],
+  base: ChannelBase,
+): OpenChannels {
   const open: { name: string; instance: ChannelInstance }[] = channels.map((c) => ({
     name: c.name,
     instance: c.create(base),
@@ -44,7 +47,7 @@ export function openChannels(channels: readonly ResolvedChannel[], base: Channel
         start: () => runtimes.forEach((r) => r.runtime.start?.()),
         async stop() {
           // One channel's failure to stop must not keep the others (or the store) open.
-          const results = await Promise.allSettled(runtimes.map((r) => r.runtime.stop?.()));
+          const results = await Promise.allSettled(runtimes.map(async (r) => r.runtime.stop?.()));
           results.forEach((result, i) => {
             if (result.status === 'rejected') {
               onError(runtimes[i]?.name ?? 'channel', result.reason);

@@ -41,80 +41,80 @@ export const GroupSchema = Type.Object(
 );
 
 const BaseProperties = {
-    server: Type.Optional(
-      Type.Object(
-        {
-          host: Type.Optional(Type.String()),
-          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-          public_url: Type.Optional(Type.String()),
-          body_limit: Type.Optional(Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
-          max_wait_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
-          log_level: Type.Optional(
-            Type.Union([
-              Type.Literal('fatal'),
-              Type.Literal('error'),
-              Type.Literal('warn'),
-              Type.Literal('info'),
-              Type.Literal('debug'),
-              Type.Literal('trace'),
-              Type.Literal('silent'),
-            ]),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    storage: Type.Optional(
-      Type.Object(
-        {
-          /** A `postgres://` URL; absent means embedded SQLite in the data dir. */
-          url: Type.Optional(Type.String()),
-          /** SQLite `synchronous`: NORMAL survives a process crash, FULL also a power cut. */
-          sqlite_synchronous: Type.Optional(
-            Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    data_dir: Type.Optional(Type.String()),
-    scheduler: Type.Optional(
-      Type.Object(
-        { tick_ms: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })) },
-        { additionalProperties: false },
-      ),
-    ),
-    /** Signed grants (docs/grants.md). The signing key itself comes from the environment. */
-    audit: Type.Optional(
-      Type.Object(
-        {
-          /** The log's identity in checkpoints (C2SP origin); default: chosen once at random. */
-          origin: Type.Optional(Type.String({ pattern: '^[^\\s+]+$', maxLength: 200 })),
-          /** How often to sign a checkpoint when the log grew: default 10s. */
-          checkpoint_interval: Type.Optional(Type.String()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    grants: Type.Optional(
-      Type.Object(
-        { ttl: Type.Optional(Type.String({ description: 'Grant lifetime, 10s to 24h; 15m' })) },
-        { additionalProperties: false },
-      ),
-    ),
-    directory: Type.Object(
+  server: Type.Optional(
+    Type.Object(
       {
-        groups: Type.Optional(Type.Array(GroupSchema)),
-        users: Type.Optional(Type.Array(UserSchema)),
-        agents: Type.Optional(Type.Array(AgentSchema)),
+        host: Type.Optional(Type.String()),
+        port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+        public_url: Type.Optional(Type.String()),
+        body_limit: Type.Optional(Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
+        max_wait_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+        log_level: Type.Optional(
+          Type.Union([
+            Type.Literal('fatal'),
+            Type.Literal('error'),
+            Type.Literal('warn'),
+            Type.Literal('info'),
+            Type.Literal('debug'),
+            Type.Literal('trace'),
+            Type.Literal('silent'),
+          ]),
+        ),
       },
       { additionalProperties: false },
     ),
-    /** A path to a policy YAML file, relative to this file. */
-    policy: Type.String(),
-    /** Single sign-on for the web inbox, and its sessions (docs/web.md). */
-    oidc: Type.Optional(OidcConfigSchema),
-    web: Type.Optional(WebConfigSchema),
+  ),
+  storage: Type.Optional(
+    Type.Object(
+      {
+        /** A `postgres://` URL; absent means embedded SQLite in the data dir. */
+        url: Type.Optional(Type.String()),
+        /** SQLite `synchronous`: NORMAL survives a process crash, FULL also a power cut. */
+        sqlite_synchronous: Type.Optional(
+          Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  data_dir: Type.Optional(Type.String()),
+  scheduler: Type.Optional(
+    Type.Object(
+      { tick_ms: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })) },
+      { additionalProperties: false },
+    ),
+  ),
+  /** Signed grants (docs/grants.md). The signing key itself comes from the environment. */
+  audit: Type.Optional(
+    Type.Object(
+      {
+        /** The log's identity in checkpoints (C2SP origin); default: chosen once at random. */
+        origin: Type.Optional(Type.String({ pattern: '^[^\\s+]+$', maxLength: 200 })),
+        /** How often to sign a checkpoint when the log grew: default 10s. */
+        checkpoint_interval: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  grants: Type.Optional(
+    Type.Object(
+      { ttl: Type.Optional(Type.String({ description: 'Grant lifetime, 10s to 24h; 15m' })) },
+      { additionalProperties: false },
+    ),
+  ),
+  directory: Type.Object(
+    {
+      groups: Type.Optional(Type.Array(GroupSchema)),
+      users: Type.Optional(Type.Array(UserSchema)),
+      agents: Type.Optional(Type.Array(AgentSchema)),
+    },
+    { additionalProperties: false },
+  ),
+  /** A path to a policy YAML file, relative to this file. */
+  policy: Type.String(),
+  /** Single sign-on for the web inbox, and its sessions (docs/web.md). */
+  oidc: Type.Optional(OidcConfigSchema),
+  web: Type.Optional(WebConfigSchema),
 };
 
 /**
@@ -145,17 +145,21 @@ export const ConfigSchema: TSchema = Type.Object(
 // (tests, the demo) are checked against each channel's own schema.
 type SectionOf<F extends RegisteredChannelFactory> = Static<F['configSchema']>;
 type TopLevelSections = {
-  [F in RegisteredChannelFactory as F['configPath'] extends readonly [infer K extends string]
-    ? K
-    : never]?: SectionOf<F>;
+  [
+    F in RegisteredChannelFactory as F['configPath'] extends readonly [infer K extends string]
+      ? K
+      : never
+  ]?: SectionOf<F>;
 };
 type ChatSections = {
-  [F in RegisteredChannelFactory as F['configPath'] extends readonly [
-    'channels',
-    infer K extends string,
-  ]
-    ? K
-    : never]?: SectionOf<F>;
+  [
+    F in RegisteredChannelFactory as F['configPath'] extends readonly [
+      'channels',
+      infer K extends string,
+    ]
+      ? K
+      : never
+  ]?: SectionOf<F>;
 };
 
 export type ConfigFile = Static<TObject<typeof BaseProperties>> &

@@ -178,7 +178,10 @@ export function resolveConfig(
 function sectionAt(raw: ConfigFile, path: readonly string[]): never {
   let node: unknown = raw;
   for (const key of path) {
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    node =
+      node !== null && typeof node === 'object'
+        ? (node as Record<string, unknown>)[key]
+        : undefined;
   }
   // `never`: each factory takes its own Config type, which the schema validation vouches for.
   return node as never;
