@@ -9,9 +9,7 @@ import { VoteService } from './actions/vote-service.js';
 import type { GrantService } from './grants/grant-service.js';
 import { openGrantService } from './grants/open-grant-service.js';
 import { NotificationDispatcher } from './notify/notification-dispatcher.js';
-import { createWebhookChannel, defaultWebhookSettings } from './channels/webhook/index.js';
-import { createSlackChannel } from './channels/slack/index.js';
-import { createTeamsChannel } from './channels/teams/index.js';
+import { openChannels } from './channels/open-channels.js';
 import { TokenService } from './auth/token-service.js';
 import type { GatewayConfig } from './config/load-config.js';
 import { buildApp, type App } from './http/app.js';
@@ -113,33 +111,17 @@ export async function createGateway(
     await storage.close();
     throw e;
   });
-  // Notifications (notify/): outbox rows written in the transaction of each change.
-  const webhooks = createWebhookChannel(config.webhooks ?? defaultWebhookSettings());
-  // Slack (channels/slack/): its notifier joins the outbox; its inbound half is wired below.
-  const slack =
-    config.slack &&
-    createSlackChannel(config.slack, {
-      directory: config.directory,
-      db: storage.db,
-      publicUrl: config.server.publicUrl,
-      log: { error: (msg) => app.log.error(msg) },
-      now,
-    });
-  // Teams (channels/teams/): the same, its `/api/messages` route registered with the app.
-  const teams =
-    config.teams &&
-    createTeamsChannel(config.teams, {
-      directory: config.directory,
-      publicUrl: config.server.publicUrl,
-      now,
-    });
-  const notifiers = [
-    ...webhooks.notifiers,
-    ...(slack ? slack.notifiers : []),
-    ...(teams ? [teams.notifier] : []),
-  ];
-  const notifications = new NotificationDispatcher(storage.db, notifiers, {
-    callbackPolicy: webhooks.callbacks,
+  // Channels (channels/registry.ts): their notifiers join the outbox, whose rows are written in
+  // the transaction of each change; their inbound halves are connected once votes exist.
+  const channels = openChannels(config.channels, {
+    directory: config.directory,
+    db: storage.db,
+    publicUrl: config.server.publicUrl,
+    log: { error: (msg) => app.log.error(msg) },
+    now,
+  });
+  const notifications = new NotificationDispatcher(storage.db, channels.notifiers, {
+    callbackPolicy: channels.callbackPolicy,
     now,
     onError: (e) => app.log.error({ err: e }, 'notification delivery failed to record its outcome'),
     onSettled: (o) => {
@@ -177,12 +159,10 @@ export async function createGateway(
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
   });
   const votes = new VoteService(actions.writer, config.directory);
-  const slackRuntime = slack?.connect({
-    votes,
-    find: (id) => actionRepo.findById(id),
-    record,
-    onError: (e) => app.log.error({ err: e }, 'slack interaction failed'),
-  });
+  const channelRuntime = channels.connect(
+    { votes, actions, find: (id) => actionRepo.findById(id), record },
+    (channel, e) => app.log.error({ err: e, channel }, `${channel} channel failed`),
+  );
   const timers = new ActionTimers(actionRepo, actions.writer, now);
   const tokens = new TokenService(new TokenRepository(storage.db), config.directory, now, audit);
   const web = createWebAuth({
@@ -213,10 +193,7 @@ export async function createGateway(
     logLevel: config.server.logLevel,
     publicUrl: config.server.publicUrl,
     grants,
-    channelRoutes: [
-      ...(slackRuntime?.routes ? [slackRuntime.routes] : []),
-      ...(teams ? [teams.routes({ votes, actions, record })] : []),
-    ],
+    channelRoutes: channelRuntime.routes,
     events,
     web: { auth: web, assetsDir: options.webAssetsDir ?? defaultWebAssetsDir() },
   });
@@ -266,12 +243,12 @@ export async function createGateway(
     async listen() {
       const url = await app.listen({ host: config.server.host, port: config.server.port });
       scheduler.start();
-      slackRuntime?.start();
+      channelRuntime.start();
       return url;
     },
     async close() {
       await scheduler.stop();
-      await slackRuntime?.stop();
+      await channelRuntime.stop();
       // In-flight deliveries are aborted and their rows handed back before the store closes.
       await notifications.close();
       policy.close();

@@ -10,6 +10,21 @@ export {
   type GatewayConfig,
 } from './config/load-config.js';
 export { ConfigSchema, type ConfigFile } from './config/config-schema.js';
+// Channels are plug-ins (docs/operations.md): one contract, one registry.
+export type {
+  ChannelFactory,
+  ChannelBase,
+  ChannelServices,
+  ChannelInstance,
+  ChannelRuntime,
+  ChannelResolveContext,
+  ChannelConfigPath,
+} from './channels/channel-factory.js';
+export { CHANNEL_FACTORIES } from './channels/registry.js';
+export { channelSettings, type ResolvedChannel } from './channels/resolved-channel.js';
+export { webhookChannelFactory } from './channels/webhook/webhook-channel-factory.js';
+export { slackChannelFactory } from './channels/slack/slack-channel-factory.js';
+export { teamsChannelFactory } from './channels/teams/teams-channel-factory.js';
 export { Directory, type User, type Agent } from './config/directory.js';
 export { openDatabase, type Storage, type StorageOptions } from './storage/open-database.js';
 export { ActionRepository } from './storage/action-repository.js';

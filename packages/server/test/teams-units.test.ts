@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, base64url } from 'jose';
 import { CountersignError } from '@countersign/core';
-import { ConfigError, loadConfig, resolveConfig } from '../src/index.js';
+import {
+  ConfigError,
+  channelSettings,
+  loadConfig,
+  resolveConfig,
+  teamsChannelFactory,
+} from '../src/index.js';
 import type { TeamsConfig } from '../src/channels/teams/index.js';
 import { requestCard } from '../src/channels/teams/teams-card.js';
 import { readCardState, writeCardState } from '../src/channels/teams/teams-card-state.js';
@@ -35,7 +41,7 @@ const BASE: TeamsConfig = {
 };
 
 function resolve(teams: Partial<TeamsConfig>, env: NodeJS.ProcessEnv = {}, directory = DIRECTORY) {
-  return resolveConfig(
+  const config = resolveConfig(
     {
       directory,
       policy: 'policy.yaml',
@@ -44,6 +50,7 @@ function resolve(teams: Partial<TeamsConfig>, env: NodeJS.ProcessEnv = {}, direc
     '/tmp',
     env,
   );
+  return { teams: channelSettings(config.channels, teamsChannelFactory) };
 }
 
 function problems(fn: () => unknown): string[] {

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, resolveConfig, type ConfigFile } from '../src/index.js';
+import {
+  ConfigError,
+  channelSettings,
+  loadConfig,
+  resolveConfig,
+  webhookChannelFactory,
+  type ConfigFile,
+  type GatewayConfig,
+} from '../src/index.js';
 import { DIRECTORY } from './harness.js';
 
 const base = (webhooks: ConfigFile['webhooks']): ConfigFile => ({
@@ -11,6 +19,8 @@ const base = (webhooks: ConfigFile['webhooks']): ConfigFile => ({
   policy: 'policy.yaml',
   webhooks,
 });
+const webhooksOf = (config: GatewayConfig) =>
+  channelSettings(config.channels, webhookChannelFactory);
 const problemsOf = (fn: () => unknown): string[] => {
   try {
     fn();
@@ -24,10 +34,10 @@ const problemsOf = (fn: () => unknown): string[] => {
 describe('webhooks configuration', () => {
   test('defaults: no endpoints, callbacks disabled, 12 attempts, 5 s timeout, 1 s → 10 min backoff', () => {
     const config = resolveConfig(base(undefined), '/tmp', {});
-    assert.deepEqual(config.webhooks?.endpoints, []);
-    assert.equal(config.webhooks?.callback.secret, undefined);
-    assert.equal(config.webhooks?.callback.allowedHosts.empty, true);
-    assert.deepEqual(config.webhooks?.delivery, {
+    assert.deepEqual(webhooksOf(config)?.endpoints, []);
+    assert.equal(webhooksOf(config)?.callback.secret, undefined);
+    assert.equal(webhooksOf(config)?.callback.allowedHosts.empty, true);
+    assert.deepEqual(webhooksOf(config)?.delivery, {
       maxAttempts: 12,
       timeoutMs: 5000,
       backoff: { initialMs: 1000, maxMs: 600_000 },
@@ -45,10 +55,10 @@ describe('webhooks configuration', () => {
     const env = { SIEM_SECRET: 'env-secret-0123456789', CB_SECRET: 'cb-secret-0123456789' };
     const config = resolveConfig(raw, '/tmp', env);
     assert.deepEqual(
-      config.webhooks?.endpoints.map((e) => e.secret),
+      webhooksOf(config)?.endpoints.map((e) => e.secret),
       ['file-secret-0123456789', 'env-secret-0123456789'],
     );
-    assert.equal(config.webhooks?.callback.secret, 'cb-secret-0123456789');
+    assert.equal(webhooksOf(config)?.callback.secret, 'cb-secret-0123456789');
     const overridden = resolveConfig(raw, '/tmp', {
       ...env,
       COUNTERSIGN_WEBHOOK_OPS_SECRET: 'override-ops-0123456789',
@@ -56,10 +66,10 @@ describe('webhooks configuration', () => {
       COUNTERSIGN_CALLBACK_SECRET: 'override-cb-0123456789',
     });
     assert.deepEqual(
-      overridden.webhooks?.endpoints.map((e) => e.secret),
+      webhooksOf(overridden)?.endpoints.map((e) => e.secret),
       ['override-ops-0123456789', 'override-siem-0123456789'],
     );
-    assert.equal(overridden.webhooks?.callback.secret, 'override-cb-0123456789');
+    assert.equal(webhooksOf(overridden)?.callback.secret, 'override-cb-0123456789');
   });
 
   test('missing or short secrets, unset variables, bad hosts and duplicates are config errors', () => {

@@ -1,7 +1,5 @@
-import { Type, type Static } from 'typebox';
-import { WebhooksConfigSchema } from '../channels/webhook/webhook-settings.js';
-import { SlackConfigSchema } from '../channels/slack/slack-settings.js';
-import { TeamsConfigSchema } from '../channels/teams/teams-settings.js';
+import { Type, type Static, type TObject, type TSchema } from 'typebox';
+import { CHANNEL_FACTORIES, type RegisteredChannelFactory } from '../channels/registry.js';
 import { OidcConfigSchema, WebConfigSchema } from '../web/web-settings.js';
 
 /**
@@ -42,96 +40,130 @@ export const GroupSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ConfigSchema = Type.Object(
-  {
-    server: Type.Optional(
-      Type.Object(
-        {
-          host: Type.Optional(Type.String()),
-          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-          public_url: Type.Optional(Type.String()),
-          body_limit: Type.Optional(Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
-          max_wait_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
-          log_level: Type.Optional(
-            Type.Union([
-              Type.Literal('fatal'),
-              Type.Literal('error'),
-              Type.Literal('warn'),
-              Type.Literal('info'),
-              Type.Literal('debug'),
-              Type.Literal('trace'),
-              Type.Literal('silent'),
-            ]),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    storage: Type.Optional(
-      Type.Object(
-        {
-          /** A `postgres://` URL; absent means embedded SQLite in the data dir. */
-          url: Type.Optional(Type.String()),
-          /** SQLite `synchronous`: NORMAL survives a process crash, FULL also a power cut. */
-          sqlite_synchronous: Type.Optional(
-            Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    data_dir: Type.Optional(Type.String()),
-    scheduler: Type.Optional(
-      Type.Object(
-        { tick_ms: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })) },
-        { additionalProperties: false },
-      ),
-    ),
-    /** Signed grants (docs/grants.md). The signing key itself comes from the environment. */
-    audit: Type.Optional(
-      Type.Object(
-        {
-          /** The log's identity in checkpoints (C2SP origin); default: chosen once at random. */
-          origin: Type.Optional(Type.String({ pattern: '^[^\\s+]+$', maxLength: 200 })),
-          /** How often to sign a checkpoint when the log grew: default 10s. */
-          checkpoint_interval: Type.Optional(Type.String()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    grants: Type.Optional(
-      Type.Object(
-        { ttl: Type.Optional(Type.String({ description: 'Grant lifetime, 10s to 24h; 15m' })) },
-        { additionalProperties: false },
-      ),
-    ),
-    directory: Type.Object(
+const BaseProperties = {
+  server: Type.Optional(
+    Type.Object(
       {
-        groups: Type.Optional(Type.Array(GroupSchema)),
-        users: Type.Optional(Type.Array(UserSchema)),
-        agents: Type.Optional(Type.Array(AgentSchema)),
+        host: Type.Optional(Type.String()),
+        port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+        public_url: Type.Optional(Type.String()),
+        body_limit: Type.Optional(Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
+        max_wait_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+        log_level: Type.Optional(
+          Type.Union([
+            Type.Literal('fatal'),
+            Type.Literal('error'),
+            Type.Literal('warn'),
+            Type.Literal('info'),
+            Type.Literal('debug'),
+            Type.Literal('trace'),
+            Type.Literal('silent'),
+          ]),
+        ),
       },
       { additionalProperties: false },
     ),
-    /** A path to a policy YAML file, relative to this file. */
-    policy: Type.String(),
-    /** Outbound webhooks and per-request callbacks (docs/webhooks.md). */
-    webhooks: Type.Optional(WebhooksConfigSchema),
-    /** Chat channels for approvals (docs/slack.md, docs/teams.md). */
-    channels: Type.Optional(
-      Type.Object(
-        { slack: Type.Optional(SlackConfigSchema), teams: Type.Optional(TeamsConfigSchema) },
-        { additionalProperties: false },
-      ),
+  ),
+  storage: Type.Optional(
+    Type.Object(
+      {
+        /** A `postgres://` URL; absent means embedded SQLite in the data dir. */
+        url: Type.Optional(Type.String()),
+        /** SQLite `synchronous`: NORMAL survives a process crash, FULL also a power cut. */
+        sqlite_synchronous: Type.Optional(
+          Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
+        ),
+      },
+      { additionalProperties: false },
     ),
-    /** Single sign-on for the web inbox, and its sessions (docs/web.md). */
-    oidc: Type.Optional(OidcConfigSchema),
-    web: Type.Optional(WebConfigSchema),
-  },
+  ),
+  data_dir: Type.Optional(Type.String()),
+  scheduler: Type.Optional(
+    Type.Object(
+      { tick_ms: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })) },
+      { additionalProperties: false },
+    ),
+  ),
+  /** Signed grants (docs/grants.md). The signing key itself comes from the environment. */
+  audit: Type.Optional(
+    Type.Object(
+      {
+        /** The log's identity in checkpoints (C2SP origin); default: chosen once at random. */
+        origin: Type.Optional(Type.String({ pattern: '^[^\\s+]+$', maxLength: 200 })),
+        /** How often to sign a checkpoint when the log grew: default 10s. */
+        checkpoint_interval: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  grants: Type.Optional(
+    Type.Object(
+      { ttl: Type.Optional(Type.String({ description: 'Grant lifetime, 10s to 24h; 15m' })) },
+      { additionalProperties: false },
+    ),
+  ),
+  directory: Type.Object(
+    {
+      groups: Type.Optional(Type.Array(GroupSchema)),
+      users: Type.Optional(Type.Array(UserSchema)),
+      agents: Type.Optional(Type.Array(AgentSchema)),
+    },
+    { additionalProperties: false },
+  ),
+  /** A path to a policy YAML file, relative to this file. */
+  policy: Type.String(),
+  /** Single sign-on for the web inbox, and its sessions (docs/web.md). */
+  oidc: Type.Optional(OidcConfigSchema),
+  web: Type.Optional(WebConfigSchema),
+};
+
+/**
+ * Each registered channel's section (channels/registry.ts): `webhooks:` at the top level
+ * (docs/webhooks.md), chat channels under `channels:` (docs/slack.md, docs/teams.md). An
+ * unknown key under `channels:` is refused like any other unknown key, with its line.
+ */
+function channelProperties(): Record<string, TSchema> {
+  const top: Record<string, TSchema> = {};
+  const chat: Record<string, TSchema> = {};
+  for (const factory of CHANNEL_FACTORIES) {
+    const [first, second] = factory.configPath;
+    if (second === undefined) top[first] = Type.Optional(factory.configSchema);
+    else chat[second] = Type.Optional(factory.configSchema);
+  }
+  return {
+    ...top,
+    channels: Type.Optional(Type.Object(chat, { additionalProperties: false })),
+  };
+}
+
+export const ConfigSchema: TSchema = Type.Object(
+  { ...BaseProperties, ...channelProperties() },
   { additionalProperties: false },
 );
 
-export type ConfigFile = Static<typeof ConfigSchema>;
+// The channel sections' types, derived from the registry so that configs built in code
+// (tests, the demo) are checked against each channel's own schema.
+type SectionOf<F extends RegisteredChannelFactory> = Static<F['configSchema']>;
+type TopLevelSections = {
+  [
+    F in RegisteredChannelFactory as F['configPath'] extends readonly [infer K extends string]
+      ? K
+      : never
+  ]?: SectionOf<F>;
+};
+type ChatSections = {
+  [
+    F in RegisteredChannelFactory as F['configPath'] extends readonly [
+      'channels',
+      infer K extends string,
+    ]
+      ? K
+      : never
+  ]?: SectionOf<F>;
+};
+
+export type ConfigFile = Static<TObject<typeof BaseProperties>> &
+  TopLevelSections & { channels?: ChatSections };
 export type UserEntry = Static<typeof UserSchema>;
 export type AgentEntry = Static<typeof AgentSchema>;
 export type GroupEntry = Static<typeof GroupSchema>;

@@ -6,12 +6,9 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { CountersignError, parseDuration } from '@countersign/core';
 import { ConfigSchema, type ConfigFile } from './config-schema.js';
 import { Directory } from './directory.js';
-import {
-  resolveWebhookSettings,
-  type WebhookSettings,
-} from '../channels/webhook/webhook-settings.js';
-import { resolveSlackSettings, type SlackSettings } from '../channels/slack/slack-settings.js';
-import { resolveTeamsSettings, type TeamsSettings } from '../channels/teams/teams-settings.js';
+import { CHANNEL_FACTORIES } from '../channels/registry.js';
+import type { ChannelFactory } from '../channels/channel-factory.js';
+import { resolveChannel, type ResolvedChannel } from '../channels/resolved-channel.js';
 import { resolveWebSettings, type WebSettings } from '../web/web-settings.js';
 
 export interface GatewayConfig {
@@ -37,12 +34,12 @@ export interface GatewayConfig {
   };
   directory: Directory;
   policyFile: string;
-  /** Endpoints, callback allowlist and delivery policy; absent means none configured. */
-  webhooks?: WebhookSettings;
-  /** The Slack channel (docs/slack.md); absent when `channels.slack` is not configured. */
-  slack?: SlackSettings;
-  /** The Teams channel (docs/teams.md); absent when `channels.teams` is not configured. */
-  teams?: TeamsSettings;
+  /**
+   * The configured channels, in registry order (channels/registry.ts); a channel whose section
+   * is absent is not here, except webhooks, always present. Read one channel's settings with
+   * `channelSettings(config.channels, slackChannelFactory)`.
+   */
+  channels: ResolvedChannel[];
   /** Web inbox sessions and single sign-on; absent means the defaults, without SSO. */
   web?: WebSettings;
 }
@@ -126,13 +123,16 @@ export function resolveConfig(
   if (grantTtlMs < 10_000 || grantTtlMs > 86_400_000) {
     problems.push(`${where(['grants', 'ttl'])}: grants.ttl must be a duration from 10s to 24h`);
   }
-  const webhooks = resolveWebhookSettings(raw.webhooks, env, where, problems);
-  const slack =
-    raw.channels?.slack &&
-    resolveSlackSettings(raw.channels.slack, env, where, problems, directory);
-  const teams =
-    raw.channels?.teams &&
-    resolveTeamsSettings(raw.channels.teams, env, where, problems, directory);
+  const factories: readonly ChannelFactory<never, unknown>[] = CHANNEL_FACTORIES;
+  const channels = factories.flatMap((factory) => {
+    const resolved = resolveChannel(factory, sectionAt(raw, factory.configPath), {
+      env,
+      where,
+      problems,
+      directory,
+    });
+    return resolved ?? [];
+  });
   const web = resolveWebSettings(raw.oidc, raw.web, env, where, problems);
   const checkpointIntervalMs = parseDuration(raw.audit?.checkpoint_interval ?? '10s') ?? 0;
   if (checkpointIntervalMs < 1000) {
@@ -166,9 +166,23 @@ export function resolveConfig(
     },
     directory,
     policyFile: resolve(baseDir, raw.policy),
-    webhooks,
-    ...(slack ? { slack } : {}),
-    ...(teams ? { teams } : {}),
+    channels,
     web,
   };
+}
+
+/**
+ * A channel's section of the validated file, `undefined` when absent. Validation checked it
+ * against the factory's own schema (config-schema.ts builds the schema from the same list).
+ */
+function sectionAt(raw: ConfigFile, path: readonly string[]): never {
+  let node: unknown = raw;
+  for (const key of path) {
+    node =
+      node !== null && typeof node === 'object'
+        ? (node as Record<string, unknown>)[key]
+        : undefined;
+  }
+  // `never`: each factory takes its own Config type, which the schema validation vouches for.
+  return node as never;
 }
