@@ -121,6 +121,8 @@ export interface StartOptions {
   channels?: ConfigFile['channels'];
   /** Reuse a store (restart tests). */
   reuse?: { dir: string; databaseUrl: string | undefined };
+  /** The gateway's clock (tests that move time forward). */
+  now?: () => number;
 }
 
 async function createPgDatabase(): Promise<string> {
@@ -175,7 +177,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     dir,
     {},
   );
-  const gateway = await createGateway(config, { pollMs: options.pollMs ?? 200 });
+  const gateway = await createGateway(config, { pollMs: options.pollMs ?? 200, now: options.now });
   const url = await gateway.listen();
   const self: TestGateway = {
     gateway,
