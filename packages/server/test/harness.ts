@@ -119,10 +119,10 @@ export interface StartOptions {
   webhooks?: ConfigFile['webhooks'];
   /** The `channels:` config section (chat channel tests). */
   channels?: ConfigFile['channels'];
+  /** The gateway's clock (tests that move time past caches and timers). */
+  now?: () => number;
   /** Reuse a store (restart tests). */
   reuse?: { dir: string; databaseUrl: string | undefined };
-  /** The gateway's clock (tests that move time forward). */
-  now?: () => number;
 }
 
 async function createPgDatabase(): Promise<string> {
@@ -177,7 +177,10 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     dir,
     {},
   );
-  const gateway = await createGateway(config, { pollMs: options.pollMs ?? 200, now: options.now });
+  const gateway = await createGateway(config, {
+    pollMs: options.pollMs ?? 200,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const url = await gateway.listen();
   const self: TestGateway = {
     gateway,
