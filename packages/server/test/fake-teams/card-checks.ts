@@ -21,16 +21,17 @@ const AC = createRequire(import.meta.url)(
  */
 export function adaptiveCardProblems(card: unknown): string[] {
   const declared = (card as { version?: unknown }).version;
-  const version = AC.Version.parse(typeof declared === 'string' ? declared : '', undefined);
+  const version = AC.Version.parse(
+    typeof declared === 'string' ? declared : '',
+    new AC.SerializationContext(),
+  );
   if (!version?.isValid) return [`no valid version: ${String(declared)}`];
   const parsed = new AC.AdaptiveCard();
   const context = new AC.SerializationContext(version);
   parsed.parse(card, context);
   const out: string[] = [];
   for (let i = 0; i < context.eventCount; i++) out.push(context.getEventAt(i).message);
-  for (const failure of parsed.validateProperties().failures) {
-    for (const error of failure.errors) out.push(error.message);
-  }
+  for (const event of parsed.validateProperties().validationEvents) out.push(event.message);
   return out;
 }
 

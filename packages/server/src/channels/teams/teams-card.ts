@@ -42,8 +42,9 @@ const STATUS: Record<string, { icon: string; label: string; style: string }> = {
  * the "Open in Countersign" link, which shows everything, is always kept.
  */
 export function requestCard(view: RequestView, publicUrl: string, notice?: string): AdaptiveCard {
-  return fitCard((scale) => renderCard(view, publicUrl, notice, scale), () =>
-    minimalCard(view, publicUrl, notice),
+  return fitCard(
+    (scale) => renderCard(view, publicUrl, notice, scale),
+    () => minimalCard(view, publicUrl, notice),
   );
 }
 
@@ -56,7 +57,11 @@ function renderCard(
   // A field's limit at this scale, never below a readable minimum.
   const n = (max: number) => Math.max(24, Math.floor(max * scale));
   const md = (value: string, max: number) => inert(value, n(max));
-  const status = STATUS[view.status] ?? { icon: '❔', label: inert(view.status, 20), style: 'default' };
+  const status = STATUS[view.status] ?? {
+    icon: '❔',
+    label: inert(view.status, 20),
+    style: 'default',
+  };
   const risk = view.risk ? `${md(view.risk, 20)} risk · ` : '';
   const body: CardElement[] = [
     {

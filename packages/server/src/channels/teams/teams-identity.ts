@@ -125,11 +125,13 @@ export class TeamsIdentityMapper {
   }
 }
 
-/** The promise, or the signal's reason as soon as it aborts (a call that ignores it included). */
+/** The promise, or an error as soon as the signal aborts (a call that ignores it included). */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  const reason = () =>
+    signal.reason instanceof Error ? signal.reason : new Error('the roster lookup timed out');
+  if (signal.aborted) return Promise.reject(reason());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(reason());
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (v) => {
@@ -138,7 +140,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

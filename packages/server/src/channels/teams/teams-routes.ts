@@ -42,7 +42,15 @@ export function teamsRoutes(
           return reply.code(200).send();
         }
         const controller = new AbortController();
-        return reply.code(200).send(await answerInTime(invokes.handle(activity, raw, controller.signal), controller, answerWithinMs));
+        return reply
+          .code(200)
+          .send(
+            await answerInTime(
+              invokes.handle(activity, raw, controller.signal),
+              controller,
+              answerWithinMs,
+            ),
+          );
       },
     );
   };

@@ -84,13 +84,6 @@ function cutUnits(units: string[], max: number): string {
   return `${out}…`;
 }
 
-/** The number of code points of a string (what every field limit here counts). */
-export function codePoints(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
-}
-
 /**
  * A time in each reader's own time zone and locale, with Adaptive Cards' DATE and TIME text
  * functions (TextBlock only; they need RFC 3339 without fractional seconds).
