@@ -18,6 +18,7 @@ import {
   postActivity,
   startTeamsGateway,
   submitExport,
+  TEAM_ID,
   type InvokeOptions,
 } from './fake-teams/teams-gateway.js';
 
@@ -47,7 +48,7 @@ for (const dialect of await dialects()) {
     const click = async (o: Omit<InvokeOptions, 'serviceUrl'>) => {
       const res = await postActivity(
         gw,
-        invokeActivity({ ...o, serviceUrl: fake.serviceUrl }),
+        invokeActivity({ ...o, serviceUrl: fake.inboundServiceUrl }),
         `Bearer ${await fake.sign()}`,
       );
       assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -224,6 +225,7 @@ for (const dialect of await dialects()) {
         // frank's account, from another tenant (a guest or external account).
         ['frank', 'a0a0a0a0-0000-4000-8000-000000000000', /another organisation/],
       ];
+      fake.teams.get(TEAM_ID)?.add('29:outsider');
       fake.members.set('29:outsider', {
         aadObjectId: '0a000000-0000-4000-8000-0000000000a0',
         email: 'outsider@example.org',

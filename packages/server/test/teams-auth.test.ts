@@ -32,7 +32,7 @@ for (const dialect of await dialects()) {
     });
 
     const click = (extra: Partial<Parameters<typeof invokeActivity>[0]> = {}) =>
-      invokeActivity({ as: 'frank', actionId: id, serviceUrl: fake.serviceUrl, ...extra });
+      invokeActivity({ as: 'frank', actionId: id, serviceUrl: fake.inboundServiceUrl, ...extra });
 
     async function refused(
       reason: string,

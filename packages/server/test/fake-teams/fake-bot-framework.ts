@@ -44,9 +44,28 @@ export interface SignOptions {
   key?: 'good' | 'rogue' | 'skype';
 }
 
+/** Teams refuses a message over 28 KB (the activity JSON). */
+export const MESSAGE_LIMIT_BYTES = 28 * 1024;
+
 export interface FakeBotFramework {
   url: string;
+  /** Where the bot sends (its configured service URL). */
   serviceUrl: string;
+  /**
+   * What inbound activities carry as `serviceUrl` (and tokens as `serviceurl`): a regional
+   * URL, not the one the bot is configured to send to, as in Teams
+   * (https://smba.trafficmanager.net/amer/ in, …/teams/ out).
+   */
+  inboundServiceUrl: string;
+  /**
+   * Who the app is installed for: Entra object ids (personal scope) and team channel ids.
+   * Teams refuses a personal chat with anyone else (403) and a post to any other channel.
+   */
+  installations: Set<string>;
+  /** Team ids (`channelData.team.id`), each with its roster: member lookups go to these. */
+  teams: Map<string, Set<string>>;
+  /** Every refused connector call, with why: for assertions. */
+  refusals: Array<{ path: string; status: number; reason: string }>;
   metadataUrl: string;
   tokenUrl: string;
   /** How the connector answers (metadata and token endpoint always answer). */
@@ -141,8 +160,24 @@ export async function startFakeBotFramework(): Promise<FakeBotFramework> {
     const auth = req.headers.authorization?.replace(/^Bearer /, '') ?? '';
     if (!issued.has(auth)) return answer(401, { error: { code: 'Unauthorized' } });
 
+    const refuse = (status: number, reason: string) => {
+      self.refusals.push({ path, status, reason });
+      return answer(status, { error: { code: reason, message: reason } });
+    };
+    // Teams answers an oversize message 400 (MessageSizeTooBig) and it is lost.
+    if (Buffer.byteLength(body, 'utf8') > MESSAGE_LIMIT_BYTES) {
+      return refuse(400, 'MessageSizeTooBig');
+    }
     const parts = path.slice('/teams/v3/'.length).split('/').map(decodeURIComponent);
-    type Sent = { attachments?: Array<{ content?: unknown; contentType?: unknown }> };
+    type Sent = {
+      type?: string;
+      text?: string;
+      attachments?: Array<{ content?: unknown; contentType?: unknown }>;
+    };
+    // An activity with neither text nor an attachment is refused (400 BadArgument): Teams
+    // cannot post an empty message.
+    const empty = (a: Sent | undefined) =>
+      !a || ((a.text ?? '') === '' && (a.attachments ?? []).length === 0);
     const activity = () => JSON.parse(body) as Sent;
     const cardIn = (a: Sent) => a.attachments?.[0]?.content;
     const typeIn = (a: Sent) => a.attachments?.[0]?.contentType;
@@ -154,7 +189,12 @@ export async function startFakeBotFramework(): Promise<FakeBotFramework> {
         activity?: Sent;
       };
       const channel = params.channelData?.channel?.id;
+      if (params.activity !== undefined && empty(params.activity)) {
+        return refuse(400, 'BadArgument: empty activity');
+      }
       if (params.isGroup && channel) {
+        if (!self.installations.has(channel)) return refuse(403, 'BotNotInConversationRoster');
+        if (empty(params.activity)) return refuse(400, 'BadArgument: no message');
         const activityId = String(++seq);
         const conversationId = `${channel};messageid=${activityId}`;
         conversations.add(conversationId);
@@ -170,6 +210,7 @@ export async function startFakeBotFramework(): Promise<FakeBotFramework> {
       }
       const member = params.members?.[0]?.id;
       if (!member) return answer(400, { error: { code: 'BadArgument' } });
+      if (!self.installations.has(member)) return refuse(403, 'BotNotInConversationRoster');
       const conversationId = `a:dm-${member}`;
       conversations.add(conversationId);
       return answer(201, { id: conversationId });
@@ -178,8 +219,9 @@ export async function startFakeBotFramework(): Promise<FakeBotFramework> {
       const conversationId = parts[1];
       if (!conversations.has(conversationId)) return answer(404, { error: { code: 'NotFound' } });
       if (req.method === 'POST' && parts.length === 3) {
-        const activityId = String(++seq);
         const sent = activity();
+        if (empty(sent)) return refuse(400, 'BadArgument: empty activity');
+        const activityId = String(++seq);
         self.posts.push({
           kind: 'dm',
           target: conversationId.replace(/^a:dm-/, ''),
@@ -199,11 +241,18 @@ export async function startFakeBotFramework(): Promise<FakeBotFramework> {
         ) {
           return answer(404, { error: { code: 'NotFound' } });
         }
-        self.updates.push({ conversationId, activityId, card: cardIn(activity()) });
+        const sent = activity();
+        if (empty(sent)) return refuse(400, 'BadArgument: empty activity');
+        self.updates.push({ conversationId, activityId, card: cardIn(sent) });
         return answer(200, { id: activityId });
       }
     }
     if (req.method === 'GET' && parts[0] === 'conversations' && parts[2] === 'members') {
+      // The roster of a team, or of a personal chat the bot has; a channel thread's id
+      // (`19:…;messageid=…`) is not a roster Teams answers for.
+      const roster = self.teams.get(parts[1]);
+      if (!roster && !conversations.has(parts[1])) return refuse(404, 'ConversationNotFound');
+      if (roster && !roster.has(parts[3])) return refuse(404, 'MemberNotFound');
       const member = self.members.get(parts[3]);
       return member
         ? answer(200, { id: parts[3], ...member })
@@ -215,6 +264,10 @@ export async function startFakeBotFramework(): Promise<FakeBotFramework> {
   const self: FakeBotFramework = {
     url,
     serviceUrl: `${url}/teams/`,
+    inboundServiceUrl: `${url}/amer/`,
+    installations: new Set(),
+    teams: new Map(),
+    refusals: [],
     metadataUrl: `${url}/openid`,
     tokenUrl: `${url}/${TENANT_ID}/oauth2/v2.0/token`,
     connector: 'ok',
@@ -234,7 +287,8 @@ export async function startFakeBotFramework(): Promise<FakeBotFramework> {
       const kid = options.key === 'skype' ? 'bf-key-skype' : 'bf-key-1';
       const now = Math.floor(Date.now() / 1000);
       const claims: Record<string, unknown> = {};
-      const serviceUrl = options.serviceUrl === undefined ? self.serviceUrl : options.serviceUrl;
+      const serviceUrl =
+        options.serviceUrl === undefined ? self.inboundServiceUrl : options.serviceUrl;
       if (serviceUrl !== null) claims.serviceurl = serviceUrl;
       const expiresIn = options.expiresIn === undefined ? 3600 : options.expiresIn;
       const jwt = new SignJWT(claims)

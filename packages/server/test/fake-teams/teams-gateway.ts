@@ -13,6 +13,9 @@ export const CHANNEL = {
   sre: '19:sreoncall0000@thread.tacv2',
 } as const;
 
+/** The team the channels belong to (`channelData.team.id`): member lookups go to its roster. */
+export const TEAM_ID = '19:team00000000000@thread.tacv2';
+
 /** Entra object ids; alice and dave have none in the directory and are found by email. */
 export const AAD: Readonly<Record<string, string>> = {
   frank: '0f000000-0000-4000-8000-00000000000f',
@@ -49,6 +52,10 @@ export async function startTeamsGateway(
   fake: FakeBotFramework,
   options: { dialect?: Dialect; teams?: Partial<TeamsConfig>; tickMs?: number } = {},
 ): Promise<TestGateway> {
+  // Where the app is installed: every channel of the team, every user's personal scope.
+  for (const channel of Object.values(CHANNEL)) fake.installations.add(channel);
+  for (const aad of Object.values(AAD)) fake.installations.add(aad);
+  fake.teams.set(TEAM_ID, new Set(Object.keys(AAD).map(teamsUserId)));
   // Teams' roster: who the member lookup says each Teams user id is.
   for (const [user, aad] of Object.entries(AAD)) {
     fake.members.set(teamsUserId(user), {
@@ -98,6 +105,8 @@ export interface InvokeOptions {
   tenantId?: string;
   channelId?: string;
   conversationId?: string;
+  /** `channelData.team.id`; `null`: none (a personal chat). */
+  teamId?: string | null;
 }
 
 /** An `adaptiveCard/action` invoke as Teams sends it for an Action.Execute click. */
@@ -122,7 +131,10 @@ export function invokeActivity(o: InvokeOptions): Record<string, unknown> {
       conversationType: 'channel',
       tenantId: o.tenantId ?? TENANT_ID,
     },
-    channelData: { tenant: { id: o.tenantId ?? TENANT_ID } },
+    channelData: {
+      tenant: { id: o.tenantId ?? TENANT_ID },
+      ...(o.teamId === null ? {} : { team: { id: o.teamId ?? TEAM_ID } }),
+    },
     value: {
       action: { type: 'Action.Execute', verb: o.verb ?? 'countersign.approve', data },
       trigger: 'manual',

@@ -12,6 +12,8 @@ export interface TeamsActivity {
   serviceUrl: string | undefined;
   from: { id: string | undefined; name: string | undefined; aadObjectId: string | undefined };
   conversationId: string | undefined;
+  /** `channelData.team.id` in a team channel: the id its roster is looked up by. */
+  teamId: string | undefined;
   /** `conversation.tenantId`, else Teams' `channelData.tenant.id`. */
   tenantId: string | undefined;
   value: unknown;
@@ -59,6 +61,7 @@ export async function parseActivity(raw: string): Promise<TeamsActivity> {
       aadObjectId: text(a.from?.aadObjectId),
     },
     conversationId: text(a.conversation?.id),
+    teamId: str(a.channelData, 'team', 'id'),
     tenantId: text(a.conversation?.tenantId) ?? str(a.channelData, 'tenant', 'id'),
     value: a.value,
   };

@@ -20,6 +20,8 @@ export interface TeamsMember {
   email?: string | undefined;
   userPrincipalName?: string | undefined;
   tenantId?: string | undefined;
+  /** `user` or `guest` (TeamsChannelAccount.userRole); a guest never maps by email. */
+  userRole?: string | undefined;
 }
 
 /** How a failed connector call should be treated by the caller. */
@@ -51,7 +53,7 @@ export class TeamsConnector {
   async postToChannel(channelId: string, card: object, signal: AbortSignal): Promise<PostedCard> {
     const { sdk, client } = await this.client(signal);
     const res = await client.createConversation(
-      this.parameters(sdk, {
+      this.parameters({
         isGroup: true,
         channelData: { channel: { id: channelId }, tenant: { id: this.settings.tenantId } },
         activity: message(sdk, card),
@@ -63,12 +65,16 @@ export class TeamsConnector {
 
   /**
    * A personal chat with one user, addressed by Entra object id (Teams accepts it in the
-   * personal scope; it does not accept an email or UPN), then the card in it.
+   * personal scope; it does not accept an email or UPN), then the card in it. The
+   * conversation is created without an initial activity: `activity` is optional in
+   * ConversationParameters (Bot Framework REST API, "Create Conversation"), and an empty one
+   * (`{type: "message"}`, no text, no attachment) is posted blank or refused with 400, which
+   * lost every DM.
    */
   async postToUser(aadObjectId: string, card: object, signal: AbortSignal): Promise<PostedCard> {
     const { sdk, client } = await this.client(signal);
     const conversation = await client.createConversation(
-      this.parameters(sdk, {
+      this.parameters({
         isGroup: false,
         members: [{ id: aadObjectId }],
         tenantId: this.settings.tenantId,
@@ -89,7 +95,11 @@ export class TeamsConnector {
     await client.updateActivity(post.conversation_id, post.activity_id, activity);
   }
 
-  /** One member of a conversation, with their email and UPN (GET …/members/{userId}). */
+  /**
+   * One member of a conversation, with their email and UPN (GET …/members/{userId}). In a team
+   * channel `conversationId` must be the team's id (`channelData.team.id`): a thread's
+   * conversation id (`19:…;messageid=…`) is not a roster Teams answers for.
+   */
   async member(conversationId: string, userId: string, signal: AbortSignal): Promise<TeamsMember> {
     const { client } = await this.client(signal);
     // The SDK types this as a plain ChannelAccount; Teams adds email and userPrincipalName.
@@ -101,6 +111,7 @@ export class TeamsConnector {
       email: text(m.email),
       userPrincipalName: text(m.userPrincipalName),
       tenantId: text(m.tenantId),
+      userRole: text(m.userRole),
     };
   }
 
@@ -116,13 +127,12 @@ export class TeamsConnector {
   }
 
   private parameters(
-    sdk: TeamsSdk,
     p: Omit<ConversationParameters, 'activity'> & { activity?: ConversationParameters['activity'] },
   ): ConversationParameters {
     // `bot` is the wire name of the SDK's `agent` (Bot Framework REST ConversationParameters).
     const bot = { id: `28:${this.settings.appId}` };
-    const activity = p.activity ?? sdk.activity.Activity.fromObject({ type: 'message' });
-    return { ...p, activity, bot } as ConversationParameters;
+    // Without `activity` when there is none: never an empty message (see postToUser).
+    return { ...p, bot } as ConversationParameters;
   }
 
   private async client(signal: AbortSignal): Promise<{ sdk: TeamsSdk; client: ConnectorClient }> {

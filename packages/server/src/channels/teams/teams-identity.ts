@@ -14,16 +14,28 @@ export interface TeamsIdentityOptions {
   /** How long a member lookup is trusted; a changed email takes effect after this. */
   ttlMs?: number;
   maxEntries?: number;
+  /**
+   * The longest a roster lookup may take: Teams waits about 5 s for an invoke's answer, so
+   * a slow Bot Connector must turn into a clear "try again", not a timed-out click.
+   */
+  lookupTimeoutMs?: number;
   now?: () => number;
 }
+
+/** Entra marks accounts invited from another organisation with `#EXT#` in their UPN. */
+const GUEST_UPN = /#ext#/i;
 
 /**
  * Maps the Teams user behind an activity to a Countersign user: by the Entra object id
  * (`from.aadObjectId`) against the directory's `teams_aad_id` first, then, if allowed, by the
  * email or UPN the Bot Connector reports for that member (GET
  * /v3/conversations/{id}/members/{userId}, the Teams roster: Microsoft's word, not the
- * client's). Accounts of another tenant never map (guests, external access, shared channels):
- * an email is only proof of identity inside the organisation that issued it. A directory user
+ * client's). Accounts of another tenant (external access, shared channels) never map, and
+ * guests never map by email (`userRole: guest`, or an `#EXT#` UPN: B2B guests live in our
+ * tenant but their email was issued by another organisation, so it proves nothing): an email
+ * is only proof of identity inside the organisation that issued it. Only an explicit
+ * `teams_aad_id` in the directory, an administrator's decision, maps such an account. In a team
+ * channel the roster is the team's (`channelData.team.id`). A directory user
  * with an explicit `teams_aad_id` is never reached by email from another account, and an
  * email shared by two directory users maps to nobody.
  */
@@ -59,8 +71,13 @@ export class TeamsIdentityMapper {
       return { ok: false, reason: unmapped };
     }
     let member: TeamsMember;
+    const roster = activity.teamId ?? activity.conversationId;
+    const bounded = AbortSignal.any([
+      signal,
+      AbortSignal.timeout(this.options.lookupTimeoutMs ?? 2500),
+    ]);
     try {
-      member = await this.member(activity.conversationId, activity.from.id, signal);
+      member = await abortable(this.member(roster, activity.from.id, bounded), bounded);
     } catch (e) {
       // Not a member of the conversation (404) or not visible to the bot (403): nobody.
       const status = this.connector.failure(e).status;
@@ -72,6 +89,12 @@ export class TeamsIdentityMapper {
       (member.aadObjectId !== undefined && member.aadObjectId.toLowerCase() !== aad)
     ) {
       return { ok: false, reason: unmapped };
+    }
+    if (
+      member.userRole?.toLowerCase() === 'guest' ||
+      (member.userPrincipalName !== undefined && GUEST_UPN.test(member.userPrincipalName))
+    ) {
+      return { ok: false, reason: `${unmapped}: guest accounts are never linked by email` };
     }
     for (const address of [member.email, member.userPrincipalName]) {
       const user = address === undefined ? undefined : this.#byEmail.get(address.toLowerCase());
@@ -100,4 +123,25 @@ export class TeamsIdentityMapper {
     }
     return member;
   }
+}
+
+/** The promise, or an error as soon as the signal aborts (a call that ignores it included). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  const reason = () =>
+    signal.reason instanceof Error ? signal.reason : new Error('the roster lookup timed out');
+  if (signal.aborted) return Promise.reject(reason());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(reason());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }

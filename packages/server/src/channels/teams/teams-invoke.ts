@@ -8,7 +8,6 @@ import type { User } from '../../config/directory.js';
 import { actionView } from '../../http/action-view.js';
 import { readCardAction, type TeamsActivity } from './teams-activity.js';
 import { noticeCard, requestCard, VERBS, type AdaptiveCard } from './teams-card.js';
-import { needsStepUp } from '../../notify/request-view.js';
 import type { TeamsIdentityMapper } from './teams-identity.js';
 
 /** The body of the answer to an `adaptiveCard/action` invoke (Universal Actions response). */
@@ -34,6 +33,7 @@ const RECORDED_BY_VOTES = new Set<ErrorCode>([
   'already_voted',
   'already_decided',
   'request_expired',
+  'step_up_required',
 ]);
 const ACTION_ID = /^act_[0-9a-z]{1,60}$/;
 
@@ -43,7 +43,9 @@ const ACTION_ID = /^act_[0-9a-z]{1,60}$/;
  * so separation of duties, the quorum and the race guarantees are the API's. The evidence is
  * the SHA-256 of the raw activity. The answer is the request's card as it now stands, or,
  * when the click was not counted, the card headed by why (an unmapped account, another
- * tenant, self-approval, not a reviewer, already decided); every such refusal is audited.
+ * tenant, a guest, self-approval, not a reviewer, already decided, `step_up_required`: the
+ * vote service, not this handler, decides step-up with core's `channelMayApprove`); every
+ * such refusal is audited.
  */
 export class TeamsInvokeHandler {
   constructor(private readonly deps: TeamsInvokeDeps) {}
@@ -118,21 +120,6 @@ export class TeamsInvokeHandler {
       auditor: user.auditor,
     };
     const notice = (message: string) => `Vote by ${user.id} not counted: ${message}`;
-
-    // step_up: web. The rule asks for the web UI's single sign-on, which a chat click is not;
-    // a deny from a card still showing buttons is accepted (denying is fail-safe).
-    const before =
-      vote === 'approve'
-        ? await this.deps.actions.get(principal, id).catch(() => undefined)
-        : undefined;
-    if (before && needsStepUp(actionView(before))) {
-      const card = requestCard(
-        actionView(before, { votes: await this.deps.actions.votes(id) }),
-        this.deps.publicUrl,
-        notice('this request is approved in Countersign itself (sign-in required).'),
-      );
-      return refuse('forbidden', 'step_up', '', { user, card });
-    }
 
     try {
       const { record, votes } = await this.deps.votes.vote(principal, id, {

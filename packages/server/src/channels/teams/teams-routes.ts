@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { parseActivity } from './teams-activity.js';
-import type { TeamsInvokeHandler } from './teams-invoke.js';
+import { noticeCard } from './teams-card.js';
+import type { CardActionResponse, TeamsInvokeHandler } from './teams-invoke.js';
 import type { TeamsJwtValidator } from './teams-jwt.js';
 
 /**
@@ -14,7 +15,9 @@ import type { TeamsJwtValidator } from './teams-jwt.js';
 export function teamsRoutes(
   jwt: TeamsJwtValidator,
   invokes: TeamsInvokeHandler,
+  options: { answerWithinMs?: number } = {},
 ): FastifyPluginAsync {
+  const answerWithinMs = options.answerWithinMs ?? ANSWER_WITHIN_MS;
   return async (app) => {
     // The raw body, byte for byte: the vote's evidence is its hash. Scoped to this plugin.
     app.removeContentTypeParser('application/json');
@@ -38,10 +41,55 @@ export function teamsRoutes(
         if (activity.type !== 'invoke' || activity.name !== 'adaptiveCard/action') {
           return reply.code(200).send();
         }
-        // Teams waits a few seconds for an invoke's answer; a slow lookup must not hang it.
-        const signal = AbortSignal.timeout(8000);
-        return reply.code(200).send(await invokes.handle(activity, raw, signal));
+        const controller = new AbortController();
+        return reply
+          .code(200)
+          .send(
+            await answerInTime(
+              invokes.handle(activity, raw, controller.signal),
+              controller,
+              answerWithinMs,
+            ),
+          );
       },
     );
   };
+}
+
+/**
+ * Teams waits about 5 s for the answer to an invoke and then shows the user an error
+ * ("Something went wrong"), whatever the bot does later (Universal Actions,
+ * https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/
+ * universal-actions-for-adaptive-cards/user-specific-views: "respond within 5 seconds"). The
+ * roster lookup is bounded on its own (teams-identity.ts); this is the backstop for anything
+ * else, answered with a card that says what is known.
+ */
+export const ANSWER_WITHIN_MS = 4500;
+
+async function answerInTime(
+  work: Promise<CardActionResponse>,
+  controller: AbortController,
+  ms: number,
+): Promise<CardActionResponse> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<CardActionResponse>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error('the invoke answer deadline passed'));
+      resolve({
+        statusCode: 200,
+        type: 'application/vnd.microsoft.card.adaptive',
+        value: noticeCard(
+          'Countersign is taking longer than Teams waits.',
+          'Your vote may or may not have been counted: open the request in Countersign to see.',
+        ),
+      });
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+    // A late result still settles; its rejection must not go unhandled.
+    work.catch(() => undefined);
+  }
 }

@@ -1,23 +1,87 @@
 /**
- * Text for Adaptive Cards in Teams. A TextBlock's and a Fact's text is Markdown
- * (https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-format),
- * so `[Approve here](https://…)` renders as a link whose target the approver does not see.
- * Requests carry text an agent wrote, and an agent may be prompt-injected: every
- * agent-supplied string goes through `md`, which breaks every link form (inline, reference,
- * definition) by following each `]` with an invisible word joiner, and cuts it to a limit so
- * one field cannot push the card past Teams' message size. Bare URLs stay visible as what they
- * are.
+ * Text for Adaptive Cards in Teams. A TextBlock's text and a Fact's title and value are
+ * Markdown, a CommonMark subset (https://learn.microsoft.com/adaptive-cards/create/textfeatures,
+ * https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-format):
+ * `**bold**`, `_italic_`, lists started by a line break, `[links](…)`, and in TextBlocks the
+ * `{{DATE(…)}}` text functions. Requests carry text an agent wrote, and an agent may be
+ * prompt-injected: every agent-supplied string goes through `inert`, which makes it plain text
+ * inside its own field. Bare URLs stay visible as what they are.
  * @module
  */
 
-export function truncate(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+/** Line terminators of CommonMark and Unicode: each would start a new line, list or paragraph. */
+const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/g;
+/** A visible stand-in for a folded line break: the approver sees that the agent wrote one. */
+const FOLD = ' ⏎ ';
+/**
+ * ASCII punctuation with a meaning in CommonMark inline or block syntax (emphasis, code,
+ * strikethrough, links, autolinks and HTML, entities, headings, tables, escapes). CommonMark
+ * §2.4: "Any ASCII punctuation character may be backslash-escaped", and the escaped
+ * character is shown literally.
+ */
+const MARKDOWN = new Set(['\\', '*', '_', '`', '~', '[', ']', '<', '>', '#', '|', '&', '!']);
+/** Marks that only mean something at the start of a line: list items, setext underline. */
+const LINE_START = new Set(['-', '+', '=']);
+
+/**
+ * The escaped form of one code point. C0/C1 controls, bidirectional overrides and isolates
+ * (Trojan Source, CVE-2021-42574: `invoice\u202Egpj.exe` reads as `invoiceexe.jpg`) and lone
+ * surrogates become U+FFFD, so what the approver reads is what the agent sent, in order.
+ */
+function escapeOne(ch: string): string {
+  const cp = ch.codePointAt(0) ?? 0;
+  if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return '\uFFFD';
+  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) return '\uFFFD';
+  if (cp === 0x200e || cp === 0x200f || cp === 0x061c) return '\uFFFD';
+  if (cp >= 0xd800 && cp <= 0xdfff) return '\uFFFD';
+  if (MARKDOWN.has(ch)) return `\\${ch}`;
+  // `{{` opens a text function (DATE/TIME): a word joiner keeps the braces apart.
+  if (ch === '{') return '{\u2060';
+  return ch;
 }
 
-/** Agent-supplied text, safe to show as Markdown: no links, at most `max` characters. */
-export function md(text: string, max: number): string {
-  return truncate(text, max).replaceAll(']', ']\u2060');
+/**
+ * Agent-supplied text, inert in a TextBlock or Fact: line breaks folded to a visible `⏎`,
+ * Markdown punctuation backslash-escaped, controls and bidi overrides replaced; then cut to at
+ * most `max` code points of the escaped text (escape first, then cut: never past the limit,
+ * never inside a surrogate pair or between a backslash and what it escapes), with `…` when
+ * something was cut.
+ */
+export function inert(text: string, max: number): string {
+  const folded = text.replace(LINE_BREAK, FOLD).replace(/^[ \t]+/, '');
+  const units: string[] = [];
+  let first = true;
+  // `for…of` walks code points; a lone surrogate comes out as one unit and is replaced.
+  for (const ch of folded) {
+    units.push(first && LINE_START.has(ch) ? `\\${ch}` : escapeOne(ch));
+    first = false;
+  }
+  // An ordered-list marker at the start ("1." or "1)"): escape its punctuation.
+  const ordered = /^(\d{1,9})([.)])/.exec(folded);
+  if (ordered) units[ordered[1].length] = `\\${ordered[2]}`;
+  return cutUnits(units, max);
+}
+
+/** Our own text (no Markdown in it on purpose), cut to `max` code points. */
+export function truncate(text: string, max: number): string {
+  return cutUnits([...text], max);
+}
+
+/** Whole units while their code points fit in `max`; `…` (one code point) marks a cut. */
+function cutUnits(units: string[], max: number): string {
+  const size = (u: string) => (u.length === 1 ? 1 : [...u].length);
+  let total = 0;
+  for (const u of units) total += size(u);
+  if (total <= max) return units.join('');
+  let out = '';
+  let used = 0;
+  for (const u of units) {
+    const n = size(u);
+    if (used + n > max - 1) break;
+    out += u;
+    used += n;
+  }
+  return `${out}…`;
 }
 
 /**
@@ -43,8 +107,8 @@ export function utcTime(iso: string | null): string {
 
 /**
  * The params as facts, one per top-level key with its JSON value, at most `maxKeys` of them
- * and `maxValue` characters each; the rest is named, not shown (the full request is a link
- * away).
+ * and `maxValue` code points each (escaped); the rest is named, not shown (the full request is
+ * a link away).
  */
 export function paramFacts(
   params: object,
@@ -53,8 +117,8 @@ export function paramFacts(
 ): { facts: Array<{ title: string; value: string }>; hidden: number } {
   const entries = Object.entries(params as Record<string, unknown>);
   const facts = entries.slice(0, maxKeys).map(([key, value]) => ({
-    title: md(key, 60),
-    value: md(JSON.stringify(value) ?? 'null', maxValue),
+    title: inert(key, 60),
+    value: inert(JSON.stringify(value) ?? 'null', maxValue),
   }));
   return { facts, hidden: Math.max(0, entries.length - maxKeys) };
 }
