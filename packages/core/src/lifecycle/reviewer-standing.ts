@@ -22,7 +22,9 @@ export type Standing = 'eligible' | 'self_approval_forbidden' | 'not_eligible';
  */
 export function isRequestingParty(user: string, parties: RequestParties): boolean {
   return (
-    user === parties.on_behalf_of || parties.agent_owners.includes(user) || user === parties.agent_id
+    user === parties.on_behalf_of ||
+    parties.agent_owners.includes(user) ||
+    user === parties.agent_id
   );
 }
 

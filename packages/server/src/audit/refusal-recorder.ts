@@ -3,7 +3,6 @@ import type { CountersignError } from '@countersign/core';
 import type { AuditEvent } from './audit-log.js';
 import { alreadyAudited } from '../actions/vote-refusal.js';
 
-
 /**
  * Turns API refusals into `api.refused` audit entries: evidence of attempts (a revoked token
  * still in use, an agent probing reviewer endpoints). Refusals by an authenticated principal

@@ -27,7 +27,10 @@ export function eligibleApprovers(
   directory: Directory,
 ): User[] {
   const groups = reviewGroups(approval, view.escalated_rules);
-  const parties = partiesOf(directory, { agent_id: view.agent.id, on_behalf_of: view.on_behalf_of });
+  const parties = partiesOf(directory, {
+    agent_id: view.agent.id,
+    on_behalf_of: view.on_behalf_of,
+  });
   return [...directory.users.values()].filter(
     (u) => reviewerStanding(u, parties, groups) === 'eligible',
   );

@@ -141,7 +141,7 @@ export const grantRoutes =
         schema: {
           summary: 'Check a grant and use it up: a second redeem is 409 grant_used',
           description:
-            'No token needed. With an agent token, the agent must be the grant\'s subject (403 not_subject); with a user token, the redemption is recorded under that user.',
+            "No token needed. With an agent token, the agent must be the grant's subject (403 not_subject); with a user token, the redemption is recorded under that user.",
           tags: ['grants'],
           // Optional bearer (OpenAPI 3.1: the empty requirement means none is needed).
           security: [{}, { bearer: [] }],
