@@ -151,9 +151,11 @@ describe('countersign init, token, actions', () => {
         votes: Array<{ user: string; channel: string; comment: string }>;
         grant: unknown;
       };
+      // The CLI is an API client: its vote is recorded as channel `api`, whatever its
+      // User-Agent says (a header is the client's claim, not authentication).
       assert.deepEqual(
         voted.votes.map((v) => [v.user, v.channel, v.comment]),
-        [['alice', 'cli', 'looks right']],
+        [['alice', 'api', 'looks right']],
       );
       assert.ok(voted.grant, 'the approving vote signed a grant');
       const again = cli(['actions', 'deny', id, '--url', url, '--token', token]);

@@ -92,11 +92,11 @@ export async function createGateway(
     ttlMs: config.grants.ttlMs,
     signingKey: config.grants.signingKey,
     now,
-    recordRedemption: (trx, claims, at) =>
+    recordRedemption: (trx, claims, at, by) =>
       audit.append(trx, [
         {
           type: 'grant.redeemed',
-          actor: { kind: 'anonymous', id: 'grant-holder' },
+          actor: by ?? { kind: 'anonymous', id: 'grant-holder' },
           request_id: claims.request_id,
           data: { jti: claims.jti, redeemed_at: new Date(at).toISOString(), digest: claims.digest },
         },

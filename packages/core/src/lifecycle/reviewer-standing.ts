@@ -16,6 +16,19 @@ export interface RequestParties {
 export type Standing = 'eligible' | 'self_approval_forbidden' | 'not_eligible';
 
 /**
+ * Whether `user` is on the requesting side: the person the request acts for, an owner of the
+ * requesting agent, or the agent itself. The one test behind separation of duties (PRODUCT.md
+ * non-negotiable 2), the inbox's "may read" and the SOC 2 report's interested-party count.
+ */
+export function isRequestingParty(user: string, parties: RequestParties): boolean {
+  return (
+    user === parties.on_behalf_of ||
+    parties.agent_owners.includes(user) ||
+    user === parties.agent_id
+  );
+}
+
+/**
  * The groups whose members may review a request: every clause's pool (its `from`, its group
  * minimums, and its escalation groups once that rule has escalated).
  */
@@ -41,9 +54,6 @@ export function reviewerStanding(
   parties: RequestParties,
   groups: readonly string[],
 ): Standing {
-  if (reviewer.id === parties.on_behalf_of || parties.agent_owners.includes(reviewer.id)) {
-    return 'self_approval_forbidden';
-  }
-  if (reviewer.id === parties.agent_id) return 'self_approval_forbidden';
+  if (isRequestingParty(reviewer.id, parties)) return 'self_approval_forbidden';
   return reviewer.groups.some((g) => groups.includes(g)) ? 'eligible' : 'not_eligible';
 }

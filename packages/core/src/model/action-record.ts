@@ -56,7 +56,16 @@ export interface GrantRef {
 }
 
 export type VoteChoice = 'approve' | 'deny';
+/**
+ * The channel a vote came through, as authentication established it: a bearer token is `api`
+ * (the CLI included), a web session `web`, a Slack signature `slack`, a Teams JWT `teams`.
+ * `cli` is only ever read back from votes stored before the channel stopped being taken from
+ * the client's User-Agent (issue 12); no new vote can carry it (see VoteChannel).
+ */
 export type Channel = 'api' | 'cli' | 'web' | 'slack' | 'teams';
+
+/** The channels a new vote can come through: never `cli`, which a client could only claim. */
+export type VoteChannel = Exclude<Channel, 'cli'>;
 
 /** One human's vote, counted or refused (refusals carry the code they were refused with). */
 export interface Vote {

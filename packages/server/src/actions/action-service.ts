@@ -2,6 +2,7 @@ import {
   CountersignError,
   actionDigest,
   assertTransition,
+  isRequestingParty,
   reviewGroups,
   reviewerStanding,
   type ActionRecord,
@@ -263,10 +264,7 @@ export class ActionService {
   private async canRead(principal: Principal, record: ActionRecord): Promise<boolean> {
     if (principal.kind === 'agent') return record.agent_id === principal.id;
     if (principal.admin) return true;
-    const parties = partiesOf(this.deps.directory, record);
-    if (principal.id === parties.on_behalf_of || parties.agent_owners.includes(principal.id)) {
-      return true;
-    }
+    if (isRequestingParty(principal.id, partiesOf(this.deps.directory, record))) return true;
     const groups = await this.deps.actions.reviewGroups(record.id);
     return principal.groups.some((g) => groups.includes(g));
   }

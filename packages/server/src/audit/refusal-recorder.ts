@@ -1,15 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { CountersignError } from '@countersign/core';
 import type { AuditEvent } from './audit-log.js';
-
-/** Vote refusals are recorded by the vote itself (with the vote); not twice. */
-const RECORDED_BY_VOTES = new Set([
-  'self_approval_forbidden',
-  'not_eligible',
-  'already_voted',
-  'already_decided',
-  'request_expired',
-]);
+import { alreadyAudited } from '../actions/vote-refusal.js';
 
 /**
  * Turns API refusals into `api.refused` audit entries: evidence of attempts (a revoked token
@@ -25,12 +17,8 @@ export function refusalRecorder(
   let windowStart = 0;
   let inWindow = 0;
   return async (request: FastifyRequest, problem: CountersignError): Promise<void> => {
-    if (
-      request.routeOptions.url === '/v1/actions/:id/votes' &&
-      RECORDED_BY_VOTES.has(problem.code)
-    ) {
-      return;
-    }
+    // A refused vote is recorded with the vote itself (action.vote_refused); not twice.
+    if (alreadyAudited(problem)) return;
     const principal = request.principal;
     if (!principal) {
       const now = Date.now();

@@ -42,11 +42,26 @@ export interface GrantServiceOptions {
   now?: () => number;
   /** Writes evidence of a redemption in its transaction (the audit log). */
   recordRedemption?:
-    ((trx: Kysely<Database>, claims: GrantClaims, at: number) => Promise<void>) | undefined;
+    | ((
+        trx: Kysely<Database>,
+        claims: GrantClaims,
+        at: number,
+        by: Redeemer | undefined,
+      ) => Promise<void>)
+    | undefined;
   /** Told after each successful redemption (events); must not throw. */
   onRedeemed?: ((claims: GrantClaims, at: number) => void) | undefined;
   /** Makes the signatures (default: in-thread); closed by close(). */
   signer?: Ed25519Signer | undefined;
+}
+
+/**
+ * Who redeems a grant, when they authenticated: an agent (it must be the grant's `sub`) or a
+ * user token (a target system's own credential). Undefined: the grant alone, no credential.
+ */
+export interface Redeemer {
+  kind: 'agent' | 'user';
+  id: string;
 }
 
 const invalid = (why: string) => new CountersignError('invalid_signature', why);
@@ -129,11 +144,19 @@ export class GrantService implements GrantIssuer {
 
   /**
    * Verifies, then uses the grant up: exactly one redemption ever succeeds; every other one,
-   * concurrent or later, is `grant_used`.
+   * concurrent or later, is `grant_used`. A caller that authenticated as an agent must be the
+   * grant's subject (`not_subject`): a grant leaked to another agent cannot be spent by it
+   * under its own name, and the refusal leaves the grant unused for its rightful agent.
    */
-  async redeem(token: string, expect?: ActionSpec): Promise<GrantCheck> {
+  async redeem(token: string, expect?: ActionSpec, by?: Redeemer): Promise<GrantCheck> {
     const check = await this.verify(token, expect);
     const { claims } = check;
+    if (by?.kind === 'agent' && by.id !== claims.sub) {
+      throw new CountersignError(
+        'not_subject',
+        'this grant was issued to another agent; an agent redeems only its own grants',
+      );
+    }
     if (check.redeemed_at !== null) throw used(check.redeemed_at);
     const at = this.#now();
     const record = this.options.recordRedemption;
@@ -141,7 +164,7 @@ export class GrantService implements GrantIssuer {
       claims.jti,
       claims.request_id,
       at,
-      record && ((trx) => record(trx, claims, at)),
+      record && ((trx) => record(trx, claims, at, by)),
     );
     if (!redeemed) {
       // Someone else got there first, or the request moved on (reported its result) meanwhile.

@@ -29,7 +29,7 @@ const NEEDS: Record<AuthRequirement, string> = {
   agent_or_user: 'an agent or a user token',
 };
 
-function bearer(request: FastifyRequest): string | undefined {
+export function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header === undefined) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

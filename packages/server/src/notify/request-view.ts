@@ -1,6 +1,7 @@
 import { reviewGroups, reviewerStanding, type ApprovalRequirement } from '@countersign/core';
 import type { Directory, User } from '../config/directory.js';
 import type { NotificationPayload } from './notification-payload.js';
+import { partiesOf } from '../actions/parties.js';
 
 /** A request as chat channels receive it in a notification payload (the API view). */
 export type RequestView = NotificationPayload['data']['action'];
@@ -26,11 +27,10 @@ export function eligibleApprovers(
   directory: Directory,
 ): User[] {
   const groups = reviewGroups(approval, view.escalated_rules);
-  const parties = {
+  const parties = partiesOf(directory, {
     agent_id: view.agent.id,
-    agent_owners: directory.agent(view.agent.id)?.owners ?? [],
     on_behalf_of: view.on_behalf_of,
-  };
+  });
   return [...directory.users.values()].filter(
     (u) => reviewerStanding(u, parties, groups) === 'eligible',
   );

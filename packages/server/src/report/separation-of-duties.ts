@@ -1,5 +1,6 @@
-import type { ActionRecord, Vote } from '@countersign/core';
+import { isRequestingParty, type ActionRecord, type Vote } from '@countersign/core';
 import type { Directory } from '../config/directory.js';
+import { partiesOf } from '../actions/parties.js';
 import { iso } from './request-row.js';
 import type { ApprovalsSection } from './soc2-report.js';
 
@@ -42,8 +43,7 @@ export function separationOfDuties(input: SeparationOfDutiesInput): ApprovalsSec
   const interested = counted.filter((v) => {
     const r = byId.get(v.action_id);
     if (!r || v.vote !== 'approve') return false;
-    const owners = input.directory.agent(r.agent_id)?.owners ?? [];
-    return v.user === r.on_behalf_of || owners.includes(v.user);
+    return isRequestingParty(v.user, partiesOf(input.directory, r));
   });
   return {
     title: 'Who approved, and separation of duties',

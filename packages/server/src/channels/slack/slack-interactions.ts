@@ -5,6 +5,7 @@ import {
   type VoteChoice,
 } from '@countersign/core';
 import type { VoteService } from '../../actions/vote-service.js';
+import { alreadyAudited } from '../../actions/vote-refusal.js';
 import type { AuditEvent } from '../../audit/audit-log.js';
 import type { Principal } from '../../auth/principal.js';
 import type { User } from '../../config/directory.js';
@@ -38,15 +39,6 @@ export interface SlackInteractionDeps {
 export interface SlackAck {
   body?: Record<string, unknown>;
 }
-
-/** Refusals VoteService records itself, with the vote; recording them again would double them. */
-const RECORDED_BY_VOTES = new Set<string>([
-  'self_approval_forbidden',
-  'not_eligible',
-  'already_voted',
-  'already_decided',
-  'request_expired',
-]);
 
 const EXPLAIN: Partial<Record<ErrorCode, string>> = {
   self_approval_forbidden:
@@ -172,7 +164,7 @@ export class SlackInteractions {
       return undefined;
     } catch (e) {
       if (!(e instanceof CountersignError)) throw e;
-      if (!RECORDED_BY_VOTES.has(e.code)) {
+      if (!alreadyAudited(e)) {
         await this.audit(e.code, 'vote_refused', { slackUser, user, id, evidence });
       }
       return EXPLAIN[e.code] ?? e.message;

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import { CountersignError } from '@countersign/core';
+import { CountersignError, voteEvidence } from '@countersign/core';
 import { Problem } from '../../http/schemas.js';
 import type { SlackInteractions } from './slack-interactions.js';
 import { parseInteractionForm } from './slack-payload.js';
@@ -72,8 +71,7 @@ export function slackRoutes(options: SlackRoutesOptions): FastifyPluginAsync {
           throw slackSignatureError('replayed');
         }
         const payload = parseInteractionForm(raw);
-        const evidence = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
-        const ack = await options.interactions.handle(payload, evidence);
+        const ack = await options.interactions.handle(payload, voteEvidence(raw));
         return ack.body === undefined ? reply.code(200).send() : reply.code(200).send(ack.body);
       },
     );

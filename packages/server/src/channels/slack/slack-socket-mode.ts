@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { SocketModeClient, LogLevel, type Logger } from '@slack/socket-mode';
-import { canonicalJson, type JsonValue } from '@countersign/core';
+import { canonicalJson, voteEvidence, type JsonValue } from '@countersign/core';
 import type { SlackInteractions } from './slack-interactions.js';
 import type { SlackReplayCache } from './slack-replay-cache.js';
 import { get, str } from './slack-payload.js';
@@ -100,9 +99,7 @@ export class SlackSocketMode {
     try {
       const fresh = await this.options.replay.accept(`env:${envelope}`, this.#now() + 15 * 60_000);
       if (!fresh) return await send();
-      const evidence = `sha256:${createHash('sha256')
-        .update(canonicalJson(body as JsonValue))
-        .digest('hex')}`;
+      const evidence = voteEvidence(canonicalJson(body as JsonValue));
       const answer = await this.options.interactions.handle(body, evidence);
       await send(answer.body);
     } catch (e) {

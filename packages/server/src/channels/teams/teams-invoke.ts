@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { CountersignError, type ErrorCode } from '@countersign/core';
+import { CountersignError, voteEvidence, type ErrorCode } from '@countersign/core';
 import type { ActionService } from '../../actions/action-service.js';
 import type { VoteService } from '../../actions/vote-service.js';
+import { alreadyAudited } from '../../actions/vote-refusal.js';
 import type { AuditEvent } from '../../audit/audit-log.js';
 import type { Principal } from '../../auth/principal.js';
 import type { User } from '../../config/directory.js';
@@ -26,15 +26,6 @@ export interface TeamsInvokeDeps {
   publicUrl: string;
 }
 
-// Refusals VoteService records itself, with the refused vote (action.vote_refused).
-const RECORDED_BY_VOTES = new Set<ErrorCode>([
-  'self_approval_forbidden',
-  'not_eligible',
-  'already_voted',
-  'already_decided',
-  'request_expired',
-  'step_up_required',
-]);
 const ACTION_ID = /^act_[0-9a-z]{1,60}$/;
 
 /**
@@ -55,7 +46,7 @@ export class TeamsInvokeHandler {
     raw: string,
     signal: AbortSignal,
   ): Promise<CardActionResponse> {
-    const evidence = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+    const evidence = voteEvidence(raw);
     const click = readCardAction(activity.value);
     const teamsUser = {
       id: activity.from.id ?? null,
@@ -131,7 +122,7 @@ export class TeamsInvokeHandler {
       return respond(requestCard(actionView(record, { votes }), this.deps.publicUrl));
     } catch (e) {
       if (!(e instanceof CountersignError)) throw e;
-      if (!RECORDED_BY_VOTES.has(e.code)) {
+      if (!alreadyAudited(e)) {
         return refuse(e.code, 'vote_refused', notice(e.message), { user });
       }
       // Already on record as action.vote_refused; show the request as it stands now.

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import {
@@ -8,7 +9,8 @@ import {
 } from '@countersign/core';
 import type { AppDeps } from '../app.js';
 import { ActionRequestBody, Problem } from '../schemas.js';
-import { MAX_GRANT_LENGTH, type GrantCheck } from '../../grants/grant-service.js';
+import { MAX_GRANT_LENGTH, type GrantCheck, type Redeemer } from '../../grants/grant-service.js';
+import { bearer } from '../auth-hook.js';
 
 const GrantBody = Type.Object(
   {
@@ -93,11 +95,27 @@ const view = (c: GrantCheck) => ({
 });
 
 /**
+ * Who is redeeming, if they presented a bearer token: an agent token must then be the grant's
+ * subject (GrantService.redeem); a user token is a target system's own credential. A token
+ * that is presented must be good (401 otherwise): a bad one is not quietly treated as none.
+ * Cookies are ignored here: a browser session has no business redeeming grants, and the
+ * route carries no CSRF check.
+ */
+async function redeemerOf(request: FastifyRequest, deps: AppDeps): Promise<Redeemer | undefined> {
+  if (request.headers.authorization === undefined) return undefined;
+  const principal = await deps.tokens.authenticate(bearer(request));
+  // Known before the grant is judged, so a refusal is recorded against who was refused.
+  request.principal = principal;
+  return { kind: principal.kind, id: principal.id };
+}
+
+/**
  * Grant checks for target systems, and the public keys to check grants offline.
  *
- * No bearer token: the grant itself is the capability. A target system should not need a
- * Countersign account to check what it is shown, and a token would add nothing: the answer
- * only says whether the signed grant in hand is good, and redeeming needs the grant anyway.
+ * No bearer token needed: the grant itself is the capability. A target system should not need
+ * a Countersign account to check what it is shown. Redeem takes an optional token: an agent
+ * that presents its own may redeem only grants issued to it (`sub`), and the redemption's
+ * audit entry names whoever authenticated (docs/grants.md).
  */
 export const grantRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -122,13 +140,19 @@ export const grantRoutes =
       {
         schema: {
           summary: 'Check a grant and use it up: a second redeem is 409 grant_used',
+          description:
+            "No token needed. With an agent token, the agent must be the grant's subject (403 not_subject); with a user token, the redemption is recorded under that user.",
           tags: ['grants'],
+          // Optional bearer (OpenAPI 3.1: the empty requirement means none is needed).
+          security: [{}, { bearer: [] }],
           body: GrantBody,
           response: { 200: GrantCheckView, ...problems },
         },
       },
-      async (request) =>
-        view(await deps.grants.redeem(request.body.grant, expectation(request.body))),
+      async (request) => {
+        const by = await redeemerOf(request, deps);
+        return view(await deps.grants.redeem(request.body.grant, expectation(request.body), by));
+      },
     );
 
     app.get(
