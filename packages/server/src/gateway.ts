@@ -122,7 +122,8 @@ export async function createGateway(
       directory: config.directory,
       db: storage.db,
       publicUrl: config.server.publicUrl,
-      log: { error: (msg) => app.log.error(msg) },
+      log: { error: (msg) => app.log.error(msg), warn: (msg) => app.log.warn(msg) },
+      metrics: metrics.registry,
       now,
     });
   // Teams (channels/teams/): the same, its `/api/messages` route registered with the app.

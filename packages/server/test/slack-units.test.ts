@@ -5,7 +5,7 @@ import { ConfigError, resolveConfig } from '../src/index.js';
 import { signSlackRequest, verifySlackSignature } from '../src/channels/slack/index.js';
 import { requestMessage } from '../src/channels/slack/slack-blocks.js';
 import type { RequestView } from '../src/notify/request-view.js';
-import { mrkdwn } from '../src/channels/slack/slack-text.js';
+import { escapeMrkdwn } from '../src/channels/slack/slack-text.js';
 import { DIRECTORY } from './harness.js';
 
 // Slack's worked example (https://docs.slack.dev/authentication/verifying-requests-from-slack).
@@ -138,8 +138,8 @@ test('agent-supplied text cannot mention @channel or show its own links', () => 
   assert.ok(!message.includes('<!here>'), 'no here mention');
   assert.ok(!message.includes('<https://evil'), 'no agent link');
   assert.ok(!message.includes('<@U0BOSS>'), 'no user ping');
-  assert.ok(message.includes('&lt;!channel&gt;'), 'shown escaped');
-  assert.equal(mrkdwn('a & <b>', 100), 'a &amp; &lt;b&gt;');
+  assert.ok(message.includes('&lt;\u2060!channel&gt;'), 'shown escaped and defused');
+  assert.equal(escapeMrkdwn('a & <b>'), 'a &amp; &lt;b&gt;');
 });
 
 test('the message has the context, the params, a link and Approve/Deny while pending', () => {
@@ -149,13 +149,13 @@ test('the message has the context, the params, a link and Approve/Deny while pen
   );
   const json = JSON.stringify(blocks);
   assert.match(text, /db\.export on postgres:\/\/prod\/customers/);
+  assert.ok(blocks.length <= 50);
   assert.equal(blocks[0]?.type, 'header');
   assert.match(json, /Approval needed: db\.export · high risk/);
   for (const s of [
-    '*Agent*',
-    'exporter',
-    '*Resource*',
-    '*Environment*',
+    'Agent: exporter',
+    'Resource: postgres://prod/customers',
+    'Environment: production',
     'production',
     'Quarterly churn',
     '0 of 2',
@@ -197,7 +197,7 @@ test('decided: no buttons, the votes and the outcome are shown', () => {
   const json = JSON.stringify(blocks);
   assert.ok(!blocks.some((b) => b.type === 'actions'));
   assert.match(json, /Denied: db\.export/);
-  assert.match(json, /\*frank\* denied <!date\^1767225900\^/);
+  assert.match(json, /`frank` denied <!date\^1767225900\^/);
   assert.match(json, /not now/);
 });
 
