@@ -19,6 +19,8 @@ const HEADINGS = ['*Justification*', '*Why the policy asks*', '*Params*', '*Vote
 const HOSTILE_STRINGS_LONG = { ...HOSTILE_STRINGS, huge: '😀&<>'.repeat(3000) };
 
 type Json = Record<string, unknown>;
+// eslint-disable-next-line no-control-regex -- controls are what it looks for
+const BIDI_OR_CONTROL = /[\u202A-\u202E\u2066-\u2069\u0000-\u0008\u001b]/;
 /** Every text object in a block tree. */
 function texts(value: unknown, out: Json[] = []): Json[] {
   if (Array.isArray(value)) value.forEach((v) => texts(v, out));
@@ -52,11 +54,7 @@ function assertInert(label: string, blocks: unknown, shape: string[]): void {
       !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s),
       `${label}: well-formed`,
     );
-    // eslint-disable-next-line no-control-regex -- controls are what it looks for
-    assert.ok(
-      !/[\u202A-\u202E\u2066-\u2069\u0000-\u0008\u001b]/.test(s),
-      `${label}: no bidi or controls`,
-    );
+    assert.ok(!BIDI_OR_CONTROL.test(s), `${label}: no bidi or controls`);
     assert.ok(
       !/@(here|channel|everyone)\b/i.test(s),
       `${label}: no bare mention in ${s.slice(0, 80)}`,
