@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeSlack, triggerId, type FakeSlack } from './fake-slack/fake-slack.js';
-import { blockActions, postInteraction } from './fake-slack/slack-payloads.js';
+import { blockActions, denySubmission, postInteraction } from './fake-slack/slack-payloads.js';
 import {
   auditEntries,
   startSlackGateway,
@@ -28,6 +28,7 @@ describe('Slack clicks and deliveries that go wrong', () => {
     user('U0OTHERWS', { team_id: 'T0OTHER', is_email_confirmed: true });
     user('U0NOTEAM', { is_email_confirmed: true });
     user('U0ALICE', { team_id: 'T0TEST', is_email_confirmed: true });
+    user('U0ALICE2', { team_id: 'T0TEST', is_email_confirmed: true });
     // No team_id configured: the installing workspace comes from auth.test.
     gw = await startSlackGateway(fake, { timeout_ms: 5000 });
     agent = await gw.token('agent', 'exporter');
@@ -153,6 +154,34 @@ describe('Slack clicks and deliveries that go wrong', () => {
       fake.release();
     }
     await until(async () => (await votes(id)).length === 1, 'counted once Slack answers');
+  });
+
+  test('a deny submission while users.info hangs closes the form in time and answers later', async () => {
+    const id = await submit();
+    await until(() => fake.messages.some((m) => JSON.stringify(m.blocks).includes(id)), 'posted');
+    fake.mode = 'hang';
+    try {
+      const started = performance.now();
+      const res = await postInteraction(
+        gw.url,
+        denySubmission({ user: 'U0ALICE2', id, reason: 'not today' }),
+      );
+      const elapsed = performance.now() - started;
+      assert.equal(res.status, 200);
+      assert.equal(res.body, undefined, 'the form closes');
+      assert.ok(elapsed < 2900, `acknowledged in ${Math.round(elapsed)} ms`);
+    } finally {
+      fake.mode = 'ok';
+      fake.release();
+    }
+    await until(async () => (await votes(id)).length === 1, 'the deny counted once Slack answers');
+    await until(
+      () =>
+        fake
+          .callsOf('chat.postEphemeral')
+          .some((c) => c.args.user === 'U0ALICE2' && /You denied/.test(c.args.text)),
+      'the outcome told',
+    );
   });
 
   test('an expired trigger_id: the deny form cannot open, and the clicker is told where to deny', async () => {

@@ -4,7 +4,9 @@
  * `slack-settings.ts` (its config section), `slack-notifier.ts` (the `Notifier`),
  * `slack-signature.ts` + `slack-replay-cache.ts` (the channel's authentication),
  * `slack-routes.ts` (HTTP mode) and `slack-socket-mode.ts` (Socket Mode) feeding one
- * `slack-interactions.ts`, with `slack-identity.ts` mapping Slack users to directory users.
+ * `slack-interactions.ts`, with `slack-identity.ts` mapping Slack users to directory users,
+ * `slack-replies.ts` answering clickers, `slack-text.ts` + `slack-limits.ts` keeping agent text
+ * inert and within Block Kit's limits, and `slack-metrics.ts` counting what went wrong.
  * See docs/slack.md.
  * @module
  */
