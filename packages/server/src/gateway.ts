@@ -117,7 +117,8 @@ export async function createGateway(
     directory: config.directory,
     db: storage.db,
     publicUrl: config.server.publicUrl,
-    log: { error: (msg) => app.log.error(msg) },
+    log: { error: (msg) => app.log.error(msg), warn: (msg) => app.log.warn(msg) },
+    metrics: metrics.registry,
     now,
   });
   const notifications = new NotificationDispatcher(storage.db, channels.notifiers, {

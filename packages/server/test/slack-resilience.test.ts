@@ -74,7 +74,7 @@ describe('Slack down or slow', () => {
     fake.mode = 'ok';
     fake.release();
     await until(() => postedTo(id, 'CAPPROVALS'), 'posted once Slack answers', 8000);
-    await until(() => shows(id, /\*frank\* approved/), 'the vote cast meanwhile, shown', 8000);
+    await until(() => shows(id, /`frank` approved/), 'the vote cast meanwhile, shown', 8000);
   });
 
   test('Slack answering 500: retried with backoff, the reason on record, then delivered', async () => {

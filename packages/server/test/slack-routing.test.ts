@@ -13,6 +13,7 @@ describe('Slack destinations, escalation and expiry', () => {
     fake = await startFakeSlack();
     fake.users.set('U0ALICE', {
       id: 'U0ALICE',
+      team_id: 'T0TEST',
       is_email_confirmed: true,
       profile: { email: 'alice@example.com' },
     });

@@ -55,6 +55,8 @@ describe('Slack Socket Mode', () => {
       blockActions({ user: 'U0FRANK', actionId: `countersign.approve:${id}` }),
     );
     assert.deepEqual(ack, {});
+    // Acknowledged first (Slack's 3 s window), counted right after.
+    await until(async () => (await votes(id)).length > 0, 'the vote');
     const [vote] = await votes(id);
     assert.equal(vote?.user_id, 'frank');
     assert.equal(vote?.channel, 'slack');

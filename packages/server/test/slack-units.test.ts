@@ -4,8 +4,8 @@ import { CountersignError } from '@countersign/core';
 import { ConfigError, resolveConfig } from '../src/index.js';
 import { signSlackRequest, verifySlackSignature } from '../src/channels/slack/index.js';
 import { requestMessage } from '../src/channels/slack/slack-blocks.js';
-import type { RequestView } from '../src/notify/request-view.js';
-import { mrkdwn } from '../src/channels/slack/slack-text.js';
+import { sampleView as view } from './fake-slack/sample-view.js';
+import { escapeMrkdwn } from '../src/channels/slack/slack-text.js';
 import { DIRECTORY } from './harness.js';
 
 // Slack's worked example (https://docs.slack.dev/authentication/verifying-requests-from-slack).
@@ -75,57 +75,6 @@ test('a bad, missing, malformed or out-of-window signature is refused with its r
   verifySlackSignature(DOC_SECRET, { signature: DOC_SIGNATURE, timestamp: ts }, body, at - 299_000);
 });
 
-const view = (overrides: Partial<RequestView> = {}): RequestView => ({
-  id: 'act_01test',
-  status: 'pending',
-  decision: 'require_approval',
-  reason: 'needs approval: prod-large-export (2 of data-owners)',
-  message: '',
-  rules: ['prod-large-export'],
-  digest: 'sha256:00',
-  policy_version: 'sha256:00',
-  agent: { id: 'exporter' },
-  action: 'db.export',
-  resource: 'postgres://prod/customers',
-  environment: 'production',
-  params: { rows: 25000 },
-  justification: null,
-  risk: 'low',
-  on_behalf_of: null,
-  context: null,
-  callback_url: null,
-  idempotency_key: null,
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-  expires_at: '2026-01-01T00:30:00.000Z',
-  decided_at: null,
-  approval: {
-    clauses: [{ rule: 'prod-large-export', from: ['data-owners'], groups: [], quorum: 2 }],
-    timeout_ms: 1,
-    on_timeout: 'deny',
-    justification_required: false,
-  },
-  progress: {
-    satisfied: false,
-    clauses: [
-      { rule: 'prod-large-export', quorum: 2, approvals: 0, satisfied: false, missing: [] },
-    ],
-  },
-  escalated_rules: [],
-  break_glass: false,
-  votes: [],
-  explanation: [
-    {
-      rule: 'prod-large-export',
-      outcome: 'matched',
-      effect: 'require_approval',
-      detail: 'matched action db.export',
-    },
-  ],
-  result: null,
-  ...overrides,
-});
-
 test('agent-supplied text cannot mention @channel or show its own links', () => {
   const hostile = '<!channel> urgent: <https://evil.example/approve|Approve here> & more';
   const message = JSON.stringify(
@@ -138,8 +87,8 @@ test('agent-supplied text cannot mention @channel or show its own links', () => 
   assert.ok(!message.includes('<!here>'), 'no here mention');
   assert.ok(!message.includes('<https://evil'), 'no agent link');
   assert.ok(!message.includes('<@U0BOSS>'), 'no user ping');
-  assert.ok(message.includes('&lt;!channel&gt;'), 'shown escaped');
-  assert.equal(mrkdwn('a & <b>', 100), 'a &amp; &lt;b&gt;');
+  assert.ok(message.includes('&lt;\u2060!channel&gt;'), 'shown escaped and defused');
+  assert.equal(escapeMrkdwn('a & <b>'), 'a &amp; &lt;b&gt;');
 });
 
 test('the message has the context, the params, a link and Approve/Deny while pending', () => {
@@ -149,13 +98,13 @@ test('the message has the context, the params, a link and Approve/Deny while pen
   );
   const json = JSON.stringify(blocks);
   assert.match(text, /db\.export on postgres:\/\/prod\/customers/);
+  assert.ok(blocks.length <= 50);
   assert.equal(blocks[0]?.type, 'header');
   assert.match(json, /Approval needed: db\.export · high risk/);
   for (const s of [
-    '*Agent*',
-    'exporter',
-    '*Resource*',
-    '*Environment*',
+    'Agent: exporter',
+    'Resource: postgres://prod/customers',
+    'Environment: production',
     'production',
     'Quarterly churn',
     '0 of 2',
@@ -197,7 +146,7 @@ test('decided: no buttons, the votes and the outcome are shown', () => {
   const json = JSON.stringify(blocks);
   assert.ok(!blocks.some((b) => b.type === 'actions'));
   assert.match(json, /Denied: db\.export/);
-  assert.match(json, /\*frank\* denied <!date\^1767225900\^/);
+  assert.match(json, /`frank` denied <!date\^1767225900\^/);
   assert.match(json, /not now/);
 });
 

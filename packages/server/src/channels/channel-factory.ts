@@ -7,6 +7,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import type { TSchema } from 'typebox';
 import type { ActionRecord } from '@countersign/core';
 import type { ActionService } from '../actions/action-service.js';
@@ -50,7 +51,9 @@ export interface ChannelBase {
   directory: Directory;
   db: Kysely<Database>;
   publicUrl: string;
-  log: { error(msg: string): void };
+  log: { error(msg: string): void; warn(msg: string): void };
+  /** The gateway's Prometheus registry, for a channel's own delivery and failure counters. */
+  metrics: Registry;
   now: () => number;
 }
 

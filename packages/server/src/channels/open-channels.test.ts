@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kysely } from 'kysely';
+import { Registry } from 'prom-client';
 import { Type } from 'typebox';
 import { Directory } from '../config/directory.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -14,7 +15,8 @@ const BASE: ChannelBase = {
   // Never touched by these channels: they only record what the gateway hands them.
   db: {} as Kysely<Database>,
   publicUrl: 'https://cs.example',
-  log: { error: () => undefined },
+  log: { error: () => undefined, warn: () => undefined },
+  metrics: new Registry(),
   now: () => 0,
 };
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { blockErrors, viewErrors } from './block-kit-rules.js';
 
 /** One Web API call as the fake saw it. */
 export interface SlackCall {
@@ -25,6 +26,8 @@ export interface FakeSlackUser {
   team_id?: string;
   deleted?: boolean;
   is_bot?: boolean;
+  is_stranger?: boolean;
+  /** Slack sends it only with users:read.email; absent here means absent in the answer. */
   is_email_confirmed?: boolean;
   profile: { email?: string; real_name?: string };
 }
@@ -52,8 +55,27 @@ export interface FakeSlack {
   socketInteract(payload: unknown): Promise<Record<string, unknown>>;
   socketConnected(): boolean;
   callsOf(method: string): SlackCall[];
+  /** Bodies POSTed to response URLs (see `responseUrl`). */
+  responses: Array<Record<string, unknown>>;
+  /** A response_url on this fake, as Slack puts in interaction payloads. */
+  responseUrl(): string;
+  /** Refuse calls of `method` with `error` (or throw nothing: undefined clears it). */
+  failing: Map<string, string>;
   close(): Promise<void>;
 }
+
+/** The installing workspace (auth.test). */
+export const FAKE_TEAM = 'T0TEST';
+
+/**
+ * A trigger_id as Slack puts in an interaction payload. The fake reads the issue time from its
+ * first part (real ids are opaque): views.open takes it once, within 3 s
+ * (https://docs.slack.dev/interactivity/handling-user-interaction#modal_responses).
+ */
+export function triggerId(issuedAtMs = Date.now()): string {
+  return `${issuedAtMs}.${Math.floor(Math.random() * 1e9)}.${Math.random().toString(16).slice(2, 14)}`;
+}
+const TRIGGER_TTL_MS = 3000;
 
 export const BOT_TOKEN = 'xoxb-test-bot-token';
 export const APP_TOKEN = 'xapp-test-app-token';
@@ -72,9 +94,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           .replace(/[^A-Z0-9]/g, '')}`
       : c;
 
+  const usedTriggers = new Set<string>();
   const self: FakeSlack = {
     url: '',
     calls: [],
+    responses: [],
+    responseUrl: () => `${self.url.replace(/\/api\/$/, '')}/actions/${FAKE_TEAM}/${++seq}/response`,
+    failing: new Map(),
     messages: [],
     users: new Map(),
     mode: 'ok',
@@ -118,7 +144,22 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       return { ok: true, url: `${self.url.replace(/^http:(.*)\/api\/$/, 'ws:$1')}/socket` };
     }
     if (!bot) return { ok: false, error: 'invalid_auth' };
+    const failure = self.failing.get(call.method);
+    if (failure !== undefined) return { ok: false, error: failure };
+    // Slack validates blocks before anything else and refuses the whole call.
+    if (call.method === 'chat.postMessage' || call.method === 'chat.update') {
+      const text = a.text === undefined ? '' : String(a.text);
+      if (text.length > 40_000) return { ok: false, error: 'msg_too_long' };
+      if (a.blocks !== undefined) {
+        const errors = blockErrors(a.blocks, 'message');
+        if (errors.length > 0) {
+          return { ok: false, error: 'invalid_blocks', response_metadata: { messages: errors } };
+        }
+      } else if (text === '') return { ok: false, error: 'no_text' };
+    }
     switch (call.method) {
+      case 'auth.test':
+        return { ok: true, team_id: FAKE_TEAM, user_id: 'U0BOT', bot_id: 'B0BOT' };
       case 'chat.postMessage': {
         if (a.channel === 'C404') return { ok: false, error: 'channel_not_found' };
         const message: FakeMessage = {
@@ -141,6 +182,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         return { ok: true, channel: m.channel, ts: m.ts };
       }
       case 'chat.postEphemeral':
+        if (typeof a.text !== 'string' || a.text === '') return { ok: false, error: 'no_text' };
+        if (a.text.length > 40_000) return { ok: false, error: 'msg_too_long' };
         return { ok: true, message_ts: nextTs() };
       case 'users.info': {
         const user = self.users.get(String(a.user));
@@ -152,8 +195,20 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       }
       case 'conversations.open':
         return { ok: true, channel: { id: `D${String(a.users)}` } };
-      case 'views.open':
+      case 'views.open': {
+        const trigger = String(a.trigger_id ?? '');
+        const issued = /^(\d{13})\.\d+\.[0-9a-f]+$/.exec(trigger);
+        if (!issued || usedTriggers.has(trigger)) return { ok: false, error: 'invalid_trigger_id' };
+        if (Date.now() - Number(issued[1]) > TRIGGER_TTL_MS) {
+          return { ok: false, error: 'expired_trigger_id' };
+        }
+        usedTriggers.add(trigger);
+        const errors = viewErrors(a.view);
+        if (errors.length > 0) {
+          return { ok: false, error: 'invalid_arguments', response_metadata: { messages: errors } };
+        }
         return { ok: true, view: { id: `V${++seq}` } };
+      }
       default:
         return { ok: false, error: 'unknown_method' };
     }
@@ -163,6 +218,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if ((req.url ?? '').startsWith('/actions/')) {
+        // A response_url: Slack answers 200 "ok" and shows the message to the clicker.
+        self.responses.push(
+          JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+        );
+        res.writeHead(200).end('ok');
+        return;
+      }
       const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
       const call: SlackCall = {
         method,

@@ -1,4 +1,5 @@
 import { signSlackRequest } from '../../src/channels/slack/index.js';
+import { triggerId } from './fake-slack.js';
 
 /** A JSON response body: tests assert on it field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary JSON off the wire
@@ -18,6 +19,8 @@ export function blockActions(options: {
   channel?: string;
   messageTs?: string;
   team?: string;
+  triggerId?: string;
+  responseUrl?: string;
 }): Record<string, unknown> {
   const channel = options.channel ?? 'CAPPROVALS';
   return {
@@ -31,10 +34,10 @@ export function blockActions(options: {
       channel_id: channel,
       is_ephemeral: false,
     },
-    trigger_id: '1234567890.0987654321.abcdef0123456789',
+    trigger_id: options.triggerId ?? triggerId(),
     team: { id: options.team ?? TEAM, domain: 'countersign-test' },
     channel: { id: channel, name: 'approvals' },
-    response_url: 'https://hooks.slack.com/actions/T0TEST/1/abc',
+    response_url: options.responseUrl ?? 'https://hooks.slack.com/actions/T0TEST/1/abc',
     actions: [
       {
         type: 'button',

@@ -4,12 +4,15 @@
  * `slack-settings.ts` (its config section), `slack-notifier.ts` (the `Notifier`),
  * `slack-signature.ts` + `slack-replay-cache.ts` (the channel's authentication),
  * `slack-routes.ts` (HTTP mode) and `slack-socket-mode.ts` (Socket Mode) feeding one
- * `slack-interactions.ts`, with `slack-identity.ts` mapping Slack users to directory users.
+ * `slack-interactions.ts`, with `slack-identity.ts` mapping Slack users to directory users,
+ * `slack-replies.ts` answering clickers, `slack-text.ts` + `slack-limits.ts` keeping agent text
+ * inert and within Block Kit's limits, and `slack-metrics.ts` counting what went wrong.
  * See docs/slack.md.
  * @module
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import type { ActionRecord } from '@countersign/core';
 import type { VoteService } from '../../actions/vote-service.js';
 import type { AuditEvent } from '../../audit/audit-log.js';
@@ -20,6 +23,7 @@ import { SlackApi } from './slack-api.js';
 import { SlackFollowUps } from './slack-followups.js';
 import { SlackIdentityMapper } from './slack-identity.js';
 import { SlackInteractions } from './slack-interactions.js';
+import { SlackMetrics } from './slack-metrics.js';
 import { SlackNotifier } from './slack-notifier.js';
 import { SlackReplayCache } from './slack-replay-cache.js';
 import { slackRoutes } from './slack-routes.js';
@@ -64,10 +68,13 @@ export function createSlackChannel(
     directory: Directory;
     db: Kysely<Database>;
     publicUrl: string;
-    log: { error(msg: string): void };
+    log: { error(msg: string): void; warn?(msg: string): void };
+    /** The gateway's Prometheus registry, for the channel's failure counters. */
+    metrics?: Registry;
     now?: () => number;
   },
 ): SlackChannel {
+  const metrics = new SlackMetrics(base.metrics);
   const api = new SlackApi(settings.botToken, {
     apiUrl: settings.apiUrl,
     timeoutMs: settings.delivery.timeoutMs,
@@ -78,7 +85,15 @@ export function createSlackChannel(
     teamId: settings.teamId,
     now: base.now,
   });
-  const notifier = new SlackNotifier(api, identities, settings, base.directory, base.publicUrl);
+  const notifier = new SlackNotifier(
+    api,
+    identities,
+    settings,
+    base.directory,
+    base.publicUrl,
+    metrics,
+    { warn: (msg) => (base.log.warn ?? base.log.error)(msg) },
+  );
   return {
     notifiers: [notifier],
     connect(services) {
@@ -89,6 +104,7 @@ export function createSlackChannel(
         identities,
         api,
         followUps,
+        metrics,
         publicUrl: base.publicUrl,
         teamId: settings.teamId,
       });

@@ -69,7 +69,12 @@ export class SlackApi {
   /** The abort signal of the delivery attempt the current call belongs to. */
   readonly #signal = new AsyncLocalStorage<AbortSignal>();
 
+  private readonly apiUrl: string;
+  private readonly timeoutMs: number;
+
   constructor(token: string, options: { apiUrl: string; timeoutMs: number; log?: SlackLog }) {
+    this.apiUrl = options.apiUrl;
+    this.timeoutMs = options.timeoutMs;
     this.#client = new WebClient(token, {
       slackApiUrl: options.apiUrl,
       retryConfig: { retries: 0 },
@@ -166,6 +171,47 @@ export class SlackApi {
     return id;
   }
 
+  /** The workspace the bot token belongs to (https://docs.slack.dev/reference/methods/auth.test). */
+  async teamId(): Promise<string> {
+    const res = await this.call('auth.test', () => this.#client.auth.test());
+    if (typeof res.team_id !== 'string') {
+      throw new SlackCallError('auth.test', undefined, true, 'no team_id in answer');
+    }
+    return res.team_id;
+  }
+
+  /**
+   * Answers a click through its `response_url`
+   * (https://docs.slack.dev/interactivity/handling-user-interaction#message_responses): the
+   * way to reach a clicker when chat.postEphemeral cannot. Only Slack's own hosts (or the
+   * configured API's, for tests and proxies) are called: the URL arrives in a payload.
+   */
+  async respond(responseUrl: string, text: string): Promise<void> {
+    if (!this.#respondable(responseUrl)) {
+      throw new SlackCallError('response_url', 'bad_url', false, 'response_url: not a Slack URL');
+    }
+    const res = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (!res.ok)
+      throw new SlackCallError('response_url', undefined, true, `response_url: HTTP ${res.status}`);
+  }
+
+  #respondable(url: string): boolean {
+    try {
+      const u = new URL(url);
+      return (
+        (u.protocol === 'https:' && u.hostname === 'hooks.slack.com') ||
+        u.origin === new URL(this.apiUrl).origin
+      );
+    } catch {
+      return false;
+    }
+  }
+
   async openView(triggerId: string, view: ModalView): Promise<void> {
     await this.call('views.open', () => this.#client.views.open({ trigger_id: triggerId, view }));
   }
@@ -176,8 +222,15 @@ export class SlackApi {
     } catch (e) {
       if (e instanceof WebAPIPlatformError) {
         const error = e.data.error;
-        throw new SlackCallError(method, error, !PERMANENT.has(error), `${method}: ${error}`);
+        // Slack says what is wrong with the blocks here (`response_metadata.messages`).
+        const why = e.data.response_metadata?.messages?.slice(0, 3).join('; ');
+        const message = `${method}: ${error}${why ? ` (${why})` : ''}`;
+        throw new SlackCallError(method, error, !PERMANENT.has(error), message);
       }
+      // A string that cannot be encoded (a lone surrogate: "URI malformed") fails the same
+      // way on every attempt.
+      if (e instanceof URIError)
+        throw new SlackCallError(method, 'uri_malformed', false, `${method}: ${e.message}`);
       const detail = e instanceof Error ? e.message : String(e);
       throw new SlackCallError(method, undefined, true, `${method}: ${detail}`);
     }

@@ -1,7 +1,8 @@
 import type { ModalView } from '@slack/types';
 import type { ActionRecord } from '@countersign/core';
 import { get, str } from './slack-payload.js';
-import { mrkdwn, plain } from './slack-text.js';
+import { SLACK_LIMITS as L } from './slack-limits.js';
+import { label, plainText, wellFormed } from './slack-text.js';
 
 export const DENY_CALLBACK_ID = 'countersign.deny';
 const REASON_BLOCK = 'reason';
@@ -20,24 +21,22 @@ export function denyModal(record: ActionRecord, channel: string | undefined): Mo
     type: 'modal',
     callback_id: DENY_CALLBACK_ID,
     private_metadata: JSON.stringify({ id: record.id, channel: channel ?? null }),
-    title: plain('Deny request', 24),
-    submit: plain('Deny', 24),
-    close: plain('Cancel', 24),
+    title: label('Deny request', L.modalTitle),
+    submit: label('Deny', L.modalTitle),
+    close: label('Cancel', L.modalTitle),
     blocks: [
       {
         type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: mrkdwn(
-            `Deny ${record.action} on ${record.resource} (${record.environment}), requested by ${record.agent_id}?`,
-            2000,
-          ),
-        },
+        // Agent text: plain_text, one line, cut to the section's limit after defusing.
+        text: plainText(
+          `Deny ${record.action} on ${record.resource} (${record.environment}), requested by ${record.agent_id}?`,
+          L.sectionText,
+        ),
       },
       {
         type: 'input',
         block_id: REASON_BLOCK,
-        label: plain('Reason (the agent and the other reviewers see it)', 2000),
+        label: label('Reason (the agent and the other reviewers see it)', L.inputLabel),
         element: {
           type: 'plain_text_input',
           action_id: REASON_INPUT,
@@ -69,7 +68,9 @@ export function readDenyMetadata(
 /** The reason typed into the modal (`view.state.values.reason.reason_input.value`). */
 export function readDenyReason(state: unknown): string | undefined {
   const value = get(state, 'values', REASON_BLOCK, REASON_INPUT, 'value');
-  return typeof value === 'string' && value.trim() !== '' ? value.slice(0, MAX_REASON) : undefined;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  // Well-formed, so the comment can be stored, rendered and sent back to Slack.
+  return wellFormed(Array.from(value).slice(0, MAX_REASON).join(''));
 }
 
 /** A view_submission answer that keeps the modal open and shows `message` under the reason. */

@@ -7,7 +7,10 @@ export type SlackIdentity = { ok: true; user: User } | { ok: false; reason: stri
 export interface SlackIdentityOptions {
   /** Map users without a `slack_id` by their confirmed email. */
   emailMapping: boolean;
-  /** When set, a Slack account of another workspace never maps by email. */
+  /**
+   * The installing workspace; accounts of any other never map by email. Unset, it is asked of
+   * Slack once (auth.test of the bot token).
+   */
   teamId: string | undefined;
   /** How long a users.info answer is trusted; a changed email takes effect after this. */
   ttlMs?: number;
@@ -19,8 +22,10 @@ export interface SlackIdentityOptions {
  * Maps a Slack user to a Countersign user: by the directory's explicit `slack_id` first, then,
  * if allowed, by email from users.info (https://docs.slack.dev/reference/methods/users.info,
  * scope users:read.email). An email is only as good as Slack's proof of it, so the email path
- * refuses deleted accounts, bots, external (Slack Connect) and other-workspace accounts, and
- * addresses Slack reports as unconfirmed (`is_email_confirmed: false`). A directory user who
+ * refuses deleted accounts, bots, external (Slack Connect) accounts, accounts of any workspace
+ * but the installing one (`team_id` from config, else from auth.test), and any address Slack
+ * does not positively report as confirmed (`is_email_confirmed` must be `true`; absent is
+ * refused: fail closed). A directory user who
  * has an explicit `slack_id` is never reached by email from another Slack account, and an
  * email shared by two directory users maps to nobody.
  */
@@ -29,6 +34,7 @@ export class SlackIdentityMapper {
   readonly #byEmail = new Map<string, User | null>();
   readonly #infos: TtlCache<SlackUser | null>;
   readonly #ids: TtlCache<string | null>;
+  #team: Promise<string> | undefined;
 
   constructor(
     directory: Directory,
@@ -58,7 +64,7 @@ export class SlackIdentityMapper {
       info = (await this.api.userInfo(slackUserId)) ?? null;
       this.#infos.set(slackUserId, info);
     }
-    const email = info && this.trustedEmail(info);
+    const email = info && this.trustedEmail(info, await this.team());
     if (!email) {
       return { ok: false, reason: `${unmapped}, and Slack has no confirmed email for it` };
     }
@@ -78,23 +84,36 @@ export class SlackIdentityMapper {
     let id = this.#ids.get(email);
     if (id === undefined) {
       const found = await this.api.lookupByEmail(email);
-      id = found?.id !== undefined && this.trustedEmail(found) === email ? found.id : null;
+      const team = await this.team();
+      id = found?.id !== undefined && this.trustedEmail(found, team) === email ? found.id : null;
       this.#ids.set(email, id);
     }
     // Only someone who would also map back to this user on a click gets the DM.
     return id !== null && !this.#bySlackId.has(id) ? id : undefined;
   }
 
+  /** The installing workspace: configured, or auth.test's answer (a failure is not kept). */
+  workspace(): Promise<string> {
+    return this.team();
+  }
+
+  private team(): Promise<string> {
+    if (this.options.teamId !== undefined) return Promise.resolve(this.options.teamId);
+    this.#team ??= this.api.teamId().catch((e: unknown) => {
+      this.#team = undefined;
+      throw e;
+    });
+    return this.#team;
+  }
+
   /** The account's email in lower case if it may identify a person, else undefined. */
-  private trustedEmail(info: SlackUser): string | undefined {
+  private trustedEmail(info: SlackUser, team: string): string | undefined {
     const email = info.profile?.email;
     if (typeof email !== 'string' || email === '') return undefined;
     if (info.deleted || info.is_bot || info.is_stranger) return undefined;
-    if (info.is_email_confirmed === false) return undefined;
-    const team = this.options.teamId;
-    if (team !== undefined && info.team_id !== undefined && info.team_id !== team) {
-      return undefined;
-    }
+    // Only Slack's positive statement counts: an absent flag is not a confirmation.
+    if (info.is_email_confirmed !== true) return undefined;
+    if (info.team_id !== team) return undefined;
     return email.toLowerCase();
   }
 }

@@ -20,7 +20,9 @@ import {
 } from './slack-deny-modal.js';
 import type { SlackFollowUps } from './slack-followups.js';
 import type { SlackIdentity, SlackIdentityMapper } from './slack-identity.js';
-import { readInteraction } from './slack-payload.js';
+import type { SlackMetrics } from './slack-metrics.js';
+import { readInteraction, type SlackInteraction } from './slack-payload.js';
+import { SlackReplies, type ReplyTo } from './slack-replies.js';
 
 export interface SlackInteractionDeps {
   votes: Pick<VoteService, 'vote'>;
@@ -30,9 +32,12 @@ export interface SlackInteractionDeps {
   /** Appends audit evidence (AppDeps.record): refusals answered with a 200 are recorded here. */
   record(events: AuditEvent[]): Promise<void>;
   followUps: SlackFollowUps;
+  metrics: SlackMetrics;
   publicUrl: string;
   teamId: string | undefined;
   onError: (e: unknown) => void;
+  /** How long a deny submission may take before the modal is closed and the answer sent apart. */
+  submissionBudgetMs?: number;
 }
 
 /** What to answer Slack: an empty 200, or a body (a view_submission's `response_action`). */
@@ -52,94 +57,205 @@ const EXPLAIN: Partial<Record<ErrorCode, string>> = {
 
 /**
  * Handles an interaction payload, from HTTP (`POST /slack/interactions`, signature verified)
- * or Socket Mode (an authenticated WebSocket) alike. Votes go through `VoteService.vote` with
- * `channel: 'slack'` and the payload's hash as evidence, so separation of duties, quorum and
- * races are decided there as for every other channel. Slack is always answered with a 200:
- * a refusal is explained to the clicker (ephemerally, or inside the modal) and audited.
+ * or Socket Mode (an authenticated WebSocket) alike: authenticate (done by the caller) → map
+ * identity → the one vote path (`VoteService.vote`, `channel: 'slack'`, the payload's hash as
+ * evidence) → render its answer. The vote service decides everything, step-up included.
+ *
+ * Slack wants every interaction acknowledged within 3 s
+ * (https://docs.slack.dev/interactivity/handling-user-interaction#acknowledgment_response),
+ * and a directory lookup (users.info) may take longer, so a click is acknowledged first and
+ * processed afterwards; its outcome reaches the clicker ephemerally (slack-replies.ts). A deny
+ * submission answers inside the ack when it can (errors keep the modal open) and otherwise
+ * closes the modal and answers apart. No click is dropped without a word: a refusal is told,
+ * audited and counted.
  */
 export class SlackInteractions {
-  constructor(private readonly deps: SlackInteractionDeps) {}
+  readonly #replies: SlackReplies;
+
+  constructor(private readonly deps: SlackInteractionDeps) {
+    this.#replies = new SlackReplies(deps.api, deps.metrics, deps.onError);
+  }
 
   async handle(payload: unknown, evidence: string): Promise<SlackAck> {
     const i = readInteraction(payload);
     if (i.type === 'other') return {}; // shortcuts, view_closed…: nothing of ours
-    const { deps } = this;
-    const slackUser = i.user;
-    const refuse = async (code: ErrorCode, reason: string, user?: User, id?: string) => {
-      await this.audit(code, reason, { slackUser, team: i.team, user, id, evidence });
-    };
-    if (deps.teamId !== undefined && i.team !== deps.teamId) {
-      await refuse('forbidden', 'other_workspace');
-      return i.type === 'view_submission' ? { body: reasonError('Wrong Slack workspace.') } : {};
-    }
-
-    if (i.type === 'view_submission') {
-      const origin = readDenyMetadata(i.privateMetadata);
-      if (i.callbackId !== DENY_CALLBACK_ID || origin === undefined) {
-        await refuse('invalid_request', 'unknown_view');
-        return {};
-      }
-      const reason = readDenyReason(i.state);
-      if (reason === undefined) return { body: reasonError('Say why you deny it.') };
-      const identity = await this.identify(slackUser);
-      if (!identity.ok) {
-        await refuse('forbidden', 'unmapped_slack_user', undefined, origin.id);
-        return { body: reasonError(`Not counted: ${identity.reason}.`) };
-      }
-      const refusal = await this.vote(
-        identity.user,
-        slackUser,
-        origin.id,
-        'deny',
-        reason,
-        evidence,
-      );
-      if (refusal !== undefined) return { body: reasonError(refusal) };
-      this.tell(origin.channel, slackUser, `You denied ${origin.id}. Your reason was recorded.`);
+    const to: ReplyTo = { channel: i.channel, user: i.user, responseUrl: i.responseUrl };
+    if (i.type === 'malformed') {
+      // Ids Slack never sends (a lone surrogate, a wrong shape): act on nothing, but say so.
+      this.deps.metrics.failedClicks.inc({ reason: 'malformed_payload' });
+      this.deps.onError(new Error(`slack: malformed interaction payload (${i.problem})`));
+      await this.audit('invalid_request', 'malformed_payload', { team: i.team, evidence });
+      const sorry = 'Countersign could not read this click; nothing was counted.';
+      if (i.kind === 'view_submission') return { body: reasonError(sorry) };
+      this.#replies.tell(to, sorry, this.deps.followUps);
       return {};
     }
+    if (this.deps.teamId !== undefined && i.team !== this.deps.teamId) {
+      await this.audit('forbidden', 'other_workspace', {
+        slackUser: i.user,
+        team: i.team,
+        evidence,
+      });
+      if (i.type === 'view_submission') return { body: reasonError('Wrong Slack workspace.') };
+      this.#replies.tell(
+        to,
+        'Not counted: this Slack workspace is not the one Countersign is installed in.',
+        this.deps.followUps,
+      );
+      return {};
+    }
+    if (i.type === 'view_submission') return this.submission(i, to, evidence);
+    this.deps.followUps.run(() =>
+      this.click(i, to, evidence).catch(async (e: unknown) => {
+        this.deps.metrics.failedClicks.inc({ reason: 'error' });
+        this.#replies.tell(
+          to,
+          'Countersign could not process this click; nothing was counted. Try again.',
+          this.deps.followUps,
+        );
+        throw e;
+      }),
+    );
+    return {};
+  }
 
+  /** A button click, after the acknowledgement. */
+  private async click(
+    i: Extract<SlackInteraction, { type: 'block_actions' }>,
+    to: ReplyTo,
+    evidence: string,
+  ): Promise<void> {
+    const { deps } = this;
+    const tell = (text: string) => this.#replies.tell(to, text, deps.followUps);
     const match = ACTION_ID.exec(i.actionId ?? '');
     if (!match) {
-      await refuse('invalid_request', 'unknown_action');
-      this.tell(i.channel, slackUser, 'Countersign does not know this button.');
-      return {};
+      await this.audit('invalid_request', 'unknown_action', {
+        slackUser: i.user,
+        team: i.team,
+        evidence,
+      });
+      return tell('Countersign does not know this button.');
     }
     const verb = match[1] as 'approve' | 'deny' | 'open';
     const id = match[2] ?? '';
-    if (verb === 'open') return {}; // a link button: Slack opened the web UI
-    const identity = await this.identify(slackUser);
-    if (!identity.ok) {
-      await refuse('forbidden', 'unmapped_slack_user', undefined, id);
-      this.tell(i.channel, slackUser, `Not counted: ${identity.reason}. Ask an administrator.`);
-      return {};
-    }
-    const record = await deps.find(id);
-    if (verb === 'approve' && record?.approval?.clauses.some((c) => c.step_up === 'web')) {
-      // step_up: web — approvals of this rule need the web UI's sign-on; Slack is not enough.
-      await refuse('forbidden', 'step_up_required', identity.user, id);
-      this.tell(i.channel, slackUser, `Approve it in Countersign: ${this.link(id)}`);
-      return {};
-    }
-    if (verb === 'deny' && record?.status === 'pending') {
-      // The reason is asked for in a modal; its submission is the vote.
-      const trigger = i.triggerId;
-      const fallback = `Could not open the deny form; deny it in Countersign: ${this.link(id)}`;
-      if (trigger === undefined) this.tell(i.channel, slackUser, fallback);
-      else {
-        deps.followUps.run(() =>
-          deps.api.openView(trigger, denyModal(record, i.channel)).catch((e: unknown) => {
-            this.tell(i.channel, slackUser, fallback);
-            throw e;
-          }),
-        );
+    if (verb === 'open') return; // a link button: Slack opened the web UI
+    if (verb === 'deny') {
+      const record = await deps.find(id);
+      if (record?.status === 'pending') {
+        // The reason is asked for in a modal, opened at once: its trigger_id lives 3 s. Who
+        // denies is checked when the modal is submitted; that submission is the vote.
+        const fallback = `Could not open the deny form; deny it in Countersign: ${this.link(id)}`;
+        if (i.triggerId === undefined) return tell(fallback);
+        await deps.api.openView(i.triggerId, denyModal(record, i.channel)).catch((e: unknown) => {
+          deps.onError(e);
+          tell(fallback);
+        });
+        return;
       }
-      return {};
+    }
+    if (await this.otherWorkspace(i.team)) {
+      await this.audit('forbidden', 'other_workspace', {
+        slackUser: i.user,
+        team: i.team,
+        id,
+        evidence,
+      });
+      return tell('Not counted: this Slack workspace is not the one Countersign is installed in.');
+    }
+    const identity = await this.identify(i.user);
+    if (!identity.ok) {
+      await this.audit('forbidden', 'unmapped_slack_user', {
+        slackUser: i.user,
+        team: i.team,
+        id,
+        evidence,
+      });
+      return tell(`Not counted: ${identity.reason}. Ask an administrator.`);
     }
     // An approval, or a deny of a decided or unknown request: VoteService decides (and records).
-    const refusal = await this.vote(identity.user, slackUser, id, verb, undefined, evidence);
-    this.tell(i.channel, slackUser, refusal ?? `Your approval of ${id} was counted.`);
+    const refusal = await this.vote(identity.user, i.user, id, verb, undefined, evidence);
+    tell(refusal ?? `Your approval of ${id} was counted.`);
+  }
+
+  /** A deny modal's submission: answered in the ack if it is decided in time, else apart. */
+  private async submission(
+    i: Extract<SlackInteraction, { type: 'view_submission' }>,
+    to: ReplyTo,
+    evidence: string,
+  ): Promise<SlackAck> {
+    const origin = readDenyMetadata(i.privateMetadata);
+    if (i.callbackId !== DENY_CALLBACK_ID || origin === undefined) {
+      await this.audit('invalid_request', 'unknown_view', {
+        slackUser: i.user,
+        team: i.team,
+        evidence,
+      });
+      return {};
+    }
+    const reason = readDenyReason(i.state);
+    if (reason === undefined) return { body: reasonError('Say why you deny it.') };
+    const reply: ReplyTo = { ...to, channel: origin.channel };
+    const work = (async (): Promise<string | undefined> => {
+      if (await this.otherWorkspace(i.team)) {
+        await this.audit('forbidden', 'other_workspace', {
+          slackUser: i.user,
+          team: i.team,
+          id: origin.id,
+          evidence,
+        });
+        return 'Not counted: wrong Slack workspace.';
+      }
+      const identity = await this.identify(i.user);
+      if (!identity.ok) {
+        await this.audit('forbidden', 'unmapped_slack_user', {
+          slackUser: i.user,
+          team: i.team,
+          id: origin.id,
+          evidence,
+        });
+        return `Not counted: ${identity.reason}.`;
+      }
+      return this.vote(identity.user, i.user, origin.id, 'deny', reason, evidence);
+    })().catch((e: unknown) => {
+      this.deps.onError(e);
+      this.deps.metrics.failedClicks.inc({ reason: 'error' });
+      return 'Countersign could not record your deny; try again.';
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.deps.submissionBudgetMs ?? 2000);
+    });
+    const first = await Promise.race([work, late]).finally(() => clearTimeout(timer));
+    if (first !== 'late') {
+      if (first !== undefined) return { body: reasonError(first) };
+      this.#replies.tell(
+        reply,
+        `You denied ${origin.id}. Your reason was recorded.`,
+        this.deps.followUps,
+      );
+      return {};
+    }
+    // Too slow for Slack's window: close the modal now, answer when the vote is decided.
+    this.deps.followUps.run(async () => {
+      const refusal = await work;
+      this.#replies.tell(
+        reply,
+        refusal === undefined
+          ? `You denied ${origin.id}. Your reason was recorded.`
+          : `Your deny of ${origin.id} was not counted: ${refusal}`,
+        this.deps.followUps,
+      );
+    });
     return {};
+  }
+
+  /**
+   * Without a configured `team_id`, whether the click comes from the installing workspace
+   * (auth.test, asked once): after the acknowledgement, since it may call Slack.
+   */
+  private async otherWorkspace(team: string | undefined): Promise<boolean> {
+    if (this.deps.teamId !== undefined) return false; // checked before the acknowledgement
+    return team !== (await this.deps.identities.workspace());
   }
 
   /** One vote through VoteService; the refusal to show, or undefined when counted. */
@@ -167,6 +283,9 @@ export class SlackInteractions {
       if (!alreadyAudited(e)) {
         await this.audit(e.code, 'vote_refused', { slackUser, user, id, evidence });
       }
+      if (e.code === 'step_up_required') {
+        return `Not counted: this request needs approval in Countersign's web inbox: ${this.link(id)}`;
+      }
       return EXPLAIN[e.code] ?? e.message;
     }
   }
@@ -177,6 +296,7 @@ export class SlackInteractions {
       return await this.deps.identities.resolve(slackUser);
     } catch (e) {
       this.deps.onError(e);
+      this.deps.metrics.failedClicks.inc({ reason: 'directory_lookup' });
       return { ok: false, reason: 'Slack could not be asked who you are; try again' };
     }
   }
@@ -206,12 +326,6 @@ export class SlackInteractions {
         },
       ])
       .catch(this.deps.onError);
-  }
-
-  /** An ephemeral note only `user` sees, after the acknowledgement. */
-  private tell(channel: string | undefined, user: string, text: string): void {
-    if (channel === undefined) return;
-    this.deps.followUps.run(() => this.deps.api.postEphemeral(channel, user, text));
   }
 
   private link(id: string): string {

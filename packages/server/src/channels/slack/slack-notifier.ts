@@ -12,6 +12,7 @@ import { SlackCallError, type SlackApi } from './slack-api.js';
 import { noteFor, requestMessage } from './slack-blocks.js';
 import { destinationsOf, type Destination } from './slack-destinations.js';
 import type { SlackIdentityMapper } from './slack-identity.js';
+import type { SlackMetrics } from './slack-metrics.js';
 import { readMessageState, writeMessageState } from './slack-message-state.js';
 import type { SlackSettings } from './slack-settings.js';
 
@@ -36,6 +37,8 @@ export class SlackNotifier implements Notifier {
     private readonly settings: SlackSettings,
     private readonly directory: Directory,
     private readonly publicUrl: string,
+    private readonly metrics: SlackMetrics,
+    private readonly log: { warn(msg: string): void },
   ) {
     this.delivery = settings.delivery;
   }
@@ -60,7 +63,12 @@ export class SlackNotifier implements Notifier {
       const error = e instanceof Error ? e.message : String(e);
       problems.push(`${key}: ${error}`);
       if (e instanceof SlackCallError && !e.retry) {
+        // Permanent (invalid_blocks, a deleted channel): visible as a metric and a log line
+        // now, and in the delivery's audit entry (`action.notified`, status failed) with
+        // this reason; never retried, never silent.
         state.refused.push({ key, error });
+        this.metrics.refusedMessages.inc({ error: e.slackError ?? 'unknown' });
+        this.log.warn(`slack refused the message of ${view.id} for ${key}: ${error}`);
         await save();
       } else retry = true;
     };

@@ -15,6 +15,7 @@ export type SlackInteraction =
       triggerId: string | undefined;
       /** Where the clicked message is (for ephemeral answers). */
       channel: string | undefined;
+      responseUrl: string | undefined;
     }
   | {
       type: 'view_submission';
@@ -23,8 +24,25 @@ export type SlackInteraction =
       callbackId: string | undefined;
       privateMetadata: string | undefined;
       state: unknown;
+      channel?: undefined;
+      responseUrl?: undefined;
+    }
+  | {
+      /** Ours, but with an id Slack never sends (a lone surrogate, a wrong shape): not acted on. */
+      type: 'malformed';
+      kind: 'block_actions' | 'view_submission';
+      problem: string;
+      user: string | undefined;
+      team: string | undefined;
+      channel: string | undefined;
+      responseUrl: string | undefined;
     }
   | { type: 'other'; kind: string };
+
+/** Slack ids (users, teams, conversations) are short upper-case alphanumerics. */
+const SLACK_ID = /^[A-Z0-9]{1,40}$/;
+/** Payload strings are JSON, which may carry lone surrogates; those cannot be sent back. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** The `payload` form field of an HTTP interaction, as JSON. */
 export function parseInteractionForm(raw: Buffer): unknown {
@@ -41,39 +59,74 @@ export function parseInteractionForm(raw: Buffer): unknown {
 
 export function readInteraction(payload: unknown): SlackInteraction {
   const type = str(payload, 'type');
-  const user = str(payload, 'user', 'id');
-  const team = str(payload, 'team', 'id') ?? str(payload, 'user', 'team_id');
-  if (type === 'block_actions' && user !== undefined) {
-    const actions = get(payload, 'actions');
+  if (type !== 'block_actions' && type !== 'view_submission') {
+    return { type: 'other', kind: type ?? 'unknown' };
+  }
+  const rawUser = str(payload, 'user', 'id');
+  const rawTeam = str(payload, 'team', 'id') ?? str(payload, 'user', 'team_id');
+  const rawChannel = str(payload, 'channel', 'id') ?? str(payload, 'container', 'channel_id');
+  const rawUrl = str(payload, 'response_url');
+  const id = (v: string | undefined) => (v !== undefined && SLACK_ID.test(v) ? v : undefined);
+  const user = id(rawUser);
+  const team = id(rawTeam);
+  const channel = id(rawChannel);
+  const responseUrl = rawUrl !== undefined && !LONE_SURROGATE.test(rawUrl) ? rawUrl : undefined;
+  const problems = [
+    user === undefined && 'user.id',
+    rawTeam !== undefined && team === undefined && 'team.id',
+    rawChannel !== undefined && channel === undefined && 'channel.id',
+    rawUrl !== undefined && responseUrl === undefined && 'response_url',
+  ].filter((p): p is string => p !== false);
+  // Sent back to Slack as they are: a lone surrogate fails to encode ("URI malformed").
+  const first: unknown = get(payload, 'actions', '0');
+  for (const [name, v] of [
+    ['trigger_id', str(payload, 'trigger_id')],
+    ['action_id', str(first, 'action_id')],
+  ] as const) {
+    if (v !== undefined && LONE_SURROGATE.test(v)) problems.push(name);
+  }
+  if (problems.length > 0 || user === undefined) {
+    return {
+      type: 'malformed',
+      kind: type,
+      problem: [...new Set(problems)].join(', '),
+      user,
+      team,
+      channel,
+      responseUrl,
+    };
+  }
+  if (type === 'block_actions') {
     // Countersign's messages have one actions block and a click is one action.
-    const first: unknown = Array.isArray(actions) ? actions[0] : undefined;
     return {
       type,
       user,
       team,
       actionId: str(first, 'action_id'),
       triggerId: str(payload, 'trigger_id'),
-      channel: str(payload, 'channel', 'id') ?? str(payload, 'container', 'channel_id'),
+      channel,
+      responseUrl,
     };
   }
-  if (type === 'view_submission' && user !== undefined) {
-    return {
-      type,
-      user,
-      team,
-      callbackId: str(payload, 'view', 'callback_id'),
-      privateMetadata: str(payload, 'view', 'private_metadata'),
-      state: get(payload, 'view', 'state'),
-    };
-  }
-  return { type: 'other', kind: type ?? 'unknown' };
+  return {
+    type,
+    user,
+    team,
+    callbackId: str(payload, 'view', 'callback_id'),
+    privateMetadata: str(payload, 'view', 'private_metadata'),
+    state: get(payload, 'view', 'state'),
+  };
 }
 
-/** The value at `path` inside plain objects, or undefined. */
+/** The value at `path` inside plain objects (and arrays, for an index), or undefined. */
 export function get(value: unknown, ...path: string[]): unknown {
   let at = value;
   for (const key of path) {
-    if (typeof at !== 'object' || at === null || Array.isArray(at)) return undefined;
+    if (Array.isArray(at)) {
+      at = /^\d+$/.test(key) ? (at as unknown[])[Number(key)] : undefined;
+      continue;
+    }
+    if (typeof at !== 'object' || at === null) return undefined;
     at = Object.hasOwn(at, key) ? (at as Record<string, unknown>)[key] : undefined;
   }
   return at;
