@@ -119,6 +119,8 @@ export interface StartOptions {
   webhooks?: ConfigFile['webhooks'];
   /** The `channels:` config section (chat channel tests). */
   channels?: ConfigFile['channels'];
+  /** The gateway's clock (tests that move time past caches and timers). */
+  now?: () => number;
   /** Reuse a store (restart tests). */
   reuse?: { dir: string; databaseUrl: string | undefined };
 }
@@ -175,7 +177,10 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     dir,
     {},
   );
-  const gateway = await createGateway(config, { pollMs: options.pollMs ?? 200 });
+  const gateway = await createGateway(config, {
+    pollMs: options.pollMs ?? 200,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const url = await gateway.listen();
   const self: TestGateway = {
     gateway,
