@@ -26,7 +26,7 @@ import { createWebAuth, type WebAuth } from './web/web-auth.js';
 import { defaultWebAssetsDir } from './web/web-assets.js';
 
 /** How long /readyz waits for the store before answering 503. */
-export const READY_TIMEOUT_MS = 1_500;
+export const READY_TIMEOUT_MS = 1_000;
 
 export interface Gateway {
   app: App;

@@ -56,20 +56,27 @@ async function underSqliteWriteLock(
   run: () => Promise<void>,
 ): Promise<void> {
   const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      database.exec('BEGIN IMMEDIATE');
-      break;
-    } catch (e) {
-      // busy_timeout already waited a little; keep the event loop free between attempts.
-      if (!/^SQLITE_BUSY/.test(String((e as { code?: unknown }).code)) || Date.now() > deadline) {
-        throw new CountersignError(
-          'storage_unavailable',
-          `could not take the database write lock to migrate: ${(e as Error).message}`,
-        );
+  // Poll without busy_timeout: its wait blocks the event loop, and the process holding the
+  // lock may be this one (several stores opened at once in one process).
+  const busyTimeout = database.pragma('busy_timeout', { simple: true }) as number;
+  database.pragma('busy_timeout = 0');
+  try {
+    for (;;) {
+      try {
+        database.exec('BEGIN IMMEDIATE');
+        break;
+      } catch (e) {
+        if (!/^SQLITE_BUSY/.test(String((e as { code?: unknown }).code)) || Date.now() > deadline) {
+          throw new CountersignError(
+            'storage_unavailable',
+            `could not take the database write lock to migrate: ${(e as Error).message}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 20));
       }
-      await new Promise((r) => setTimeout(r, 50));
     }
+  } finally {
+    database.pragma(`busy_timeout = ${busyTimeout}`);
   }
   try {
     await run();
