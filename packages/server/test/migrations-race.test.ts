@@ -16,7 +16,9 @@ const PG_ADMIN_URL =
 
 async function openAtOnce(options: { url?: string; dataDir: string }, n: number) {
   const stores = await Promise.all(Array.from({ length: n }, () => openDatabase(options)));
-  const tables = await stores[0]!.db.introspection.getTables();
+  const [first] = stores;
+  assert.ok(first);
+  const tables = await first.db.introspection.getTables();
   for (const s of stores) await s.close();
   return tables.map((t) => t.name);
 }

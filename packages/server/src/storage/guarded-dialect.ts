@@ -119,7 +119,8 @@ class GuardedDriver implements Driver {
     name: string,
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
-    return required(this.inner.savepoint).call(this.inner, unwrap(connection), name, compile);
+    if (this.inner.savepoint === undefined) throw noSavepoints();
+    return this.inner.savepoint(unwrap(connection), name, compile);
   }
 
   rollbackToSavepoint(
@@ -127,12 +128,8 @@ class GuardedDriver implements Driver {
     name: string,
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
-    return required(this.inner.rollbackToSavepoint).call(
-      this.inner,
-      unwrap(connection),
-      name,
-      compile,
-    );
+    if (this.inner.rollbackToSavepoint === undefined) throw noSavepoints();
+    return this.inner.rollbackToSavepoint(unwrap(connection), name, compile);
   }
 
   releaseSavepoint(
@@ -140,12 +137,8 @@ class GuardedDriver implements Driver {
     name: string,
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
-    return required(this.inner.releaseSavepoint).call(
-      this.inner,
-      unwrap(connection),
-      name,
-      compile,
-    );
+    if (this.inner.releaseSavepoint === undefined) throw noSavepoints();
+    return this.inner.releaseSavepoint(unwrap(connection), name, compile);
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
@@ -173,9 +166,8 @@ function unwrap(connection: DatabaseConnection): DatabaseConnection {
   return connection instanceof GuardedConnection ? connection.inner : connection;
 }
 
-function required<F>(method: F | undefined): F {
-  if (method === undefined) throw new CountersignError('internal', 'the driver has no savepoints');
-  return method;
+function noSavepoints(): CountersignError {
+  return new CountersignError('internal', 'the driver has no savepoints');
 }
 
 /**
