@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { CountersignError } from '@countersign/core';
 import type { AuditEvent, AuditLog } from './audit/audit-log.js';
 import { openAuditLog } from './audit/open-audit-log.js';
 import { refusalRecorder } from './audit/refusal-recorder.js';
@@ -21,6 +22,9 @@ import { openDatabase, type Storage } from './storage/open-database.js';
 import { TokenRepository } from './storage/token-repository.js';
 import { createWebAuth, type WebAuth } from './web/web-auth.js';
 import { defaultWebAssetsDir } from './web/web-assets.js';
+
+/** How long /readyz waits for the store before answering 503. */
+export const READY_TIMEOUT_MS = 1_000;
 
 export interface Gateway {
   app: App;
@@ -186,9 +190,9 @@ export async function createGateway(
     policy,
     directory: config.directory,
     metrics,
-    ready: async () => {
-      await sql`select 1`.execute(storage.db);
-    },
+    // Bounded well under a load balancer's probe timeout: a stuck store answers 503 within
+    // READY_TIMEOUT_MS rather than leaving the probe hanging.
+    ready: () => withDeadline(sql`select 1`.execute(storage.db), READY_TIMEOUT_MS),
     bodyLimit: config.server.bodyLimit,
     maxWaitSeconds: config.server.maxWaitSeconds,
     logLevel: config.server.logLevel,
@@ -259,6 +263,24 @@ export async function createGateway(
       await storage.close();
     },
   };
+}
+
+/** Rejects with `storage_unavailable` if `work` has not settled within `ms`. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new CountersignError('storage_unavailable', `no answer within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A `policy.loaded` entry: which policy is in force, from which file, since when. */

@@ -92,21 +92,34 @@ export class KeyRing {
     return ring;
   }
 
-  /** Re-reads the keys from the store now. */
+  /**
+   * Re-reads the keys from the store now. Inside a write transaction (a grant is signed as
+   * the approval that earns it commits) the read goes through that transaction, and never
+   * joins a refresh started outside it: that one waits for the connection the transaction
+   * holds, which on SQLite (one connection) was a deadlock that hung the gateway.
+   */
   async refresh(): Promise<void> {
+    if (this.options.repo.readsInTransaction()) {
+      await this.#read();
+      return;
+    }
     this.#loading ??= (async () => {
       try {
-        // The pointer first: the row it names was committed with it, so the list read after
-        // it always contains the active key.
-        const activeKid = await this.options.repo.activeKid();
-        const rows = await this.options.repo.list();
-        this.#loaded = { activeKid, rows, at: this.#now() };
-        return this.#loaded;
+        return await this.#read();
       } finally {
         this.#loading = undefined;
       }
     })();
     await this.#loading;
+  }
+
+  async #read(): Promise<Loaded> {
+    // The pointer first: the row it names was committed with it, so the list read after it
+    // always contains the active key.
+    const activeKid = await this.options.repo.activeKid();
+    const rows = await this.options.repo.list();
+    this.#loaded = { activeKid, rows, at: this.#now() };
+    return this.#loaded;
   }
 
   /** The active key with its private half, to sign a grant. */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Status } from '@countersign/core';
 import type { Database } from './schema.js';
+import { inTransaction } from './held-transaction.js';
 
 /** Where a grant stands in the store: its request's status and whether it was used. */
 export interface GrantState {
@@ -45,7 +46,7 @@ export class GrantRepository {
     also?: (trx: Kysely<Database>) => Promise<void>,
   ): Promise<boolean> {
     // `also` (the audit entry) commits with the redemption or not at all.
-    return this.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const ok = await this.#markRedeemed(trx, jti, requestId, at);
       if (ok && also) await also(trx);
       return ok;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { inTransaction } from './held-transaction.js';
 
 /**
  * What every unit of work in one transaction shares. `finish` hooks run once, after the last
@@ -78,7 +79,7 @@ export class GroupCommit {
   }
 
   #transaction<T>(body: (scope: TransactionScope) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const hooks: Array<() => Promise<void>> = [];
       const value = await body({ trx, beforeCommit: (hook) => hooks.push(hook) });
       for (const hook of hooks) await hook();

@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import { CountersignError } from '@countersign/core';
+import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import type { Database } from './schema.js';
-import { migrationProvider } from './migrations/index.js';
+import { GuardedDialect } from './guarded-dialect.js';
+import { migrateToLatest, type MigrationLock } from './migrate-to-latest.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -16,7 +16,22 @@ export interface StorageOptions {
   dataDir: string;
   /** SQLite only. NORMAL in WAL mode loses nothing on a process crash (kill -9). */
   synchronous?: 'NORMAL' | 'FULL';
+  /** How long any store call may wait before it fails with `storage_unavailable`. */
+  timeoutMs?: number;
 }
+
+/**
+ * How long a store call may wait (for a connection, a lock or an answer) before it fails
+ * with `storage_unavailable` (503) instead of hanging the request.
+ */
+export const STORE_TIMEOUT_MS = 5_000;
+
+/**
+ * SQLite's busy_timeout: how long a write waits for another process's write lock. The wait
+ * blocks the event loop (better-sqlite3 is synchronous), so it is kept short: every other
+ * request, /readyz and a SIGTERM wait behind it.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 2_000;
 
 export interface Storage {
   db: Kysely<Database>;
@@ -29,42 +44,52 @@ export interface Storage {
  * which database is underneath; everything else talks to Kysely.
  */
 export async function openDatabase(options: StorageOptions): Promise<Storage> {
-  const { db, dialect } = options.url?.startsWith('postgres')
-    ? { db: openPostgres(options.url), dialect: 'postgres' as const }
-    : { db: openSqlite(options), dialect: 'sqlite' as const };
-  const { error, results } = await new Migrator({
-    db,
-    provider: migrationProvider,
-  }).migrateToLatest();
-  if (error) {
+  const timeoutMs = options.timeoutMs ?? STORE_TIMEOUT_MS;
+  const opened: { dialect: Dialect; lock: MigrationLock } = options.url?.startsWith('postgres')
+    ? {
+        dialect: postgresDialect(options.url, timeoutMs),
+        lock: { dialect: 'postgres', url: options.url },
+      }
+    : sqliteDialect(options);
+  const db = new Kysely<Database>({ dialect: new GuardedDialect(opened.dialect, timeoutMs) });
+  try {
+    await migrateToLatest(db, opened.lock);
+  } catch (e) {
     await db.destroy();
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new CountersignError(
-      'storage_unavailable',
-      `database migration ${failed} failed: ${(error as Error).message}`,
-    );
+    throw e;
   }
-  return { db, dialect, close: () => db.destroy() };
+  return { db, dialect: opened.lock.dialect, close: () => db.destroy() };
 }
 
-function openSqlite(options: StorageOptions): Kysely<Database> {
+function sqliteDialect(options: StorageOptions): { dialect: Dialect; lock: MigrationLock } {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = join(options.dataDir, 'countersign.db');
   const database = new SqliteDatabase(file);
+  // First: switching a fresh file to WAL takes a lock another starting process may hold.
+  // Another process (the CLI creating a token) may hold the write lock for a moment.
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
   database.pragma('foreign_keys = ON');
-  // Another process (the CLI creating a token) may hold the write lock for a moment.
-  database.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({
+  return {
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
-  });
+    lock: { dialect: 'sqlite', database },
+  };
 }
 
-function openPostgres(url: string): Kysely<Database> {
+function postgresDialect(url: string, timeoutMs: number): Dialect {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    // Every wait is bounded (https://www.postgresql.org/docs/current/runtime-config-client.html):
+    // a new connection, a statement, a row lock, and a transaction left idle by a stuck
+    // caller (the server ends it and frees its locks). Each surfaces as storage_unavailable.
+    connectionTimeoutMillis: timeoutMs,
+    statement_timeout: timeoutMs,
+    lock_timeout: timeoutMs,
+    idle_in_transaction_session_timeout: timeoutMs * 2,
+    // The client-side bound, for a server that stops answering altogether.
+    query_timeout: timeoutMs * 2,
     // BIGINT (OID 20) arrives as a string by default; our epoch-ms values fit in a double.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
@@ -76,5 +101,5 @@ function openPostgres(url: string): Kysely<Database> {
             ) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new PostgresDialect({ pool });
 }

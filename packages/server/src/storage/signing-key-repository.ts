@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { CountersignError } from '@countersign/core';
 import type { Database, SigningKeysTable } from './schema.js';
+import { heldTransaction, inTransaction } from './held-transaction.js';
 
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 
@@ -22,12 +23,26 @@ export type ActivateResult =
 export class SigningKeyRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /**
+   * Whether reads go through a transaction this async context holds: the key ring is asked
+   * for a signer while an approval's write transaction is open, and a read on the root
+   * handle then would wait for the connection that very transaction holds.
+   */
+  readsInTransaction(): boolean {
+    return heldTransaction(this.db) !== undefined;
+  }
+
+  /** The handle reads use: the held transaction if there is one (see readsInTransaction). */
+  #reader(): Kysely<Database> {
+    return heldTransaction(this.db) ?? this.db;
+  }
+
   async list(): Promise<SigningKeyRow[]> {
-    return this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
+    return this.#reader().selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
   }
 
   async exists(kid: string): Promise<boolean> {
-    const row = await this.db
+    const row = await this.#reader()
       .selectFrom('signing_keys')
       .select('kid')
       .where('kid', '=', kid)
@@ -36,7 +51,7 @@ export class SigningKeyRepository {
   }
 
   async activeKid(): Promise<string | undefined> {
-    const row = await this.db
+    const row = await this.#reader()
       .selectFrom('kv')
       .select('value')
       .where('key', '=', ACTIVE_KEY)
@@ -75,7 +90,7 @@ export class SigningKeyRepository {
     row: SigningKeyRow,
     when: 'if_none' | 'force' | { replacing: string },
   ): Promise<ActivateResult> {
-    return this.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       // A key coming back (an operator re-supplying an older key) becomes active again; a
       // key now supplied through the environment no longer has its private half stored.
       await trx

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, TokensTable } from './schema.js';
+import { inTransaction } from './held-transaction.js';
 
 export type TokenRow = Selectable<TokensTable>;
 
@@ -13,7 +14,7 @@ export class TokenRepository {
 
   /** Runs `work` in a transaction (a token change and its audit entry commit together). */
   transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(work);
+    return inTransaction(this.db, work);
   }
 
   async findByHash(hash: string): Promise<TokenRow | undefined> {

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import { inTransaction } from './held-transaction.js';
 import type {
   LoginLinksTable,
   OidcLoginsTable,
@@ -27,7 +28,7 @@ export class WebSessionRepository {
    * together. `trx` is what AuditLog.append takes; `web` is the same transaction with our tables.
    */
   transaction<T>(work: (trx: Transaction<Database>, web: WebDb) => Promise<T>): Promise<T> {
-    return this.#db.transaction().execute((trx) => {
+    return inTransaction(this.#db, (trx) => {
       const base = trx as unknown as Transaction<Database>;
       return work(base, base.withTables<WebTables>());
     });
