@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bigBody, startGateway, type TestGateway } from './harness.js';
 import { MAX_JSON_DEPTH } from '../src/http/json-depth.js';
+import { asSession, signIn } from './web-harness.js';
 
 /**
  * Attacker's-side tests for the agent API: every refusal is a 4xx problem+json with a stable
@@ -353,6 +354,7 @@ describe('refusals', () => {
         ['/v1/grants/verify', undefined],
         ['/v1/grants/redeem', undefined],
         ['/v1/policy/evaluate', agent],
+        ['/auth/one-time', undefined],
       ];
       for (const [path, token] of endpoints) {
         for (const raw of bodies) {
@@ -395,6 +397,21 @@ describe('refusals', () => {
         '/v1/actions/act_x/votes',
         { token: 'csu_nope', raw: deep(7_000) },
       ]);
+    });
+
+    test('a cookie session without its CSRF token: 403 csrf before the body is judged', async () => {
+      const alice = await signIn(gw, 'alice');
+      for (const body of [{ vote: 'approve', extra: true }, { vote: 'maybe' }]) {
+        const res = await asSession(gw, alice, 'POST', '/v1/actions/act_x/votes', {
+          body,
+          csrf: null,
+        });
+        assert.equal(res.status, 403, JSON.stringify(res.body));
+        assert.equal(res.body.reason, 'csrf');
+      }
+      const last = (await refusalsRecorded()).at(-1);
+      assert.deepEqual(last?.actor, { kind: 'user', id: 'alice' });
+      assert.equal(last?.data.code, 'forbidden');
     });
 
     test("an agent's schema refusal is recorded as that agent", async () => {

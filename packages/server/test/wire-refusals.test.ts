@@ -146,8 +146,19 @@ describe('wire refusals', () => {
       const res = parse(text);
       assert.equal(res.status, status, text);
       assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/);
-      assert.equal(JSON.parse(res.body).code, code);
-      assert.equal(JSON.parse(res.body).status, status);
+      const body = JSON.parse(res.body);
+      assert.equal(body.code, code);
+      assert.equal(body.status, status);
+      // Recorded before the answer, like every refusal through the app's error path.
+      const recorded = await gw.gateway.storage.db
+        .selectFrom('audit_entries')
+        .select('entry')
+        .where('type', '=', 'api.refused')
+        .execute();
+      assert.ok(
+        recorded.some((r) => JSON.parse(r.entry).data.request_id === body.request_id),
+        `${path} recorded`,
+      );
     }
   });
 

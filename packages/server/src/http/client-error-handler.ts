@@ -19,8 +19,17 @@ export interface ParserRefusal {
  */
 export function clientErrorHandler(onRefusal: (refusal: ParserRefusal) => void) {
   return (error: Error & { code?: string }, socket: Socket): void => {
-    // A reset or a closed socket has nobody left to answer.
-    if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+    // A reset or a closed socket has nobody left to answer; and a response already under way
+    // on this socket (a pipelined request) must not have our bytes spliced into it. Node's
+    // default handler makes the same two checks; `_httpMessage` is the ServerResponse Node
+    // attaches to the socket (node/lib/_http_server.js).
+    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (
+      error.code === 'ECONNRESET' ||
+      socket.destroyed ||
+      !socket.writable ||
+      current?.headersSent === true
+    ) {
       socket.destroy();
       return;
     }
