@@ -147,6 +147,7 @@ describe('wire refusals', () => {
       assert.equal(res.status, status, text);
       assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/);
       const body = JSON.parse(res.body);
+      assert.equal(res.headers['x-request-id'], body.request_id);
       assert.equal(body.code, code);
       assert.equal(body.status, status);
       // Recorded before the answer, like every refusal through the app's error path.

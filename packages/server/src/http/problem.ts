@@ -136,6 +136,8 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   // RFC 6750 §3: only a failed bearer-token check asks for a token; a bad grant or a bad chat
   // signature is also a 401, but no token would fix it.
   if (BEARER_CODES.has(error.code)) reply.header('www-authenticate', 'Bearer realm="countersign"');
+  // Also here: the router's refusals (app.ts, `frameworkErrors`) run no onRequest hook.
+  reply.header('x-request-id', request.id);
   return reply
     .code(statusOf(error.code))
     .type('application/problem+json')
