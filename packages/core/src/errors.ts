@@ -12,6 +12,10 @@ export type ErrorCode =
   | 'body_too_large'
   | 'unsupported_media_type'
   | 'justification_required'
+  // refused by the HTTP layer before any route (docs/api.md, "Errors")
+  | 'uri_too_long'
+  | 'headers_too_large'
+  | 'request_timeout'
   // authentication and authorisation
   | 'unauthenticated'
   | 'invalid_token'

@@ -8,6 +8,7 @@ export * from './ids.js';
 export * from './crypto/constant-time-equal.js';
 export * from './model/json.js';
 export * from './model/action-request.js';
+export * from './model/action-grammar.js';
 export * from './model/status.js';
 export type * from './model/action-record.js';
 export * from './digest/canonical-json.js';

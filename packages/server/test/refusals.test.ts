@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bigBody, startGateway, type TestGateway } from './harness.js';
+import { MAX_JSON_DEPTH } from '../src/http/json-depth.js';
+import { asSession, signIn } from './web-harness.js';
 
 /**
  * Attacker's-side tests for the agent API: every refusal is a 4xx problem+json with a stable
@@ -175,5 +177,283 @@ describe('refusals', () => {
   test('bad query parameters', async () => {
     await refused(400, 'invalid_request', ['GET', '/v1/actions?status=bogus', { token: user }]);
     await refused(400, 'invalid_request', ['GET', '/v1/actions?limit=100000', { token: user }]);
+  });
+
+  /** `n` nested arrays. */
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+
+  /** The newest `api.refused` audit entries, parsed. */
+  async function refusalsRecorded(): Promise<
+    { actor: { kind: string; id: string }; data: { code: string; route: string } }[]
+  > {
+    const rows = await gw.gateway.storage.db
+      .selectFrom('audit_entries')
+      .select('entry')
+      .where('type', '=', 'api.refused')
+      .orderBy('idx')
+      .execute();
+    return rows.map((r) => JSON.parse(r.entry));
+  }
+
+  describe('the grammar of action, resource, environment and on_behalf_of', () => {
+    const badResources: Record<string, string> = {
+      newline: 'pg://prod/customers\n*Votes* approved',
+      'carriage return': 'pg://prod\rx',
+      tab: 'pg://prod\tx',
+      nul: 'pg://prod\u0000x',
+      escape: 'pg://prod\u001b[31m',
+      'line separator': 'pg://prod\u2028x',
+      'bidi override': 'invoice\u202Egpj.exe',
+      'bidi isolate': 'pg://\u2066prod\u2069',
+      'zero width': 'pg://pro\u200Bd',
+      'byte order mark': '\uFEFFpg://prod',
+      'lone surrogate': 'pg://prod/\uD83D',
+      'leading space': ' pg://prod',
+      'trailing space': 'pg://prod ',
+      'two spaces': 'pg://prod  x',
+      'no-break space': 'pg://prod\u00A0x',
+      'over 1000 characters': `pg://${'x'.repeat(1000)}`,
+    };
+    for (const [name, resource] of Object.entries(badResources)) {
+      test(`resource with ${name}`, () =>
+        refused(400, 'invalid_request', [
+          'POST',
+          '/v1/actions',
+          { token: agent, body: { ...good, resource } },
+        ]));
+    }
+
+    const badActions: Record<string, string> = {
+      'trailing newline': 'db.export\n',
+      'inner newline': 'db.export\nadmin.grant',
+      'empty segment': 'db..export',
+      'bidi override': 'db.\u202Etropxe',
+      'over 200 characters': `db.${'x'.repeat(200)}`,
+    };
+    for (const [name, action] of Object.entries(badActions)) {
+      test(`action with ${name}`, () =>
+        refused(400, 'invalid_request', [
+          'POST',
+          '/v1/actions',
+          { token: agent, body: { ...good, action } },
+        ]));
+    }
+
+    test('environment and on_behalf_of with a newline', async () => {
+      await refused(400, 'invalid_request', [
+        'POST',
+        '/v1/actions',
+        { token: agent, body: { ...good, environment: 'production\n' } },
+      ]);
+      await refused(400, 'invalid_request', [
+        'POST',
+        '/v1/actions',
+        { token: agent, body: { ...good, on_behalf_of: 'alice\nbob' } },
+      ]);
+      await refused(400, 'invalid_request', [
+        'POST',
+        '/v1/actions',
+        { token: agent, body: { ...good, on_behalf_of: 'alice\u202E' } },
+      ]);
+    });
+
+    test('the same grammar on policy evaluate and grant checks', async () => {
+      await refused(400, 'invalid_request', [
+        'POST',
+        '/v1/policy/evaluate',
+        { token: agent, body: { ...good, resource: 'pg://x\ny' } },
+      ]);
+      await refused(400, 'invalid_request', [
+        'POST',
+        '/v1/grants/verify',
+        { body: { grant: 'x.y.z', action: 'db.export', resource: 'pg://x\ny' } },
+      ]);
+      await refused(400, 'invalid_request', [
+        'POST',
+        '/v1/grants/redeem',
+        { body: { grant: 'x.y.z', action: 'db.export\n', resource: 'pg://x' } },
+      ]);
+    });
+
+    test('every documented and shipped shape stays valid', async () => {
+      const valid: [string, string][] = [
+        ['db.export', 'postgres://prod/customers'],
+        ['k8s.rollout.restart', 'k8s://prod/payments/deploy/api'],
+        ['mcp.github.create_pull_request', 'mcp://github/create_pull_request'],
+        ['mcp.fx.repo_delete', `mcp://fx/${encodeURIComponent('repo.delete')}`],
+        ['claude_code.edit', 'file:///Users/me/My Project/src/a.ts'],
+        ['db.read', 'iam://prod/roles/billing-admin'],
+        ['db.query', 'https://example.com/a?b=c&d=%20#frag'],
+        ['db.query', 'postgres://prod/*'],
+        ['db.query', 'urn:x:données/表/😀'],
+        ['db.query', '<@U0BOSS>'],
+        ['DB-2.Export_All', 'x'],
+      ];
+      for (const [action, resource] of valid) {
+        const res = await gw.call('POST', '/v1/actions', {
+          token: agent,
+          body: { action, resource, params: {}, on_behalf_of: 'alice' },
+        });
+        assert.equal(res.status, 201, `${action} ${resource}: ${JSON.stringify(res.body)}`);
+      }
+    });
+
+    test('the grammar is in the OpenAPI document', async () => {
+      const doc = (await gw.call('GET', '/openapi.json')).body;
+      const body =
+        doc.paths['/v1/actions'].post.requestBody.content['application/json'].schema.properties;
+      for (const field of ['action', 'resource', 'environment', 'on_behalf_of']) {
+        assert.equal(typeof body[field].pattern, 'string', field);
+        assert.equal(typeof body[field].maxLength, 'number', field);
+      }
+      const resource = new RegExp(body.resource.pattern, 'u');
+      assert.ok(resource.test('postgres://prod/customers'));
+      assert.ok(!resource.test('postgres://prod\ncustomers'));
+    });
+  });
+
+  describe(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels`, () => {
+    /** `{"params": {"a": [[…]]}}` whose deepest array is at `depth` levels in all. */
+    const deepParams = (depth: number) =>
+      `{"action":"db.export","resource":"pg://x","params":{"a":${'['.repeat(depth - 2)}${']'.repeat(depth - 2)}}}`;
+
+    test('a body at the limit is accepted', async () => {
+      const res = await gw.call('POST', '/v1/actions', {
+        token: agent,
+        raw: deepParams(MAX_JSON_DEPTH),
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    });
+
+    test('one level more is refused', () =>
+      refused(400, 'invalid_request', [
+        'POST',
+        '/v1/actions',
+        { token: agent, raw: deepParams(MAX_JSON_DEPTH + 1) },
+      ]));
+
+    test('7,000 levels (14 KB) on every endpoint that takes JSON: 400, recorded, nothing changed', async () => {
+      const pending = await gw.call('POST', '/v1/actions', {
+        token: agent,
+        body: { ...good, environment: 'production', params: { rows: 50_000 } },
+      });
+      assert.equal(pending.body.status, 'pending');
+      const id = pending.body.id as string;
+      const reviewer = await gw.token('user', 'bob');
+      const bodies = [
+        `{"action":"db.export","resource":"pg://x","params":{"a":${deep(7_000)}}}`,
+        deep(7_000),
+        `{"vote":"approve","comment":${deep(7_000)}}`,
+        `{"grant":"x","params":{"a":${deep(7_000)}}}`,
+      ];
+      const endpoints: [string, string | undefined][] = [
+        ['/v1/actions', agent],
+        [`/v1/actions/${id}/votes`, reviewer],
+        [`/v1/actions/${id}/cancel`, agent],
+        [`/v1/actions/${id}/result`, agent],
+        ['/v1/grants/verify', undefined],
+        ['/v1/grants/redeem', undefined],
+        ['/v1/policy/evaluate', agent],
+        ['/auth/one-time', undefined],
+      ];
+      for (const [path, token] of endpoints) {
+        for (const raw of bodies) {
+          await refused(400, 'invalid_request', ['POST', path, { token, raw }]);
+        }
+        if (token) {
+          const last = (await refusalsRecorded()).at(-1);
+          assert.equal(last?.data.code, 'invalid_request', path);
+          assert.notEqual(last?.actor.kind, 'anonymous', path);
+        }
+      }
+      const after = await gw.call('GET', `/v1/actions/${id}`, { token: agent });
+      assert.equal(after.body.status, 'pending');
+      assert.deepEqual(after.body.votes, []);
+    });
+  });
+
+  describe('authentication comes before the body is read', () => {
+    test('no token and an unknown field: 401, no schema details', async () => {
+      await refused(401, 'unauthenticated', [
+        'POST',
+        '/v1/actions',
+        { body: { ...good, aprove: true } },
+      ]);
+      const res = await gw.call('POST', '/v1/actions', { body: { ...good, aprove: true } });
+      assert.equal(res.body.errors, undefined);
+      assert.ok(!JSON.stringify(res.body).includes('aprove'));
+    });
+
+    test('no token and a malformed, oversized or non-JSON body: still 401', async () => {
+      await refused(401, 'unauthenticated', ['POST', '/v1/actions', { raw: '{"action":' }]);
+      await refused(401, 'unauthenticated', ['POST', '/v1/actions', { body: bigBody(32 * 1024) }]);
+      await refused(401, 'unauthenticated', [
+        'POST',
+        '/v1/actions',
+        { raw: 'x', headers: { 'content-type': 'text/plain' } },
+      ]);
+      await refused(401, 'invalid_token', [
+        'POST',
+        '/v1/actions/act_x/votes',
+        { token: 'csu_nope', raw: deep(7_000) },
+      ]);
+    });
+
+    test('a cookie session without its CSRF token: 403 csrf before the body is judged', async () => {
+      const alice = await signIn(gw, 'alice');
+      for (const body of [{ vote: 'approve', extra: true }, { vote: 'maybe' }]) {
+        const res = await asSession(gw, alice, 'POST', '/v1/actions/act_x/votes', {
+          body,
+          csrf: null,
+        });
+        assert.equal(res.status, 403, JSON.stringify(res.body));
+        assert.equal(res.body.reason, 'csrf');
+      }
+      const last = (await refusalsRecorded()).at(-1);
+      assert.deepEqual(last?.actor, { kind: 'user', id: 'alice' });
+      assert.equal(last?.data.code, 'forbidden');
+    });
+
+    test("an agent's schema refusal is recorded as that agent", async () => {
+      await refused(400, 'invalid_request', [
+        'POST',
+        '/v1/actions',
+        { token: agent, body: { ...good, aprove: true } },
+      ]);
+      const last = (await refusalsRecorded()).at(-1);
+      assert.deepEqual(last?.actor, { kind: 'agent', id: 'exporter' });
+      assert.equal(last?.data.code, 'invalid_request');
+      assert.equal(last?.data.route, '/v1/actions');
+    });
+
+    test('a refusal by the body parser is recorded as the caller too', async () => {
+      await refused(400, 'malformed_json', [
+        'POST',
+        '/v1/actions',
+        { token: agent, raw: '{"action":' },
+      ]);
+      const last = (await refusalsRecorded()).at(-1);
+      assert.deepEqual(last?.actor, { kind: 'agent', id: 'exporter' });
+      assert.equal(last?.data.code, 'malformed_json');
+    });
+  });
+
+  test('a text/plain body is 415, on every endpoint that takes a body', async () => {
+    const text = { 'content-type': 'text/plain' };
+    await refused(415, 'unsupported_media_type', [
+      'POST',
+      '/v1/actions',
+      { token: agent, raw: JSON.stringify(good), headers: text },
+    ]);
+    await refused(415, 'unsupported_media_type', [
+      'POST',
+      '/v1/actions/act_x/cancel',
+      { token: agent, raw: 'never mind', headers: text },
+    ]);
+    await refused(415, 'unsupported_media_type', [
+      'POST',
+      '/v1/grants/verify',
+      { raw: '{"grant":"x"}', headers: { 'content-type': 'text/plain; charset=utf-8' } },
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -13,6 +13,8 @@ import type { GrantService } from '../grants/grant-service.js';
 import type { Directory } from '../config/directory.js';
 import { authHook } from './auth-hook.js';
 import { sendProblem, statusOf, toCountersignError } from './problem.js';
+import { clientErrorHandler } from './client-error-handler.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -81,6 +83,28 @@ function validators() {
 
 /** Builds the HTTP API around the services. No I/O happens here until `listen`. */
 export async function buildApp(deps: AppDeps) {
+  /**
+   * Every refusal, whoever raises it (a route, a hook, the router, the body parser), goes out
+   * through here: logged, counted, recorded as evidence, then answered as problem+json.
+   */
+  const refuse = async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = toCountersignError(error);
+    const status = statusOf(problem.code);
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else {
+      // A refusal is an event worth keeping: who tried what, and why it was refused.
+      request.log.info(
+        { code: problem.code, principal: request.principal?.id, kind: request.principal?.kind },
+        'request refused',
+      );
+      deps.metrics.refusals.inc({ code: problem.code });
+      // Recorded before the answer goes out: the refusal is evidence once the caller sees it.
+      await deps.recordRefusal?.(request, problem);
+    }
+    return sendProblem(request, reply, problem);
+  };
+
   const app = Fastify({
     logger: { level: deps.logLevel },
     bodyLimit: deps.bodyLimit,
@@ -91,12 +115,43 @@ export async function buildApp(deps: AppDeps) {
     // against another replica or after the restart (their wait is durable), and a kept-alive
     // socket must not hold the process for the keep-alive timeout.
     forceCloseConnections: true,
+    // The router's own refusals (a malformed percent-encoding, an over-long path parameter)
+    // would otherwise answer Fastify's default JSON.
+    frameworkErrors: (error, request, reply) => void refuse(error, request, reply),
+    // Refusals of Node's HTTP parser: before any request exists.
+    clientErrorHandler: clientErrorHandler(({ problem, request }) => {
+      deps.metrics.refusals.inc({ code: problem.code });
+      void deps.recordRefusal?.(request, problem);
+    }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const ajv = validators();
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? ajv.body : ajv.other).compile(schema),
   );
+
+  // Bodies are JSON or nothing: text/plain is refused as 415 like every other type (docs/api.md),
+  // not parsed into a string that the schema then refuses as 400.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // Before JSON.parse, without recursion: a deep body would overflow every recursive walk
+    // after it (json-depth.ts).
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+      done(
+        new CountersignError(
+          'invalid_request',
+          `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`,
+          { max_depth: MAX_JSON_DEPTH },
+        ),
+        undefined,
+      );
+      return;
+    }
+    // Fastify's own parser answers through `done` (its type also allows a promise).
+    void parseJson(request, text, done);
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -114,7 +169,10 @@ export async function buildApp(deps: AppDeps) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('preHandler', authHook(deps.tokens, deps.web?.auth.cookies));
+  // Authentication comes first, before the body is read, parsed or validated: an anonymous
+  // caller learns nothing about the schema (401, not 400 with details), and every later refusal
+  // is recorded as, and rate-limited as, the principal who made it.
+  app.addHook('onRequest', authHook(deps.tokens, deps.web?.auth.cookies));
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpDuration.observe(
       {
@@ -126,31 +184,15 @@ export async function buildApp(deps: AppDeps) {
     );
   });
 
-  app.setErrorHandler(async (error, request, reply) => {
-    const problem = toCountersignError(error);
-    const status = statusOf(problem.code);
-    if (status >= 500) {
-      request.log.error({ err: error }, 'request failed');
-    } else {
-      // A refusal is an event worth keeping: who tried what, and why it was refused.
-      request.log.info(
-        { code: problem.code, principal: request.principal?.id, kind: request.principal?.kind },
-        'request refused',
-      );
-      deps.metrics.refusals.inc({ code: problem.code });
-      // Recorded before the answer goes out: the refusal is evidence once the caller sees it.
-      await deps.recordRefusal?.(request, problem);
-    }
-    return sendProblem(request, reply, problem);
-  });
+  app.setErrorHandler(refuse);
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      request,
-      reply,
+    refuse(
       new CountersignError(
         'not_found',
         `no endpoint ${request.method} ${request.url.split('?')[0]}`,
       ),
+      request,
+      reply,
     ),
   );
 

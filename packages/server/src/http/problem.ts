@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError, type ErrorCode } from '@countersign/core';
 
@@ -8,6 +9,9 @@ const STATUS: Record<ErrorCode, number> = {
   body_too_large: 413,
   unsupported_media_type: 415,
   justification_required: 422,
+  uri_too_long: 414,
+  headers_too_large: 431,
+  request_timeout: 408,
   unauthenticated: 401,
   invalid_token: 401,
   token_revoked: 401,
@@ -54,7 +58,32 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_VALIDATION: 'invalid_request',
+  // Router refusals, handed to `frameworkErrors` (app.ts): `/v1/actions/%ZZ`, a path parameter
+  // over `maxParamLength`.
+  FST_ERR_BAD_URL: 'invalid_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
 };
+
+/**
+ * Node's HTTP parser refusals (the `clientError` event): no request exists yet, so these are
+ * translated here and written to the socket by client-error-handler.ts.
+ * https://nodejs.org/api/http.html#event-clienterror
+ */
+export function parserErrorOf(error: { code?: string }): CountersignError {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new CountersignError(
+        'headers_too_large',
+        'the request line and headers are too large',
+      );
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new CountersignError('request_timeout', 'the request was not received in time');
+    default:
+      return new CountersignError('invalid_request', 'the request is not valid HTTP/1.1', {
+        parser_code: error.code ?? 'unknown',
+      });
+  }
+}
 
 /** Turns any thrown value into a CountersignError; unknown errors become `internal`. */
 export function toCountersignError(error: unknown): CountersignError {
@@ -83,23 +112,52 @@ export function toCountersignError(error: unknown): CountersignError {
 
 const BEARER_CODES = new Set<ErrorCode>(['unauthenticated', 'invalid_token', 'token_revoked']);
 
+/** The RFC 9457 problem document for an error. */
+export function problemOf(
+  error: CountersignError,
+  instance: string | undefined,
+  requestId: string,
+) {
+  const status = statusOf(error.code);
+  return {
+    ...error.extra,
+    type: `urn:countersign:problem:${error.code}`,
+    title: error.code.replaceAll('_', ' '),
+    status,
+    code: error.code,
+    detail: error.message,
+    ...(instance === undefined ? {} : { instance }),
+    request_id: requestId,
+  };
+}
+
 /** Writes an RFC 9457 problem+json response. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: CountersignError) {
-  const status = statusOf(error.code);
   // RFC 6750 §3: only a failed bearer-token check asks for a token; a bad grant or a bad chat
   // signature is also a 401, but no token would fix it.
   if (BEARER_CODES.has(error.code)) reply.header('www-authenticate', 'Bearer realm="countersign"');
+  // Also here: the router's refusals (app.ts, `frameworkErrors`) run no onRequest hook.
+  reply.header('x-request-id', request.id);
   return reply
-    .code(status)
+    .code(statusOf(error.code))
     .type('application/problem+json')
-    .send({
-      ...error.extra,
-      type: `urn:countersign:problem:${error.code}`,
-      title: error.code.replaceAll('_', ' '),
-      status,
-      code: error.code,
-      detail: error.message,
-      instance: request.url,
-      request_id: request.id,
-    });
+    .send(problemOf(error, request.url, request.id));
+}
+
+/**
+ * A whole HTTP/1.1 problem+json response as bytes, for a socket the HTTP parser gave up on.
+ * `Connection: close`: the parser cannot find the next request's start after a refused one
+ * (RFC 9112 §9.6), so the client must not reuse the connection.
+ */
+export function rawProblemResponse(error: CountersignError, requestId: string): string {
+  const status = statusOf(error.code);
+  const body = JSON.stringify(problemOf(error, undefined, requestId));
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    'Content-Type: application/problem+json\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    `x-request-id: ${requestId}\r\n` +
+    'Connection: close\r\n\r\n' +
+    body
+  );
 }

@@ -1,4 +1,14 @@
 import { Type, type Static } from 'typebox';
+import {
+  ACTION_MAX_LENGTH,
+  ACTION_PATTERN,
+  ENVIRONMENT_MAX_LENGTH,
+  ENVIRONMENT_PATTERN,
+  PRINCIPAL_ID_MAX_LENGTH,
+  PRINCIPAL_ID_PATTERN,
+  RESOURCE_MAX_LENGTH,
+  RESOURCE_PATTERN,
+} from '@countersign/core';
 
 /**
  * Wire schemas: they validate every body (unknown fields refused), type the handlers through
@@ -10,20 +20,33 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) =>
 
 const JsonObject = Type.Object({}, { additionalProperties: true });
 
+/** A person or agent named by the caller: one line of visible text (core's action grammar). */
+const PrincipalId = Type.String({
+  minLength: 1,
+  maxLength: PRINCIPAL_ID_MAX_LENGTH,
+  pattern: PRINCIPAL_ID_PATTERN,
+});
+
 export const ActionRequestBody = Type.Object(
   {
     action: Type.String({
       minLength: 1,
-      maxLength: 200,
-      pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$',
-      description: 'Dotted action type, e.g. db.export',
+      maxLength: ACTION_MAX_LENGTH,
+      pattern: ACTION_PATTERN,
+      description: 'Dotted action type: [A-Za-z0-9_-] segments joined by dots, e.g. db.export',
     }),
-    resource: Type.String({ minLength: 1, maxLength: 1000, description: 'URI-like resource name' }),
+    resource: Type.String({
+      minLength: 1,
+      maxLength: RESOURCE_MAX_LENGTH,
+      pattern: RESOURCE_PATTERN,
+      description:
+        'URI-like resource name, e.g. postgres://prod/customers: one line of visible characters (no whitespace but single inner spaces, no control, format or bidi characters)',
+    }),
     environment: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: 64,
-        pattern: '^[A-Za-z0-9._-]+$',
+        maxLength: ENVIRONMENT_MAX_LENGTH,
+        pattern: ENVIRONMENT_PATTERN,
         default: undefined,
       }),
     ),
@@ -37,7 +60,7 @@ export const ActionRequestBody = Type.Object(
         Type.Literal('critical'),
       ]),
     ),
-    on_behalf_of: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    on_behalf_of: Type.Optional(PrincipalId),
     context: Type.Optional(JsonObject),
     callback_url: Type.Optional(
       Type.String({ format: 'uri', maxLength: 2000, pattern: '^https?://' }),
@@ -225,10 +248,10 @@ export const EvaluateBody = Type.Object(
     params: Type.Optional(JsonObject),
     justification: Type.Optional(Type.String({ maxLength: 4000 })),
     risk: ActionRequestBody.properties.risk,
-    on_behalf_of: Type.Optional(Type.String({ maxLength: 200 })),
+    on_behalf_of: Type.Optional(PrincipalId),
     context: Type.Optional(JsonObject),
     /** Admins only: evaluate as this agent. Agents always evaluate as themselves. */
-    agent: Type.Optional(Type.String({ maxLength: 128 })),
+    agent: Type.Optional(PrincipalId),
   },
   { additionalProperties: false },
 );

@@ -1,9 +1,37 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ActionRecord } from '@countersign/core';
 import type { ActionService } from '../actions/action-service.js';
 import type { ActionView } from './schemas.js';
 
-const HEARTBEAT_MS = 15_000;
+export const HEARTBEAT_MS = 15_000;
+
+/**
+ * Starts a `text/event-stream` response, or answers a `HEAD` with the same headers and no body.
+ * Fastify serves HEAD through the GET route; Node ignores writes to a HEAD response and sends
+ * nothing until it ends, so a stream that never ends never answered, and every request
+ * pipelined behind it waited too (RFC 9110 §9.3.2: HEAD is GET without the content).
+ * Returns the open response, or `undefined` when there is nothing to stream.
+ */
+export function openEventStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): ServerResponse | undefined {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': request.id,
+  });
+  if (request.method === 'HEAD') {
+    res.end();
+    return undefined;
+  }
+  return res;
+}
 
 /**
  * Server-sent events for one request: `event: action` with the full record now, then on
@@ -16,15 +44,8 @@ export function streamActionEvents(
   actions: ActionService,
   view: (r: ActionRecord) => Promise<ActionView>,
 ): void {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-request-id': request.id,
-  });
+  const res = openEventStream(request, reply);
+  if (!res) return;
   let lastUpdate = -1;
   let lastStatus = '';
   let closed = false;

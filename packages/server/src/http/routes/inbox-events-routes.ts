@@ -3,8 +3,7 @@ import type { ActionEvents } from '../../actions/action-events.js';
 import type { ActionService } from '../../actions/action-service.js';
 import { principalOf } from '../auth-hook.js';
 import { Problem } from '../schemas.js';
-
-const HEARTBEAT_MS = 15_000;
+import { HEARTBEAT_MS, openEventStream } from '../sse.js';
 
 /**
  * Server-sent events for a reviewer's inbox: `event: change` with `{id, status, updated_at}`
@@ -29,15 +28,8 @@ export const inboxEventsRoutes =
       },
       async (request, reply) => {
         const principal = principalOf(request);
-        reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-          'x-request-id': request.id,
-        });
+        const res = openEventStream(request, reply);
+        if (!res) return reply;
         // `ready` tells the page it is subscribed: it re-reads its list then, so a change made
         // between its first read and this moment is not missed.
         res.write('retry: 3000\nevent: ready\ndata: {}\n\n');
