@@ -4,7 +4,7 @@ import { CountersignError } from '@countersign/core';
 import { ConfigError, resolveConfig } from '../src/index.js';
 import { signSlackRequest, verifySlackSignature } from '../src/channels/slack/index.js';
 import { requestMessage } from '../src/channels/slack/slack-blocks.js';
-import type { RequestView } from '../src/notify/request-view.js';
+import type { RequestView } from '../src/views/request-view.js';
 import { mrkdwn } from '../src/channels/slack/slack-text.js';
 import { DIRECTORY } from './harness.js';
 

@@ -1,6 +1,6 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { SlackMessage } from './slack-api.js';
-import { needsStepUp, type RequestView } from '../../notify/request-view.js';
+import { needsStepUp, type RequestView } from '../../views/request-view.js';
 import { formatParams, mrkdwn, plain, slackDate, truncate } from './slack-text.js';
 
 /** `countersign.<verb>:<request id>`: what a button does, and to which request. */

@@ -1,4 +1,4 @@
-import { needsStepUp, type RequestView } from '../../notify/request-view.js';
+import { needsStepUp, type RequestView } from '../../views/request-view.js';
 import { cardTime, md, paramFacts, truncate, utcTime } from './teams-text.js';
 
 /** An Adaptive Card, as JSON (https://adaptivecards.io/explorer/). */

@@ -5,10 +5,10 @@ import type { VoteService } from '../../actions/vote-service.js';
 import type { AuditEvent } from '../../audit/audit-log.js';
 import type { Principal } from '../../auth/principal.js';
 import type { User } from '../../config/directory.js';
-import { actionView } from '../../http/action-view.js';
+import { actionView } from '../../views/action-view.js';
 import { readCardAction, type TeamsActivity } from './teams-activity.js';
 import { noticeCard, requestCard, VERBS, type AdaptiveCard } from './teams-card.js';
-import { needsStepUp } from '../../notify/request-view.js';
+import { needsStepUp } from '../../views/request-view.js';
 import type { TeamsIdentityMapper } from './teams-identity.js';
 
 /** The body of the answer to an `adaptiveCard/action` invoke (Universal Actions response). */

@@ -1,13 +1,16 @@
 import { reviewGroups, reviewerStanding, type ApprovalRequirement } from '@countersign/core';
 import type { Directory, User } from '../config/directory.js';
-import type { NotificationPayload } from './notification-payload.js';
+import type { ActionView } from '../http/schemas.js';
 
-/** A request as chat channels receive it in a notification payload (the API view). */
-export type RequestView = NotificationPayload['data']['action'];
+/**
+ * A request as channels and webhooks receive it in a notification payload: the API view
+ * without the grant, which only the requesting agent ever sees.
+ */
+export type RequestView = Omit<ActionView, 'grant'>;
 
 /**
  * The record's approval requirement as the payload carries it. The view passes the stored
- * requirement through unchanged (http/action-view.ts), including `escalate`, `step_up` and
+ * requirement through unchanged (views/action-view.ts), including `escalate`, `step_up` and
  * `notify`, which the API schema does not spell out.
  */
 export function requirementOf(view: RequestView): ApprovalRequirement | null {

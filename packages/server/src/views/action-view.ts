@@ -1,5 +1,5 @@
 import { quorumProgress, type ActionRecord, type Vote } from '@countersign/core';
-import type { ActionView } from './schemas.js';
+import type { ActionView } from '../http/schemas.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
