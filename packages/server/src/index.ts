@@ -36,7 +36,7 @@ export { KeyRing, KEY_REFRESH_MS, type KeyInfo, type PublicJwk } from './grants/
 export { SigningKeyRepository } from './storage/signing-key-repository.js';
 export { GrantRepository } from './storage/grant-repository.js';
 export { PolicyStore } from './policy/policy-store.js';
-export { actionView } from './http/action-view.js';
+export { actionView } from './views/action-view.js';
 // Notifications: the notifier seam, the outbox, and the webhook channel (docs/webhooks.md).
 export type { Notification, NotificationEvent, NotificationSink } from './notify/notification.js';
 export type {

@@ -19,8 +19,8 @@ import { readCardAction } from '../src/channels/teams/teams-activity.js';
 import { TeamsJwtValidator } from '../src/channels/teams/teams-jwt.js';
 import { OpenIdKeys } from '../src/channels/teams/teams-openid-keys.js';
 import { TeamsTokenSource } from '../src/channels/teams/teams-token-source.js';
-import type { RequestView } from '../src/notify/request-view.js';
-import { actionView } from '../src/http/action-view.js';
+import type { RequestView } from '../src/views/request-view.js';
+import { actionView } from '../src/views/action-view.js';
 import { fakeRecord } from './webhooks-receiver.js';
 import { DIRECTORY } from './harness.js';
 import {

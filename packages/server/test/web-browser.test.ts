@@ -4,7 +4,14 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { HOSTILE_PARAMS, HOSTILE_STRINGS } from './hostile-strings.js';
 import { startOidcGateway, type OidcGateway } from './web-harness.js';
 
 /**
@@ -24,6 +31,12 @@ if (!available) {
     `${message}! SKIPPING the browser tests (neither CI nor COUNTERSIGN_REQUIRE_BROWSER set).\n`,
   );
 }
+
+const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROLS = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROLS_BUT_LF = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u2028\u2029]/;
 
 const SHOTS = process.env.COUNTERSIGN_SCREENSHOTS
   ? fileURLToPath(new URL('../../../../docs/img/', import.meta.url))
@@ -146,6 +159,56 @@ describe('web inbox in Chromium', { skip: !available }, () => {
 
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+
+  /** The page is no wider than the window: long agent text wrapped inside its field. */
+  const assertNoSidewaysScroll = async (page: Page, where: string) => {
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    assert.ok(overflow <= 0, `${where}: no sideways scrolling (overflow ${overflow}px)`);
+  };
+
+  /**
+   * Each named field holds exactly one element of agent text, a <bdi> whose only child is a
+   * text node: no markup, no line break, no bidi control left to obey, markers visible.
+   */
+  const assertInert = async (scope: Locator, fields: string[]) => {
+    for (const field of fields) {
+      const cells = scope.locator(`[data-field="${field}"]`);
+      assert.ok((await cells.count()) > 0, `${field} is shown`);
+      for (const cell of await cells.all()) {
+        const found = await cell.evaluate((el) => {
+          const texts = el.querySelectorAll('[data-agent-text]');
+          const bdi = texts[0];
+          return {
+            agentTexts: texts.length,
+            tag: bdi?.tagName,
+            // The test's tsconfig has no DOM lib; this runs in the page.
+            isolated: bdi
+              ? (
+                  globalThis as unknown as { getComputedStyle(e: unknown): { unicodeBidi: string } }
+                ).getComputedStyle(bdi).unicodeBidi
+              : '',
+            childNodes: bdi ? [...bdi.childNodes].map((n) => n.nodeType) : [],
+            text: bdi?.textContent ?? '',
+            multiline: bdi?.classList.contains('multiline') ?? false,
+          };
+        });
+        assert.equal(found.agentTexts, 1, field);
+        assert.equal(found.tag, 'BDI', field);
+        assert.equal(found.isolated, 'isolate', field);
+        assert.deepEqual(found.childNodes, [3], `${field}: one text node`);
+        assert.doesNotMatch(found.text, BIDI, field);
+        assert.doesNotMatch(found.text, found.multiline ? CONTROLS_BUT_LF : CONTROLS, field);
+        if (field === 'justification' || field === 'comment') {
+          assert.match(found.text, /invoice⟨RLO⟩gpj\.exe⟨PDF⟩/, field);
+          assert.match(found.text, /<script>alert\(1\)<\/script>/, `${field}: HTML as text`);
+          assert.match(found.text, /\[click\]\(https:\/\/evil\.example\)/, field);
+          assert.match(found.text, /nul␀bell␇esc␛\[31mred/, field);
+        }
+      }
+    }
+  };
 
   test('sign in with OIDC, see a request arrive live, approve it, and the agent gets its grant', async () => {
     const ctx = await context();
@@ -335,6 +398,119 @@ describe('web inbox in Chromium', { skip: !available }, () => {
       .waitFor();
     await other.context().close();
     await ctx.close();
+  });
+
+  test('agent text renders inert: no links, headings, overrides or overflow on the card and the page', async () => {
+    // The API refuses lone surrogates (not canonical JSON), so that string stays out.
+    // Everything else but the 10 KB of `&<>` fits the 4,000-character justification; that
+    // goes into params, with every hostile string also as a hostile key.
+    const accepted = (name: string) => !name.startsWith('surrogates');
+    const justification = Object.entries(HOSTILE_STRINGS)
+      .filter(([name]) => name !== 'ampersands' && accepted(name))
+      .map(([, v]) => v)
+      .join(' | ');
+    const params = {
+      ...Object.fromEntries(Object.entries(HOSTILE_PARAMS).filter(([k]) => accepted(k))),
+      rows: 1,
+    };
+    const id = await submit({
+      action: 'iam.role.grant',
+      // One unbroken 900-character word: it must wrap, not push the page sideways.
+      resource: `arn:aws:iam::123456789012:role/${'x'.repeat(900)}`,
+      environment: 'production',
+      params,
+      justification,
+      context: { note: HOSTILE_STRINGS.html },
+    });
+    // A data owner's vote with the same text as its comment; security has not voted yet.
+    const frank = (await gw.gateway.tokens.create('user', 'frank')).token;
+    const voted = await api(
+      'POST',
+      `/v1/actions/${id}/votes`,
+      { vote: 'approve', comment: justification },
+      frank,
+    );
+    assert.equal(voted.status, 200, JSON.stringify(voted.body));
+
+    const { token } = await gw.gateway.web.links.create('erin');
+    const dialogs: string[] = [];
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
+      const ctx = await context(viewport);
+      const page = await ctx.newPage();
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      if (viewport.width === 1280) {
+        await page.goto(`${gw.url}/login/one-time?token=${token}`);
+      } else {
+        const again = await gw.gateway.web.links.create('erin');
+        await page.goto(`${gw.url}/login/one-time?token=${again.token}`);
+      }
+      await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+
+      // The inbox card: one link (ours, to the request), one heading, the fields as text.
+      const card = page.locator(`article[aria-labelledby="title-${id}"]`);
+      await card.waitFor();
+      const cardShape = await card.evaluate((el) => ({
+        links: [...el.querySelectorAll('a')].map((a) => a.getAttribute('href')),
+        headings: el.querySelectorAll('h1, h2, h3, h4, h5, h6').length,
+        foreign: el.querySelectorAll('script, img, b, strong, em, iframe').length,
+      }));
+      assert.deepEqual(cardShape, { links: [`/actions/${id}`], headings: 1, foreign: 0 });
+      await assertInert(page.locator(`article[aria-labelledby="title-${id}"]`), [
+        'action',
+        'resource',
+        'justification',
+        'agent',
+      ]);
+      await assertNoSidewaysScroll(page, `inbox at ${viewport.width}px`);
+
+      // The detail page: our headings only, our links only, every field one inert element.
+      await page.goto(`${gw.url}/actions/${id}`);
+      await page.locator('[data-field="comment"]').waitFor();
+      const main = page.locator('main');
+      const shape = await main.evaluate((el) => ({
+        // The vote form's heading id comes from React's useId.
+        headings: [...el.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(
+          (h) => `${h.tagName}:${h.id.endsWith('-legend') ? 'vote' : h.id}`,
+        ),
+        links: [...el.querySelectorAll('a')]
+          .map((a) => a.getAttribute('href') ?? '')
+          .filter((href) => !href.startsWith('/') || href.startsWith('//')),
+        foreign: el.querySelectorAll('script, img, iframe, [data-agent-text] *').length,
+      }));
+      assert.deepEqual(shape.links, [], 'no link leaves the site');
+      assert.equal(shape.foreign, 0, 'no element from agent text');
+      assert.deepEqual(shape.headings, [
+        'H1:',
+        ...[
+          'why',
+          'params',
+          'context',
+          'policy',
+          'timeline',
+          'vote',
+          'approval',
+          'votes',
+          'facts',
+        ].map((h) => `H2:${h}`),
+      ]);
+      await assertInert(main, ['action', 'resource', 'justification', 'comment', 'message']);
+      // The parameters block is JSON that reads back as exactly what the agent sent.
+      const shown = await page.locator('pre[aria-label="Parameters"]').textContent();
+      assert.deepEqual(JSON.parse(shown ?? ''), params);
+      assert.doesNotMatch(shown ?? '', BIDI);
+      // What the title shows, the tab shows: one line, no override.
+      assert.doesNotMatch(await page.title(), /[\n\u202A-\u202E\u2066-\u2069]/);
+      await assertNoSidewaysScroll(page, `request page at ${viewport.width}px`);
+      if (viewport.width === 1280) await shot(page, 'web-hostile-request');
+      await ctx.close();
+    }
+    assert.deepEqual(dialogs, [], 'no script ran');
   });
 
   test('no page broke its Content Security Policy', () => {

@@ -1,3 +1,5 @@
+import { inertJson } from './inert-text';
+
 /** Times as people read them, in their own locale and time zone. */
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const seconds = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
@@ -35,8 +37,9 @@ export function formatDuration(ms: number): string {
   return parts.length === 0 ? '0s' : parts.join(' ');
 }
 
+/** Indented JSON for display; bidi and C1 controls as `\\u` escapes (see inert-text.ts). */
 export function pretty(value: unknown): string {
-  return JSON.stringify(value, null, 2);
+  return inertJson(value);
 }
 
 /** A digest or hash, shortened for a list; the full value stays in the title. */

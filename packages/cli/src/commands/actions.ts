@@ -1,4 +1,5 @@
 import { api, apiOptions } from '../api-client.js';
+import { terminalJson, terminalSafe as safe } from '../terminal-text.js';
 
 interface ActionSummary {
   id: string;
@@ -35,29 +36,30 @@ export async function actionsList(options: {
     `/v1/actions?${query.toString()}`,
   );
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+    process.stdout.write(`${terminalJson(page)}\n`);
     return;
   }
   if (page.items.length === 0) {
     process.stdout.write('no requests\n');
     return;
   }
+  // Every field came from the gateway, most of them from the agent: printed inert.
   for (const a of page.items) {
-    const expires = a.status === 'pending' && a.expires_at ? `expires ${a.expires_at}` : '';
+    const expires = a.status === 'pending' && a.expires_at ? `expires ${safe(a.expires_at)}` : '';
     process.stdout.write(
-      `${a.id}  ${a.status.padEnd(9)} ${a.action.padEnd(24)} ${a.environment.padEnd(11)} ${a.resource}  (${a.agent.id}) ${expires}\n`,
+      `${safe(a.id)}  ${safe(a.status).padEnd(9)} ${safe(a.action).padEnd(24)} ${safe(a.environment).padEnd(11)} ${safe(a.resource)}  (${safe(a.agent.id)}) ${expires}\n`,
     );
   }
 }
 
-/** `actions show ID`: the full record as JSON. */
+/** `actions show ID`: the full record as JSON (bidi and C1 controls as `\\u` escapes). */
 export async function actionsShow(id: string, options: { url?: string; token?: string }) {
   const record = await api<unknown>(
     apiOptions(options),
     'GET',
     `/v1/actions/${encodeURIComponent(id)}`,
   );
-  process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+  process.stdout.write(`${terminalJson(record)}\n`);
 }
 
 interface VoteAnswer {
@@ -84,9 +86,9 @@ export async function actionsVote(
     },
   );
   const progress = answer.progress?.clauses
-    .map((c) => `${c.rule} ${c.approvals}/${c.quorum}`)
+    .map((c) => `${safe(c.rule)} ${c.approvals}/${c.quorum}`)
     .join(', ');
   process.stdout.write(
-    `${answer.id}: ${answer.status}${progress ? ` (${progress})` : ''}\n${answer.message}\n`,
+    `${safe(answer.id)}: ${safe(answer.status)}${progress ? ` (${progress})` : ''}\n${safe(answer.message)}\n`,
   );
 }

@@ -12,6 +12,7 @@ import {
 } from '@countersign/sdk';
 import { CountersignError } from '@countersign/core';
 import { EXIT } from '../cli-error.js';
+import { terminalJson, terminalSafe as safe } from '../terminal-text.js';
 
 /** Exit codes of the agent-side commands, beyond 0 ok, 1 failed, 2 usage. */
 export const AGENT_EXIT = { ...EXIT, refused: 3, unavailable: 4, interrupted: 130 } as const;
@@ -105,24 +106,27 @@ function jsonOrString(text: string): JsonValue {
  */
 export function agentFailure(e: unknown): number {
   if (e instanceof ActionRefused) {
-    process.stderr.write(`countersign: ${e.message}\n`);
+    process.stderr.write(`countersign: ${safe(e.message)}\n`);
     return AGENT_EXIT.refused;
   }
   if (e instanceof GatewayUnavailable) {
-    process.stderr.write(`countersign: not run (fail closed): ${e.message}\n`);
+    process.stderr.write(`countersign: not run (fail closed): ${safe(e.message)}\n`);
     return AGENT_EXIT.unavailable;
   }
   if (e instanceof ApiError || e instanceof SdkError) {
-    process.stderr.write(`countersign: ${e.message}\n`);
+    process.stderr.write(`countersign: ${safe(e.message)}\n`);
     return AGENT_EXIT.failed;
   }
   throw e;
 }
 
-/** One line for a person reading a terminal. */
+/**
+ * Two lines for a person reading a terminal; the message quotes the agent's action and
+ * resource and the reviewers' comments, so it is printed inert.
+ */
 export function describeRecord(r: ActionRecord): string {
-  const rules = r.rules.length > 0 ? ` [${r.rules.join(', ')}]` : '';
-  return `${r.id} ${r.status}${rules}\n${r.message}\n`;
+  const rules = r.rules.length > 0 ? ` [${r.rules.map(safe).join(', ')}]` : '';
+  return `${safe(r.id)} ${safe(r.status)}${rules}\n${safe(r.message)}\n`;
 }
 
 /**
@@ -144,15 +148,14 @@ export async function requestCommand(
       ...(flags.idempotencyKey === undefined ? {} : { idempotencyKey: flags.idempotencyKey }),
     });
     if (flags.wait && record.status === 'pending') {
-      if (!flags.json) process.stderr.write(`waiting: ${record.reason} (${record.id})\n`);
+      if (!flags.json)
+        process.stderr.write(`waiting: ${safe(record.reason)} (${safe(record.id)})\n`);
       record = await cs.wait(record.id, timeoutMs === undefined ? {} : { timeoutMs });
     }
   } catch (e) {
     const code = agentFailure(e);
     return code === AGENT_EXIT.refused ? EXIT.failed : code;
   }
-  process.stdout.write(
-    flags.json ? `${JSON.stringify(record, null, 2)}\n` : describeRecord(record),
-  );
+  process.stdout.write(flags.json ? `${terminalJson(record)}\n` : describeRecord(record));
   return record.status === 'approved' ? EXIT.ok : EXIT.failed;
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { CountersignError } from '@countersign/core';
 import type { RunReport } from '@countersign/sdk';
+import { terminalSafe as safe } from '../terminal-text.js';
 import { AGENT_EXIT, actionSpec, agentClient, agentFailure, type ActionFlags } from './request.js';
 
 /** How the wrapped command ended. */
@@ -48,7 +49,8 @@ export async function runCommand(command: string[], flags: ActionFlags): Promise
       {
         signal: waiting.signal,
         ...(flags.idempotencyKey === undefined ? {} : { idempotencyKey: flags.idempotencyKey }),
-        onProgress: (r) => process.stderr.write(`countersign: waiting: ${r.reason} (${r.id})\n`),
+        onProgress: (r) =>
+          process.stderr.write(`countersign: waiting: ${safe(r.reason)} (${safe(r.id)})\n`),
         report: reportOf,
       },
     );
@@ -59,7 +61,7 @@ export async function runCommand(command: string[], flags: ActionFlags): Promise
       return AGENT_EXIT.interrupted;
     }
     if (e instanceof SpawnFailed) {
-      process.stderr.write(`countersign: ${e.message}\n`);
+      process.stderr.write(`countersign: ${safe(e.message)}\n`);
       return 127; // as a shell reports a command it cannot run
     }
     return agentFailure(e);

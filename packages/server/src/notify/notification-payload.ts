@@ -1,5 +1,5 @@
 import type { Vote } from '@countersign/core';
-import { actionView } from '../http/action-view.js';
+import { actionView } from '../views/action-view.js';
 import type { ActionView } from '../http/schemas.js';
 import type { Notification, NotificationEvent } from './notification.js';
 

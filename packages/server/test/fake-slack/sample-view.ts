@@ -1,4 +1,4 @@
-import type { RequestView } from '../../src/notify/request-view.js';
+import type { RequestView } from '../../src/views/request-view.js';
 
 /** A pending request as the notifier hands it to the Slack renderer; override what a test needs. */
 export const sampleView = (overrides: Partial<RequestView> = {}): RequestView => ({

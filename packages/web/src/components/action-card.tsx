@@ -1,6 +1,7 @@
 import type { ActionView } from '../api/types';
 import { fromNow, formatTime } from '../format';
 import { Link } from '../router';
+import { AgentText } from './agent-text';
 import { EnvironmentBadge, RiskBadge, StatusBadge } from './badges';
 import { ProgressText } from './progress-text';
 
@@ -15,8 +16,13 @@ export function ActionCard({ action, now }: { action: ActionView; now: number })
       <div className="card-head">
         <h2 className="card-title" id={`title-${action.id}`}>
           <Link to={`/actions/${action.id}`}>
-            <code>{action.action}</code> <span className="on">on</span>{' '}
-            <span className="resource">{action.resource}</span>
+            <code data-field="action">
+              <AgentText text={action.action} />
+            </code>{' '}
+            <span className="on">on</span>{' '}
+            <span className="resource" data-field="resource">
+              <AgentText text={action.resource} />
+            </span>
           </Link>
         </h2>
         <div className="badges">
@@ -25,16 +31,24 @@ export function ActionCard({ action, now }: { action: ActionView; now: number })
           {action.status !== 'pending' && <StatusBadge status={action.status} />}
         </div>
       </div>
-      {action.justification && <p className="justification">“{action.justification}”</p>}
+      {action.justification && (
+        <p className="justification" data-field="justification">
+          “<AgentText text={action.justification} />”
+        </p>
+      )}
       <dl className="facts">
         <div>
           <dt>Agent</dt>
-          <dd>{action.agent.id}</dd>
+          <dd data-field="agent">
+            <AgentText text={action.agent.id} />
+          </dd>
         </div>
         {action.on_behalf_of && (
           <div>
             <dt>For</dt>
-            <dd>{action.on_behalf_of}</dd>
+            <dd>
+              <AgentText text={action.on_behalf_of} />
+            </dd>
           </div>
         )}
         {action.progress && (

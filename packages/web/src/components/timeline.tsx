@@ -1,5 +1,6 @@
 import type { TimelineEntry } from '../api/types';
 import { formatTime } from '../format';
+import { inertLine } from '../inert-text';
 import { JsonBlock } from './json-block';
 
 const LABEL: Record<string, string> = {
@@ -21,7 +22,8 @@ const LABEL: Record<string, string> = {
 
 function summary(e: TimelineEntry): string {
   const d = e.data;
-  const text = (k: string) => (typeof d[k] === 'string' ? d[k] : undefined);
+  // Audit data quotes agents and reviewers: each value one inert line.
+  const text = (k: string) => (typeof d[k] === 'string' ? inertLine(d[k]) : undefined);
   switch (e.type) {
     case 'action.vote_counted':
     case 'action.vote_refused':

@@ -1,8 +1,11 @@
 import { useEffect } from 'react';
+import { inertLine } from '../inert-text';
 
 /** Each page names itself in the tab and for screen readers' page announcements. */
 export function useTitle(title: string): void {
   useEffect(() => {
-    document.title = `${title} · Countersign`;
+    // Titles quote the agent's action and resource: one line, no bidi override (the tab and
+    // the window list are outside any <bdi>).
+    document.title = `${inertLine(title)} · Countersign`;
   }, [title]);
 }

@@ -10,6 +10,7 @@ import { ProblemMessage } from '../components/problem-message';
 import { ProgressText } from '../components/progress-text';
 import { Timeline } from '../components/timeline';
 import { VoteForm } from '../components/vote-form';
+import { AgentText } from '../components/agent-text';
 import { formatDuration, formatTime, fromNow } from '../format';
 import { useEventSource } from '../hooks/use-event-source';
 import { useNow } from '../hooks/use-now';
@@ -64,12 +65,20 @@ export function ActionPage({ id }: { id: string }) {
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link to="/">Inbox</Link> <span aria-hidden="true">›</span> <span>{action.id}</span>
+        <Link to="/">Inbox</Link> <span aria-hidden="true">›</span>{' '}
+        <span>
+          <AgentText text={action.id} />
+        </span>
       </nav>
       <div className="page-head">
         <h1 tabIndex={-1}>
-          <code>{action.action}</code> <span className="on">on</span>{' '}
-          <span className="resource">{action.resource}</span>
+          <code data-field="action">
+            <AgentText text={action.action} />
+          </code>{' '}
+          <span className="on">on</span>{' '}
+          <span className="resource" data-field="resource">
+            <AgentText text={action.resource} />
+          </span>
         </h1>
         <div className="badges">
           <StatusBadge status={action.status} />
@@ -91,7 +100,9 @@ export function ActionPage({ id }: { id: string }) {
           {action.justification && (
             <section aria-labelledby="why">
               <h2 id="why">Justification</h2>
-              <blockquote className="justification">{action.justification}</blockquote>
+              <blockquote className="justification" data-field="justification">
+                <AgentText text={action.justification} multiline />
+              </blockquote>
             </section>
           )}
 
@@ -110,7 +121,10 @@ export function ActionPage({ id }: { id: string }) {
           <section aria-labelledby="policy">
             <h2 id="policy">Policy decision</h2>
             <p>
-              <DecisionBadge decision={action.decision} /> {action.reason}
+              <DecisionBadge decision={action.decision} />{' '}
+              <span data-field="reason">
+                <AgentText text={action.reason} />
+              </span>
             </p>
             <Explanation trace={action.explanation} />
           </section>
@@ -131,7 +145,14 @@ export function ActionPage({ id }: { id: string }) {
           {mine && (
             <p className="card notice" role="status">
               You voted to <strong>{mine.vote}</strong>
-              {mine.comment ? `: “${mine.comment}”` : ''} ({formatTime(mine.at)}).
+              {mine.comment ? (
+                <>
+                  : “<AgentText text={mine.comment} />”
+                </>
+              ) : (
+                ''
+              )}{' '}
+              ({formatTime(mine.at)}).
             </p>
           )}
 
@@ -187,7 +208,11 @@ export function ActionPage({ id }: { id: string }) {
                       {' '}
                       via {v.channel}, <time dateTime={v.at}>{formatTime(v.at)}</time>
                     </span>
-                    {v.comment && <p className="comment">“{v.comment}”</p>}
+                    {v.comment && (
+                      <p className="comment" data-field="comment">
+                        “<AgentText text={v.comment} multiline />”
+                      </p>
+                    )}
                   </li>
                 ))}
               </ul>
@@ -199,11 +224,15 @@ export function ActionPage({ id }: { id: string }) {
             <dl className="facts stacked">
               <div>
                 <dt>Agent</dt>
-                <dd>{action.agent.id}</dd>
+                <dd data-field="agent">
+                  <AgentText text={action.agent.id} />
+                </dd>
               </div>
               <div>
                 <dt>On behalf of</dt>
-                <dd>{action.on_behalf_of ?? '—'}</dd>
+                <dd>
+                  {action.on_behalf_of === null ? '—' : <AgentText text={action.on_behalf_of} />}
+                </dd>
               </div>
               <div>
                 <dt>Requested</dt>
@@ -241,12 +270,16 @@ export function ActionPage({ id }: { id: string }) {
                 <div>
                   <dt>Idempotency key</dt>
                   <dd>
-                    <code className="break">{action.idempotency_key}</code>
+                    <code className="break">
+                      <AgentText text={action.idempotency_key} />
+                    </code>
                   </dd>
                 </div>
               )}
             </dl>
-            <p className="small">{action.message}</p>
+            <p className="small" data-field="message">
+              <AgentText text={action.message} />
+            </p>
           </section>
 
           {action.result && (

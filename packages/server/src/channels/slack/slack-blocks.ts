@@ -1,7 +1,7 @@
 import type { Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { channelMayApprove } from '@countersign/core';
 import type { SlackMessage } from './slack-api.js';
-import { requirementOf, type RequestView } from '../../notify/request-view.js';
+import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { SLACK_LIMITS as L } from './slack-limits.js';
 import {
   code,

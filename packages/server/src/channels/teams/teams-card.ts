@@ -1,5 +1,5 @@
 import { channelMayApprove } from '@countersign/core';
-import { requirementOf, type RequestView } from '../../notify/request-view.js';
+import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { fitCard } from './teams-card-size.js';
 import { cardTime, inert, paramFacts, utcTime } from './teams-text.js';
 

@@ -1,6 +1,6 @@
 import { clausePool } from '@countersign/core';
 import type { Directory, User } from '../../config/directory.js';
-import { eligibleApprovers, requirementOf, type RequestView } from '../../notify/request-view.js';
+import { eligibleApprovers, requirementOf, type RequestView } from '../../views/request-view.js';
 import type { TeamsSettings } from './teams-settings.js';
 
 /** One place a request's card goes: a team channel, or one approver's personal chat. */

@@ -5,7 +5,7 @@ import { alreadyAudited } from '../../actions/vote-refusal.js';
 import type { AuditEvent } from '../../audit/audit-log.js';
 import type { Principal } from '../../auth/principal.js';
 import type { User } from '../../config/directory.js';
-import { actionView } from '../../http/action-view.js';
+import { actionView } from '../../views/action-view.js';
 import { readCardAction, type TeamsActivity } from './teams-activity.js';
 import { noticeCard, requestCard, VERBS, type AdaptiveCard } from './teams-card.js';
 import type { TeamsIdentityMapper } from './teams-identity.js';

@@ -8,7 +8,7 @@ import {
 } from '@countersign/core';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
-import { actionView } from '../action-view.js';
+import { actionView } from '../../views/action-view.js';
 import {
   ActionList,
   ActionRequestBody,

@@ -1,5 +1,6 @@
 import { quorumProgress, type ActionRecord, type Vote } from '@countersign/core';
-import type { ActionView } from './schemas.js';
+import type { ActionView } from '../http/schemas.js';
+import { inertLine } from './inert-text.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -77,9 +78,16 @@ export function actionView(r: ActionRecord, options: ViewOptions = {}): ActionVi
 
 /**
  * One paragraph an agent can hand to its model as is: what was decided, by whom, and every
- * reviewer's comment.
+ * reviewer's comment. It is the one prose field of the view, and webhook receivers post it to
+ * chat and tickets, so it stays one paragraph whatever the agent or a reviewer wrote: line
+ * breaks, control characters and bidi overrides in the quoted text are made visible
+ * (inert-text.ts). It is plain text, not markup; receivers escape it for theirs.
  */
 function message(r: ActionRecord, votes: readonly Vote[]): string {
+  return inertLine(prose(r, votes));
+}
+
+function prose(r: ActionRecord, votes: readonly Vote[]): string {
   const what = `${r.action} on ${r.resource} (${r.environment})`;
   const head: Record<ActionRecord['status'], string> = {
     pending: `The request to run ${what} is waiting for approval: ${r.reason}.`,

@@ -1,23 +1,21 @@
 import { reviewGroups, reviewerStanding, type ApprovalRequirement } from '@countersign/core';
 import type { Directory, User } from '../config/directory.js';
-import type { NotificationPayload } from './notification-payload.js';
+import type { ActionView } from '../http/schemas.js';
 import { partiesOf } from '../actions/parties.js';
 
-/** A request as chat channels receive it in a notification payload (the API view). */
-export type RequestView = NotificationPayload['data']['action'];
+/**
+ * A request as channels and webhooks receive it in a notification payload: the API view
+ * without the grant, which only the requesting agent ever sees.
+ */
+export type RequestView = Omit<ActionView, 'grant'>;
 
 /**
  * The record's approval requirement as the payload carries it. The view passes the stored
- * requirement through unchanged (http/action-view.ts), including `escalate`, `step_up` and
+ * requirement through unchanged (views/action-view.ts), including `escalate`, `step_up` and
  * `notify`, which the API schema does not spell out.
  */
 export function requirementOf(view: RequestView): ApprovalRequirement | null {
   return view.approval as ApprovalRequirement | null;
-}
-
-/** Whether any rule of the request asks for approval through the web UI only (`step_up: web`). */
-export function needsStepUp(view: RequestView): boolean {
-  return requirementOf(view)?.clauses.some((c) => c.step_up === 'web') ?? false;
 }
 
 /** Directory users who may vote on the request now (never its requesting side). */
