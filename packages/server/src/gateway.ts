@@ -130,6 +130,7 @@ export async function createGateway(
     now,
     onError: (e) => app.log.error({ err: e }, 'notification delivery failed to record its outcome'),
     onSettled: (o) => {
+      if (o.status !== 'released') metrics.deliveries.inc({ notifier: o.target, status: o.status });
       if (o.status !== 'released') {
         void record([
           {

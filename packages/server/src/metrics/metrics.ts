@@ -29,6 +29,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Outbox deliveries by notifier (`slack`, `teams`, a webhook endpoint's name) and outcome
+   * (`delivered`, `retrying`, `failed`): a chat message Slack or Teams refused for good shows
+   * here as well as in the audit log and the log, never silently.
+   */
+  readonly deliveries = new Counter({
+    name: 'countersign_notification_deliveries_total',
+    help: 'Notification deliveries settled, by notifier and outcome',
+    labelNames: ['notifier', 'status'] as const,
+    registers: [this.registry],
+  });
+
   constructor(pendingCount: () => Promise<number>) {
     new Gauge({
       name: 'countersign_pending_requests',

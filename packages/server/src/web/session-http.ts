@@ -35,7 +35,7 @@ export class SessionHttp {
   }
 
   sessionCookie(s: OpenedSession): string {
-    const maxAge = (s.expiresAt - Date.now()) / 1000;
+    const maxAge = (s.expiresAt - this.web.now()) / 1000;
     return setCookieHeader(this.names.session, s.secret, { maxAge, secure: this.web.secure });
   }
 

@@ -19,6 +19,8 @@ export interface WebAuth {
   publicUrl: string;
   /** Cookies are `Secure` (and `__Host-`) when the public URL is HTTPS. */
   secure: boolean;
+  /** The gateway's clock: a cookie's Max-Age is counted on it, as the session's expiry is. */
+  now: () => number;
 }
 
 export const DEFAULT_WEB_SETTINGS: WebSettings = { sessionTtlMs: 8 * 3_600_000, oidc: undefined };
@@ -53,5 +55,6 @@ export function createWebAuth(options: {
     directory: options.directory,
     publicUrl: options.publicUrl,
     secure,
+    now: options.now,
   };
 }
