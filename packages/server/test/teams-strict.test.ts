@@ -82,6 +82,12 @@ describe('Teams against a strict Bot Connector', () => {
         (e) => e.request_id === id && e.data.status === 'failed',
       );
       assert.match(failed.data.error, /channel:19:dataowners.*403/);
+      // Counted too, so an operator's alert sees it without reading the log.
+      const metrics = await fetch(`${gw.url}/metrics`).then((r) => r.text());
+      assert.match(
+        metrics,
+        /countersign_notification_deliveries_total\{notifier="teams",status="failed"\} [1-9]/,
+      );
     } finally {
       fake.installations.add(CHANNEL.dataOwners);
     }

@@ -65,6 +65,23 @@ for (const dialect of await dialects()) {
       assert.ok(rows.every((r) => r.token_hash !== token && !JSON.stringify(r).includes(token)));
     });
 
+    test("the cookie's Max-Age is the session's lifetime on the gateway's clock", async () => {
+      // The gateway's clock runs a day ahead of the machine's: the cookie must still last
+      // as long as the session (8 h), not 8 h plus the day.
+      const ahead = await startGateway({ dialect, now: () => Date.now() + 86_400_000 });
+      try {
+        const { token } = await ahead.gateway.web.links.create('alice');
+        const res = await ahead.call('POST', '/auth/one-time', { body: { token } });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const maxAge = Number(/Max-Age=(\d+)/.exec(res.headers.get('set-cookie') ?? '')?.[1]);
+        const ttl = (Date.parse(res.body.expires_at) - Date.now() - 86_400_000) / 1000;
+        assert.ok(Math.abs(maxAge - ttl) < 5, `Max-Age ${maxAge} s, session ${ttl} s`);
+        assert.ok(maxAge <= 8 * 3600, `Max-Age ${maxAge} s exceeds the 8 h session`);
+      } finally {
+        await ahead.close();
+      }
+    });
+
     test('expired, unknown and malformed links are refused', async () => {
       const { token } = await gw.gateway.web.links.create('alice', 1);
       await new Promise((r) => setTimeout(r, 5));
