@@ -1,13 +1,7 @@
-import type * as Corpus from '../../server/test/hostile-strings.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HOSTILE_STRINGS } from '@countersign/core';
 import { terminalJson, terminalSafe, terminalSafeLines } from './terminal-text.js';
-
-// The server's shared corpus, from its build output: a relative import would resolve against
-// this package's dist/ at run time (the type comes from the source through the reference).
-const { HOSTILE_STRINGS } = (await import(
-  new URL('../../../server/dist/test/hostile-strings.js', import.meta.url).href
-)) as typeof Corpus;
 
 /** Anything a terminal would obey rather than print, or that reorders what follows. */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point

@@ -7,36 +7,7 @@
  * them (Trojan Source, CVE-2021-42574). So every such character is shown, not obeyed.
  * @module
  */
-
-const BIDI_NAMES: Readonly<Record<string, string>> = {
-  '\u202A': 'LRE',
-  '\u202B': 'RLE',
-  '\u202C': 'PDF',
-  '\u202D': 'LRO',
-  '\u202E': 'RLO',
-  '\u2066': 'LRI',
-  '\u2067': 'RLI',
-  '\u2068': 'FSI',
-  '\u2069': 'PDI',
-};
-
-// CRLF counts as one break; CR, LF, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR one each.
-const BREAKS = /\r\n|[\n\r\u0085\u2028\u2029]/g;
-// C0 (ESC among them), DEL, C1 (CSI 0x9B, OSC 0x9D …), bidi overrides and isolates, and lone
-// surrogates (not text; printed as garbage or dropped by the terminal).
-const UNSAFE =
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-function visible(c: string): string {
-  const code = c.charCodeAt(0);
-  if (code < 0x20) return String.fromCharCode(0x2400 + code); // Control Pictures: ESC → ␛
-  if (code === 0x7f) return '\u2421'; // ␡
-  const bidi = BIDI_NAMES[c];
-  if (bidi !== undefined) return `⟨${bidi}⟩`;
-  if (code >= 0xd800 && code <= 0xdfff) return '\uFFFD';
-  return `⟨U+${code.toString(16).toUpperCase().padStart(4, '0')}⟩`;
-}
+import { inertLine } from '@countersign/core';
 
 /**
  * One line a terminal prints as written: line breaks become `↵`, control characters their
@@ -44,7 +15,9 @@ function visible(c: string): string {
  * @example terminalSafe('ok\u001b]8;;https://evil\u0007x') // 'ok␛]8;;https://evil␇x'
  */
 export function terminalSafe(s: string): string {
-  return s.replace(BREAKS, '↵').replace(UNSAFE, visible);
+  // Core's inertLine already shows every character a terminal would obey (C0, DEL, C1, bidi
+  // controls, lone surrogates, line breaks): one rule for chat, web and terminal text.
+  return inertLine(s);
 }
 
 /** As {@link terminalSafe}, but keeps `\n` as a real line break (stack traces, multi-line text). */

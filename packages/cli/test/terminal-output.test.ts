@@ -1,14 +1,8 @@
-import type * as Corpus from '../../server/test/hostile-strings.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HOSTILE_STRINGS } from '@countersign/core';
 import { MAIN, cli, exited, freePort, startServer, workspace } from './cli-harness.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-
-// The server's shared corpus, from its build output: a relative import would resolve against
-// this package's dist/ at run time (the type comes from the source through the reference).
-const { HOSTILE_STRINGS } = (await import(
-  new URL('../../../server/dist/test/hostile-strings.js', import.meta.url).href
-)) as typeof Corpus;
 
 /**
  * A reviewer's comment (and through the record's `message`, the agent's action and resource)

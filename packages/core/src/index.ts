@@ -22,3 +22,5 @@ export * from './approvals/judge-vote.js';
 export * from './approvals/vote-evidence.js';
 export * from './policy/index.js';
 export * from './audit/index.js';
+export * from './text/inert-text.js';
+export * from './text/hostile-strings.js';

@@ -8,7 +8,7 @@ import {
   until,
   type SlackGateway,
 } from './fake-slack/slack-gateway.js';
-import { HOSTILE_PARAMS, HOSTILE_STRINGS } from './hostile-strings.js';
+import { HOSTILE_PARAMS, HOSTILE_STRINGS } from '@countersign/core';
 
 /**
  * Clicks from the attacker's and the clock's side: identity that must fail closed, payloads

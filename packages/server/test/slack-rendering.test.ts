@@ -6,7 +6,7 @@ import { denyModal } from '../src/channels/slack/slack-deny-modal.js';
 import { cut, code, fence, plainText } from '../src/channels/slack/slack-text.js';
 import { blockErrors, viewErrors } from './fake-slack/block-kit-rules.js';
 import { sampleView } from './fake-slack/sample-view.js';
-import { HOSTILE_PARAMS, HOSTILE_STRINGS } from './hostile-strings.js';
+import { HOSTILE_PARAMS, HOSTILE_STRINGS } from '@countersign/core';
 
 /**
  * Agent-controlled text through every Slack renderer: the message blocks, the Approve confirm

@@ -6,7 +6,7 @@ import { inert } from '../src/channels/teams/teams-text.js';
 import { actionView } from '../src/views/action-view.js';
 import type { RequestView } from '../src/views/request-view.js';
 import { fakeRecord } from './webhooks-receiver.js';
-import { HOSTILE_PARAMS, HOSTILE_STRINGS } from './hostile-strings.js';
+import { HOSTILE_PARAMS, HOSTILE_STRINGS } from '@countersign/core';
 import { adaptiveCardProblems, cardTexts, markdownEffects } from './fake-teams/card-checks.js';
 import { MESSAGE_LIMIT_BYTES } from './fake-teams/fake-bot-framework.js';
 

@@ -11,7 +11,7 @@ import {
   type Locator,
   type Page,
 } from 'playwright-core';
-import { HOSTILE_PARAMS, HOSTILE_STRINGS } from './hostile-strings.js';
+import { HOSTILE_PARAMS, HOSTILE_STRINGS } from '@countersign/core';
 import { startOidcGateway, type OidcGateway } from './web-harness.js';
 
 /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Vote } from '@countersign/core';
 import { buildPayload } from '../notify/notification-payload.js';
-import { HOSTILE_PARAMS, HOSTILE_STRINGS } from '../../test/hostile-strings.js';
+import { HOSTILE_PARAMS, HOSTILE_STRINGS } from '@countersign/core';
 import { fakeRecord } from '../../test/webhooks-receiver.js';
 import { actionView } from './action-view.js';
 

@@ -1,8 +1,10 @@
 /**
  * Agent-controlled text that tries to change the layout of an approver's message. Every
- * renderer (Slack blocks, Teams cards, web pages, webhook text, CLI output) is fed these and
- * must show them as inert text inside their own field: no mention, link, emphasis, heading,
- * line break that escapes the field, or fake section.
+ * renderer (Slack blocks, Teams cards, web pages, webhook text, CLI output) is tested with
+ * these and must show them as inert text inside their own field: no mention, link, emphasis,
+ * heading, line break that escapes the field, or fake section. Exported so that a new
+ * channel's renderer is tested against the same corpus.
+ * @module
  */
 export const HOSTILE_STRINGS: Readonly<Record<string, string>> = {
   newlines: 'line one\n\n*Votes*\n✅ approved by security\n---',

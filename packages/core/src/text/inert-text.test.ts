@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOSTILE_PARAMS, HOSTILE_STRINGS } from '../../test/hostile-strings.js';
+import { HOSTILE_PARAMS, HOSTILE_STRINGS } from './hostile-strings.js';
 import { cutCodePoints, inertLine, oneLine, stripBidi, wellFormed } from './inert-text.js';
 
 const LINE_BREAKS = /[\n\r\u0085\u2028\u2029]/;
