@@ -50,11 +50,22 @@ export interface TeamsChannel {
 
 export function createTeamsChannel(
   settings: TeamsSettings,
-  options: { directory: Directory; publicUrl: string; now?: () => number },
+  options: {
+    directory: Directory;
+    publicUrl: string;
+    now?: () => number;
+    log?: { warn(msg: string): void };
+  },
 ): TeamsChannel {
   const tokens = new TeamsTokenSource(settings, options.now);
   const connector = new TeamsConnector(settings, tokens);
-  const notifier = new TeamsNotifier(connector, settings, options.directory, options.publicUrl);
+  const notifier = new TeamsNotifier(
+    connector,
+    settings,
+    options.directory,
+    options.publicUrl,
+    options.log,
+  );
   return {
     notifier,
     routes(deps) {
