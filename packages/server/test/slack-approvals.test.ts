@@ -159,6 +159,28 @@ describe('Slack approvals over HTTP', () => {
     }
   });
 
+  test('a signed payload nested past the JSON depth limit is a 400, audited, nothing counted', async () => {
+    const id = await bigExport();
+    let deep: unknown = [];
+    for (let i = 0; i < 64; i++) deep = [deep];
+    const payload = {
+      ...blockActions({ user: 'U0FRANK', actionId: `countersign.approve:${id}` }),
+      extra: deep,
+    };
+    const before = (await auditEntries(gw, 'api.refused')).length;
+    const res = await postInteraction(gw.url, payload);
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'invalid_request');
+    assert.equal(res.body.max_depth, 64);
+    assert.deepEqual(await votes(id), []);
+    assert.equal(await status(id), 'pending');
+    const refused = (await auditEntries(gw, 'api.refused')).slice(before);
+    assert.deepEqual(
+      refused.map((e) => [e.data.code, e.data.route]),
+      [['invalid_request', '/slack/interactions']],
+    );
+  });
+
   test('a stale or future timestamp is refused', async () => {
     const id = await bigExport();
     const payload = blockActions({ user: 'U0FRANK', actionId: `countersign.approve:${id}` });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { ActionRecord } from '@countersign/core';
 import { noteFor, requestMessage } from '../src/channels/slack/slack-blocks.js';
 import { denyModal } from '../src/channels/slack/slack-deny-modal.js';
-import { cut, code, fence, plainText } from '../src/channels/slack/slack-text.js';
+import { code, fence, plainText } from '../src/channels/slack/slack-text.js';
+import { cutUtf16 } from '../src/views/inert-text.js';
 import { blockErrors, viewErrors } from './fake-slack/block-kit-rules.js';
 import { sampleView } from './fake-slack/sample-view.js';
 import { HOSTILE_PARAMS, HOSTILE_STRINGS } from '@countersign/core';
@@ -177,11 +178,11 @@ test('the deny modal shows hostile text as plain text within its limits', () => 
 
 test('escape first, then cut by code point: at and over each limit, never a lone surrogate', () => {
   // Exactly at the limit: unchanged. One over: cut, with the ellipsis, within the limit.
-  assert.equal(cut('a'.repeat(300), 300), 'a'.repeat(300));
-  assert.equal(cut('a'.repeat(301), 300), `${'a'.repeat(299)}…`);
+  assert.equal(cutUtf16('a'.repeat(300), 300), 'a'.repeat(300));
+  assert.equal(cutUtf16('a'.repeat(301), 300), `${'a'.repeat(299)}…`);
   // A surrogate pair across the cut is dropped whole.
   const emoji = `${'a'.repeat(298)}😀b`;
-  const c = cut(emoji, 300);
+  const c = cutUtf16(emoji, 300);
   assert.equal(c, `${'a'.repeat(298)}…`);
   assert.ok(c.length <= 300);
   // An entity is never split: `&amp;` grows the text, so the cut comes after escaping.

@@ -127,6 +127,23 @@ for (const dialect of await dialects()) {
       assert.equal(unsigned.status, 401, 'the token is checked before the body');
     });
 
+    test('a good token with an activity nested past the JSON depth limit is a 400, nothing counted', async () => {
+      const fresh = await submitExport(gw, await gw.token('agent', 'exporter'));
+      const deep = '['.repeat(65) + ']'.repeat(65);
+      const raw = JSON.stringify(click({ actionId: fresh })).replace(
+        /\}$/,
+        `,"channelData2":${deep}}`,
+      );
+      const token = `Bearer ${await fake.sign()}`;
+      const res = await postActivity(gw, raw, token);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.code, 'invalid_request');
+      assert.equal(res.body.max_depth, 64);
+      const unsigned = await postActivity(gw, raw, undefined);
+      assert.equal(unsigned.status, 401, 'the token is checked before the body');
+      assert.equal((await gw.gateway.actions.votes(fresh)).length, 0);
+    });
+
     test("the Bot Connector's keys unreachable: refused (fail closed)", async () => {
       // A fresh gateway: no keys read yet, and the metadata endpoint down.
       fake.metadataUp = false;

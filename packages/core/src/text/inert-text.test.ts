@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HOSTILE_PARAMS, HOSTILE_STRINGS } from './hostile-strings.js';
-import { cutCodePoints, inertLine, oneLine, stripBidi, wellFormed } from './inert-text.js';
+import {
+  cutCodePoints,
+  cutUtf16,
+  inertLine,
+  inertLines,
+  oneLine,
+  stripBidi,
+  wellFormed,
+} from './inert-text.js';
 
 const LINE_BREAKS = /[\n\r\u0085\u2028\u2029]/;
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
@@ -66,5 +74,26 @@ test('cutCodePoints never leaves half an HTML entity before the ellipsis', () =>
     const out = cutCodePoints(escaped, max);
     assert.match(out, /^(?:&(?:amp|lt|gt);)*…$/, `max ${max}: ${out}`);
     assert.ok(Array.from(out).length <= max);
+  }
+});
+
+test('stripBidi also names the implicit marks (LRM, RLM, ALM)', () => {
+  assert.equal(stripBidi('a\u200Eb\u200Fc\u061Cd'), 'a⟨LRM⟩b⟨RLM⟩c⟨ALM⟩d');
+});
+
+test('inertLines keeps line breaks as \\n and nothing else invisible', () => {
+  assert.equal(inertLines('a\r\nb\u2028c\u0085d\u202Ee\u0000\uD800'), 'a\nb\nc\nd⟨RLO⟩e␀\uFFFD');
+});
+
+test('cutUtf16 counts UTF-16 units, keeps pairs and entities whole and stays within max', () => {
+  assert.equal(cutUtf16('a'.repeat(300), 300), 'a'.repeat(300));
+  assert.equal(cutUtf16('a'.repeat(301), 300), `${'a'.repeat(299)}…`);
+  assert.equal(cutUtf16('😀😀😀', 4), '😀…', 'a pair counts two');
+  assert.equal(cutUtf16(`${'a'.repeat(8)}😀b`, 10), `${'a'.repeat(8)}…`);
+  assert.equal(cutUtf16('&amp;&amp;&amp;', 8), '&amp;…');
+  for (let max = 0; max < 12; max++) {
+    const out = cutUtf16('a😀b😀c😀d😀e😀f😀', max);
+    assert.ok(out.length <= max, `max ${max}`);
+    assert.doesNotMatch(out, LONE, `max ${max}`);
   }
 });

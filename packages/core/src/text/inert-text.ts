@@ -6,8 +6,15 @@
  * @module
  */
 
-/** Bidirectional formatting characters (Unicode UAX #9, §2): the overrides and isolates. */
+/**
+ * Bidirectional formatting characters (Unicode UAX #9, §2): the explicit overrides, embeddings
+ * and isolates, and the implicit marks (LRM, RLM, ALM), invisible characters that also move
+ * neutral text such as `.exe` around.
+ */
 const BIDI_NAMES: Readonly<Record<string, string>> = {
+  '\u061C': 'ALM',
+  '\u200E': 'LRM',
+  '\u200F': 'RLM',
   '\u202A': 'LRE',
   '\u202B': 'RLE',
   '\u202C': 'PDF',
@@ -18,7 +25,7 @@ const BIDI_NAMES: Readonly<Record<string, string>> = {
   '\u2068': 'FSI',
   '\u2069': 'PDI',
 };
-const BIDI = /[\u202A-\u202E\u2066-\u2069]/g;
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 /** Visible mark for a line break; any number of CR/LF/LS/PS/NEL in a row count once each. */
 export const LINE_BREAK_MARK = '↵';
@@ -76,6 +83,16 @@ export function inertLine(s: string): string {
   return oneLine(stripBidi(wellFormed(s)));
 }
 
+/**
+ * As `inertLine`, for a field that may hold several lines (a code fence): every kind of line
+ * break becomes `\n`, the one the vendor renders as a break inside the field; everything else
+ * as in `inertLine`.
+ * @example inertLines('a\r\nb\u2028c\u202E') // 'a\nb\nc⟨RLO⟩'
+ */
+export function inertLines(s: string): string {
+  return stripBidi(wellFormed(s)).replace(BREAKS, '\n').replace(CONTROLS, controlPicture);
+}
+
 // An HTML entity cut short at the end of the kept text (`&am` of `&amp;`), which Slack would
 // show as is; Slack escapes only `&amp;`, `&lt;` and `&gt;` (api.slack.com, "Escaping text").
 const PARTIAL_ENTITY = /&[#a-zA-Z0-9]{0,6}$/;
@@ -92,6 +109,25 @@ export function cutCodePoints(s: string, max: number, ellipsis = '…'): string 
   if (points.length <= max) return s;
   const mark = Array.from(ellipsis);
   if (mark.length >= max) return points.slice(0, Math.max(0, max)).join('');
-  const kept = points.slice(0, max - mark.length).join('');
+  return withEllipsis(points.slice(0, max - mark.length).join(''), ellipsis);
+}
+
+/**
+ * As `cutCodePoints`, but `max` counts UTF-16 code units, as vendors that measure a field's
+ * length in JavaScript string length do (Slack, https://docs.slack.dev/reference/block-kit:
+ * the stricter count when the documentation only says "characters"). The cut still falls
+ * between code points, never inside a surrogate pair nor inside an HTML entity.
+ * @example cutUtf16('😀😀😀', 4) // '😀…'
+ */
+export function cutUtf16(s: string, max: number, ellipsis = '…'): string {
+  if (s.length <= max) return s;
+  const mark = ellipsis.length < max ? ellipsis : ''; // no room for it: none
+  let end = Math.max(0, max - mark.length);
+  const unit = s.charCodeAt(end - 1);
+  if (unit >= 0xd800 && unit <= 0xdbff) end--; // a high surrogate whose pair would be cut off
+  return withEllipsis(s.slice(0, end), mark);
+}
+
+function withEllipsis(kept: string, ellipsis: string): string {
   return kept.replace(PARTIAL_ENTITY, '') + ellipsis;
 }

@@ -1,12 +1,16 @@
 /**
  * The Slack channel: approval requests as Block Kit messages, updated in place, and Approve /
  * Deny from Slack through the one vote path. Roles, as in every channel folder:
- * `slack-settings.ts` (its config section), `slack-notifier.ts` (the `Notifier`),
- * `slack-signature.ts` + `slack-replay-cache.ts` (the channel's authentication),
- * `slack-routes.ts` (HTTP mode) and `slack-socket-mode.ts` (Socket Mode) feeding one
- * `slack-interactions.ts`, with `slack-identity.ts` mapping Slack users to directory users,
- * `slack-replies.ts` answering clickers, `slack-text.ts` + `slack-limits.ts` keeping agent text
- * inert and within Block Kit's limits, and `slack-metrics.ts` counting what went wrong.
+ * `slack-settings.ts` (its config section), `slack-notifier.ts` (the `Notifier`: Slack's part
+ * of the shared chat loop, `../chat/chat-notifier.ts`; `slack-destinations.ts` where a request
+ * goes, `slack-message-state.ts` what was posted), `slack-signature.ts` +
+ * `slack-replay-cache.ts` (the channel's authentication), `slack-routes.ts` (HTTP mode) and
+ * `slack-socket-mode.ts` (Socket Mode) feeding one `slack-interactions.ts` (a click → the
+ * shared chat ballot, `../chat/chat-ballot.ts`), with `slack-identity.ts` mapping Slack users
+ * to directory users, `slack-replies.ts` answering clickers, `slack-text.ts` (Slack's escaping
+ * on the shared `views/inert-text.ts`) + `slack-limits.ts` keeping agent text inert and within
+ * Block Kit's limits, and `slack-metrics.ts` counting what went wrong. Unit tests sit beside
+ * their module (`*.test.ts`).
  * See docs/slack.md.
  * @module
  */

@@ -3,15 +3,14 @@ import { channelMayApprove } from '@countersign/core';
 import type { SlackMessage } from './slack-api.js';
 import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { SLACK_LIMITS as L } from './slack-limits.js';
+import { cutUtf16, inertLine } from '../../views/inert-text.js';
 import {
   code,
-  cut,
   escapeMrkdwn,
   fence,
   formatParams,
   label,
   mrkdwnText,
-  oneLine,
   plainText,
   slackDate,
 } from './slack-text.js';
@@ -95,10 +94,10 @@ export function requestMessage(view: RequestView, publicUrl: string): SlackMessa
  * the backticks).
  */
 function notificationText(view: RequestView, status: string): string {
-  const text = oneLine(
+  const text = inertLine(
     `${status}: ${view.action} on ${view.resource} (${view.environment}), requested by ${view.agent.id}`,
   );
-  return cut(
+  return cutUtf16(
     escapeMrkdwn(text.replace(/@(here|channel|everyone|group)\b/gi, '@\u2060$1'))
       .replace(/&lt;([!@#])/g, '&lt;\u2060$1')
       .replace(/[*_~`]/g, (c) => `${c}\u2060`)
@@ -111,7 +110,7 @@ function notificationText(view: RequestView, status: string): string {
 export function noteFor(view: RequestView, event: string): string | undefined {
   if (event === 'action.escalated') {
     const rules = view.escalated_rules.map((r) => code(r, 130)).join(', ');
-    return cut(`⏫ Escalated: more reviewers may now approve (${rules}).`, L.messageText);
+    return cutUtf16(`⏫ Escalated: more reviewers may now approve (${rules}).`, L.messageText);
   }
   if (event === 'action.decided' && view.status === 'expired') {
     return '⏰ Expired without a decision: the request is refused (fail closed).';
@@ -206,5 +205,5 @@ function buttons(view: RequestView, link: string): Button[] {
 }
 
 function section(text: string): KnownBlock {
-  return { type: 'section', text: mrkdwnText(cut(text, L.sectionText)) };
+  return { type: 'section', text: mrkdwnText(cutUtf16(text, L.sectionText)) };
 }

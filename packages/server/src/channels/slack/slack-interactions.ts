@@ -1,14 +1,8 @@
-import {
-  CountersignError,
-  type ActionRecord,
-  type ErrorCode,
-  type VoteChoice,
-} from '@countersign/core';
+import type { ActionRecord, ErrorCode, VoteChoice } from '@countersign/core';
 import type { VoteService } from '../../actions/vote-service.js';
-import { alreadyAudited } from '../../actions/vote-refusal.js';
 import type { AuditEvent } from '../../audit/audit-log.js';
-import type { Principal } from '../../auth/principal.js';
 import type { User } from '../../config/directory.js';
+import { castChatVote } from '../chat/chat-ballot.js';
 import type { SlackApi } from './slack-api.js';
 import { ACTION_ID } from './slack-blocks.js';
 import {
@@ -58,8 +52,9 @@ const EXPLAIN: Partial<Record<ErrorCode, string>> = {
 /**
  * Handles an interaction payload, from HTTP (`POST /slack/interactions`, signature verified)
  * or Socket Mode (an authenticated WebSocket) alike: authenticate (done by the caller) → map
- * identity → the one vote path (`VoteService.vote`, `channel: 'slack'`, the payload's hash as
- * evidence) → render its answer. The vote service decides everything, step-up included.
+ * identity → the chat ballot (castChatVote, chat/chat-ballot.ts: `VoteService.vote` with
+ * `channel: 'slack'` and the payload's hash as evidence) → render its answer. The vote
+ * service decides everything, step-up included.
  *
  * Slack wants every interaction acknowledged within 3 s
  * (https://docs.slack.dev/interactivity/handling-user-interaction#acknowledgment_response),
@@ -258,7 +253,7 @@ export class SlackInteractions {
     return team !== (await this.deps.identities.workspace());
   }
 
-  /** One vote through VoteService; the refusal to show, or undefined when counted. */
+  /** One vote through the chat ballot; the refusal to show, or undefined when counted. */
   private async vote(
     user: User,
     slackUser: string,
@@ -267,27 +262,18 @@ export class SlackInteractions {
     comment: string | undefined,
     evidence: string,
   ): Promise<string | undefined> {
-    const principal: Principal = {
-      kind: 'user',
-      id: user.id,
-      tokenId: 'slack',
-      groups: user.groups,
-      admin: user.admin,
-      auditor: user.auditor,
-    };
-    try {
-      await this.deps.votes.vote(principal, id, { vote, comment, channel: 'slack', evidence });
-      return undefined;
-    } catch (e) {
-      if (!(e instanceof CountersignError)) throw e;
-      if (!alreadyAudited(e)) {
-        await this.audit(e.code, 'vote_refused', { slackUser, user, id, evidence });
-      }
-      if (e.code === 'step_up_required') {
-        return `Not counted: this request needs approval in Countersign's web inbox: ${this.link(id)}`;
-      }
-      return EXPLAIN[e.code] ?? e.message;
+    const result = await castChatVote(
+      { channel: 'slack', user, actionId: id, vote, comment, evidence },
+      {
+        votes: this.deps.votes,
+        audit: (code) => this.audit(code, 'vote_refused', { slackUser, user, id, evidence }),
+      },
+    );
+    if (result.ok) return undefined;
+    if (result.refused === 'step_up_required') {
+      return `Not counted: this request needs approval in Countersign's web inbox: ${this.link(id)}`;
     }
+    return EXPLAIN[result.refused] ?? result.message;
   }
 
   /** The directory user behind a Slack account; Slack being unreachable maps to nobody. */

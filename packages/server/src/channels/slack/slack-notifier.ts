@@ -1,137 +1,83 @@
-import type { ActionRecord } from '@countersign/core';
 import type { Directory } from '../../config/directory.js';
-import type { NotificationEvent } from '../../notify/notification.js';
-import type {
-  Delivery,
-  DeliveryContext,
-  DeliveryPolicy,
-  DeliveryResult,
-  Notifier,
-} from '../../notify/notifier.js';
-import { SlackCallError, type SlackApi } from './slack-api.js';
+import type { Delivery, DeliveryContext, DeliveryResult } from '../../notify/notifier.js';
+import { ChatNotifier, type ChatFailure } from '../chat/chat-notifier.js';
+import { SlackCallError, type SlackApi, type SlackMessage } from './slack-api.js';
 import { noteFor, requestMessage } from './slack-blocks.js';
 import { destinationsOf, type Destination } from './slack-destinations.js';
 import type { SlackIdentityMapper } from './slack-identity.js';
 import type { SlackMetrics } from './slack-metrics.js';
-import { readMessageState, writeMessageState } from './slack-message-state.js';
+import {
+  readMessageState,
+  writeMessageState,
+  type SlackMessageRef,
+} from './slack-message-state.js';
 import type { SlackSettings } from './slack-settings.js';
 
-/**
- * Posts a request that needs humans to its Slack destinations, then keeps every message it
- * posted up to date: each later event re-renders the message and replaces it in place
- * (chat.update), escalation and expiry are also announced in the thread, and the buttons go
- * once the request is decided.
- *
- * It runs from the outbox (docs/webhooks.md, "Writing a channel"): never on the request path,
- * one attempt per call, idempotent. Message references are saved right after each post, so a
- * retry updates what exists instead of posting it again; Slack's refusals that asking again
- * cannot fix (a deleted channel) are remembered per destination so they do not block the rest.
- */
-export class SlackNotifier implements Notifier {
-  readonly name = 'slack';
-  readonly delivery: DeliveryPolicy;
+type Posted = Omit<SlackMessageRef, 'key' | 'notes'>;
 
+/**
+ * Posts a request that needs humans to its Slack destinations (channels, approvers' DMs), then
+ * keeps every message it posted up to date: the shared chat loop (chat/chat-notifier.ts) with
+ * Slack's parts: Block Kit messages, chat.postMessage / chat.update, escalation and expiry also
+ * announced in the thread (an edit notifies nobody; a reply does), and Slack's refusals that
+ * asking again cannot fix (a deleted channel, `invalid_blocks`) remembered per destination,
+ * counted and logged.
+ */
+export class SlackNotifier extends ChatNotifier<Destination, Posted, SlackMessage> {
   constructor(
     private readonly api: SlackApi,
-    private readonly identities: SlackIdentityMapper,
-    private readonly settings: SlackSettings,
-    private readonly directory: Directory,
-    private readonly publicUrl: string,
-    private readonly metrics: SlackMetrics,
-    private readonly log: { warn(msg: string): void },
+    identities: SlackIdentityMapper,
+    settings: SlackSettings,
+    directory: Directory,
+    publicUrl: string,
+    metrics: SlackMetrics,
+    log: { warn(msg: string): void },
   ) {
-    this.delivery = settings.delivery;
-  }
+    super('slack', settings.delivery, {
+      render: (view) => requestMessage(view, publicUrl),
+      destinations: (view) => destinationsOf(view, settings, directory),
+      async post(dest, message) {
+        const channel = await conversationOf(dest);
+        return channel === undefined ? undefined : api.postMessage(channel, message);
+      },
+      update: (m, message) => api.update(m.channel, m.ts, message),
+      failure: slackFailure,
+      refused(key, failure, e, view) {
+        const slackError = e instanceof SlackCallError ? e.slackError : undefined;
+        metrics.refusedMessages.inc({ error: slackError ?? 'unknown' });
+        log.warn(`slack refused the message of ${view.id} for ${key}: ${failure.error}`);
+      },
+      readState: (value) => {
+        const { messages, refused } = readMessageState(value);
+        return { posted: messages, refused };
+      },
+      writeState: ({ posted, refused }) => writeMessageState({ messages: posted, refused }),
+      note(view, event) {
+        const text = noteFor(view, event);
+        if (text === undefined) return undefined;
+        return async (m) => {
+          await api.postMessage(m.channel, { text, blocks: [] }, m.ts);
+        };
+      },
+    });
 
-  /** Every event of a request that went to humans; requests decided by policy alone never. */
-  wants(_event: NotificationEvent, record: ActionRecord): boolean {
-    return record.approval !== null;
-  }
-
-  deliver(delivery: Delivery, context: DeliveryContext): Promise<DeliveryResult> {
-    return this.api.during(context.signal, () => this.attempt(delivery, context));
-  }
-
-  private async attempt(delivery: Delivery, context: DeliveryContext): Promise<DeliveryResult> {
-    const view = delivery.payload.data.action;
-    const state = readMessageState(await context.state.get());
-    const save = () => context.state.set(writeMessageState(state));
-    const message = requestMessage(view, this.publicUrl);
-    const problems: string[] = [];
-    let retry = false;
-    const failed = async (key: string, e: unknown) => {
-      const error = e instanceof Error ? e.message : String(e);
-      problems.push(`${key}: ${error}`);
-      if (e instanceof SlackCallError && !e.retry) {
-        // Permanent (invalid_blocks, a deleted channel): visible as a metric and a log line
-        // now, and in the delivery's audit entry (`action.notified`, status failed) with
-        // this reason; never retried, never silent.
-        state.refused.push({ key, error });
-        this.metrics.refusedMessages.inc({ error: e.slackError ?? 'unknown' });
-        this.log.warn(`slack refused the message of ${view.id} for ${key}: ${error}`);
-        await save();
-      } else retry = true;
-    };
-
-    // New destinations: the first event, or an escalation that added reviewers. A request
-    // that is no longer pending is not announced anywhere new.
-    const fresh = new Set<string>();
-    if (view.status === 'pending') {
-      for (const dest of destinationsOf(view, this.settings, this.directory)) {
-        if (context.signal.aborted) break;
-        if (state.messages.some((m) => m.key === dest.key)) continue;
-        if (state.refused.some((r) => r.key === dest.key)) continue;
-        try {
-          const channel = await this.conversationOf(dest);
-          if (channel === undefined) continue; // an approver with no Slack account
-          const posted = await this.api.postMessage(channel, message);
-          state.messages.push({ key: dest.key, ...posted, notes: [] });
-          fresh.add(dest.key);
-          await save(); // before anything else can fail: a retry must not post it twice
-        } catch (e) {
-          await failed(dest.key, e);
-        }
-      }
+    /** A channel as configured, or an approver's DM (none for one with no Slack account). */
+    async function conversationOf(dest: Destination): Promise<string | undefined> {
+      if ('channel' in dest) return dest.channel;
+      const slackId = await identities.slackIdOf(dest.user);
+      return slackId === undefined ? undefined : api.openDm(slackId);
     }
-
-    // Every earlier message, in place. One Slack will never let us update again (deleted,
-    // its channel archived) is forgotten; only a message that vanished is no error.
-    for (const m of [...state.messages]) {
-      if (fresh.has(m.key) || context.signal.aborted) continue;
-      try {
-        await this.api.update(m.channel, m.ts, message);
-      } catch (e) {
-        if (e instanceof SlackCallError && !e.retry) {
-          state.messages = state.messages.filter((x) => x !== m);
-        }
-        if (e instanceof SlackCallError && e.slackError === 'message_not_found') await save();
-        else await failed(m.key, e);
-      }
-    }
-
-    // Escalation and expiry, also as thread replies (an edit notifies nobody; a reply does).
-    const note = noteFor(view, delivery.event);
-    for (const m of note === undefined ? [] : state.messages) {
-      if (fresh.has(m.key) || m.notes?.includes(delivery.payload.id) || context.signal.aborted) {
-        continue;
-      }
-      try {
-        await this.api.postMessage(m.channel, { text: note ?? '', blocks: [] }, m.ts);
-        m.notes = [...(m.notes ?? []), delivery.payload.id];
-        await save();
-      } catch (e) {
-        await failed(m.key, e);
-      }
-    }
-
-    if (context.signal.aborted) return { ok: false, retry: true, error: 'aborted' };
-    if (problems.length === 0) return { ok: true };
-    return { ok: false, retry, error: problems.join('; ') };
   }
 
-  private async conversationOf(dest: Destination): Promise<string | undefined> {
-    if ('channel' in dest) return dest.channel;
-    const slackId = await this.identities.slackIdOf(dest.user);
-    return slackId === undefined ? undefined : this.api.openDm(slackId);
+  /** Every Slack call of the attempt carries its abort signal (the client takes none per call). */
+  override deliver(delivery: Delivery, context: DeliveryContext): Promise<DeliveryResult> {
+    return this.api.during(context.signal, () => super.deliver(delivery, context));
   }
+}
+
+/** Slack's own verdict (slack-api.ts PERMANENT); anything not from Slack is worth a retry. */
+function slackFailure(e: unknown): ChatFailure {
+  const error = e instanceof Error ? e.message : String(e);
+  if (!(e instanceof SlackCallError)) return { error, permanent: false, gone: false };
+  return { error, permanent: !e.retry, gone: e.slackError === 'message_not_found' };
 }

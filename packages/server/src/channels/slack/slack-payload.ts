@@ -1,4 +1,5 @@
 import { CountersignError } from '@countersign/core';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../http/json-depth.js';
 
 /**
  * The parts of Slack's interaction payloads Countersign acts on
@@ -49,6 +50,15 @@ export function parseInteractionForm(raw: Buffer): unknown {
   const payload = new URLSearchParams(raw.toString('utf8')).get('payload');
   if (payload === null) {
     throw new CountersignError('invalid_request', 'no payload field in the Slack request');
+  }
+  // The API body's depth limit (http/json-depth.ts), here too: the signature proves the
+  // request came from Slack, not that the JSON inside is shaped as Slack shapes it.
+  if (jsonDepthExceeds(payload, MAX_JSON_DEPTH)) {
+    throw new CountersignError(
+      'invalid_request',
+      `the Slack payload nests deeper than ${MAX_JSON_DEPTH} levels`,
+      { max_depth: MAX_JSON_DEPTH },
+    );
   }
   try {
     return JSON.parse(payload) as unknown;

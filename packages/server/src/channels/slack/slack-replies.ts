@@ -1,7 +1,8 @@
 import type { SlackApi } from './slack-api.js';
 import type { SlackFollowUps } from './slack-followups.js';
 import type { SlackMetrics } from './slack-metrics.js';
-import { cut, escapeMrkdwn, oneLine } from './slack-text.js';
+import { cutUtf16, inertLine } from '../../views/inert-text.js';
+import { escapeMrkdwn } from './slack-text.js';
 import { SLACK_LIMITS } from './slack-limits.js';
 
 /** Where a clicker can be answered: the conversation and user, and the click's response_url. */
@@ -26,7 +27,7 @@ export class SlackReplies {
 
   tell(to: ReplyTo, text: string, followUps: SlackFollowUps): void {
     // Mrkdwn: our words, but they can quote ids and the vote service's messages.
-    const safe = cut(escapeMrkdwn(oneLine(text)), SLACK_LIMITS.messageText);
+    const safe = cutUtf16(escapeMrkdwn(inertLine(text)), SLACK_LIMITS.messageText);
     followUps.run(() => this.deliver(to, safe));
   }
 

@@ -1,4 +1,5 @@
 import type { MrkdwnElement, PlainTextElement } from '@slack/types';
+import { cutUtf16, inertLine, inertLines } from '../../views/inert-text.js';
 
 /**
  * Text for Slack surfaces. Requests carry text an agent wrote, and an agent may be
@@ -8,48 +9,23 @@ import type { MrkdwnElement, PlainTextElement } from '@slack/types';
  * section. Three containers, by how much Slack parses in them:
  *
  * - `plainText`: a `plain_text` object with `emoji: false` (Slack renders no markup at all,
- *   https://docs.slack.dev/reference/block-kit/composition-objects/text-object); line breaks
- *   fold into a visible ↵.
+ *   https://docs.slack.dev/reference/block-kit/composition-objects/text-object).
  * - `code`: one line inside inline code in `mrkdwn` (`verbatim: true` on its text object):
  *   formatting, emoji codes and automatic mention parsing do not apply inside code.
  * - `fence`: several lines inside a ``` block: line breaks stay inside the fence.
  *
  * `&`, `<`, `>` are escaped in mrkdwn as Slack's "Escaping text" asks
  * (https://docs.slack.dev/messaging/formatting-message-text#escaping); mention keywords get a
- * word joiner (U+2060) so no client parses them. Always escape first, then cut: cutting first
- * lets `&` grow into `&amp;` past the limit. Cuts are by code point (never inside a surrogate
- * pair, never inside an entity) and measured in UTF-16 units, the stricter count.
+ * word joiner (U+2060) so no client parses them. Those two are Slack's; the rest is shared with
+ * every channel (views/inert-text.ts): line breaks folded to a visible ↵ (`inertLine`, or kept
+ * inside a fence: `inertLines`), controls and bidi overrides shown, lone surrogates replaced;
+ * and the cut (`cutUtf16`), always after escaping: cutting first lets `&` grow into `&amp;`
+ * past the limit. Cuts fall between code points (never inside a surrogate pair, never inside
+ * an entity) and are measured in UTF-16 units, the stricter count.
  * @module
  */
 
 const WJ = '\u2060';
-const ELLIPSIS = '…';
-/** Lone surrogates (not valid UTF-8: Slack's API refuses them), as U+FFFD. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-/** Line breaks of every kind, CRLF first so it folds once. */
-const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/g;
-/** C0/C1 controls (escape sequences, NUL) and bidi overrides/isolates (RTL spoofing). */
-const INVISIBLE =
-  /[\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g; // eslint-disable-line no-control-regex -- controls are what it finds
-
-/** `text` with every lone surrogate as U+FFFD (String.prototype.toWellFormed, ES2024). */
-export function wellFormed(text: string): string {
-  return text.replace(LONE_SURROGATE, '\uFFFD');
-}
-
-/** Well-formed, with controls and bidi overrides shown as U+FFFD; line breaks as `\n`. */
-function clean(text: string): string {
-  return text
-    .replace(LONE_SURROGATE, '\uFFFD')
-    .replace(LINE_BREAK, '\n')
-    .replace(INVISIBLE, '\uFFFD');
-}
-
-/** One line: every line break becomes a visible ↵. */
-export function oneLine(text: string): string {
-  return clean(text).replaceAll('\n', ' ↵ ');
-}
-
 /** `@here`, `@channel`, `@everyone` and `<!…>`, `<@…>`, `<#…>` with a word joiner inside. */
 function defuse(text: string): string {
   return text
@@ -62,29 +38,14 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-/**
- * `text` cut to at most `max` UTF-16 units, ending with `…` when cut. The cut falls on a code
- * point boundary and never inside an `&…;` entity.
- */
-export function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = Math.max(0, max - ELLIPSIS.length);
-  const unit = text.charCodeAt(end - 1);
-  if (unit >= 0xd800 && unit <= 0xdbff) end--; // a high surrogate whose pair would be cut off
-  let head = text.slice(0, end);
-  const entity = /&[a-z]*$/.exec(head);
-  if (entity) head = head.slice(0, entity.index);
-  return head + ELLIPSIS;
-}
-
 /** A `plain_text` object of agent text on one line, inert, within `max`. */
 export function plainText(text: string, max: number): PlainTextElement {
-  return { type: 'plain_text', text: cut(defuse(oneLine(text)) || '—', max), emoji: false };
+  return { type: 'plain_text', text: cutUtf16(defuse(inertLine(text)) || '—', max), emoji: false };
 }
 
 /** A `plain_text` object of our own words (labels, button text), within `max`. */
 export function label(text: string, max: number): PlainTextElement {
-  return { type: 'plain_text', text: cut(text, max), emoji: true };
+  return { type: 'plain_text', text: cutUtf16(text, max), emoji: true };
 }
 
 /** A `mrkdwn` object that Slack does not rewrite (no auto-linking or mention parsing). */
@@ -94,8 +55,8 @@ export function mrkdwnText(text: string): MrkdwnElement {
 
 /** Agent text on one line inside inline code in mrkdwn, escaped, within `max` (fences included). */
 export function code(text: string, max: number): string {
-  const body = escapeMrkdwn(defuse(oneLine(text).replaceAll('`', 'ˋ')));
-  return `\`${cut(body || '—', Math.max(1, max - 2))}\``;
+  const body = escapeMrkdwn(defuse(inertLine(text).replaceAll('`', 'ˋ')));
+  return `\`${cutUtf16(body || '—', Math.max(1, max - 2))}\``;
 }
 
 /**
@@ -103,9 +64,9 @@ export function code(text: string, max: number): string {
  * the fences: a backtick cannot close the fence, and the cut keeps it closed.
  */
 export function fence(text: string, max: number): string {
-  const body = escapeMrkdwn(defuse(clean(text).replaceAll('`', 'ˋ')));
+  const body = escapeMrkdwn(defuse(inertLines(text).replaceAll('`', 'ˋ')));
   const room = Math.max(1, max - 6);
-  const inner = body.length <= room ? body : cut(body, room - 14) + '\n(truncated)';
+  const inner = body.length <= room ? body : cutUtf16(body, room - 14) + '\n(truncated)';
   return `\`\`\`${inner || ' '}\`\`\``;
 }
 

@@ -1,12 +1,14 @@
 /**
  * The Microsoft Teams channel (docs/teams.md). Roles, as in every channel folder:
- * `teams-settings.ts` (its config section), `teams-notifier.ts` (the `Notifier`: cards posted
- * and updated in place), `teams-card.ts` (the Adaptive Card), `teams-destinations.ts` (where a
- * request goes), `teams-jwt.ts` + `teams-openid-keys.ts` (the channel's authentication: Bot
- * Framework JWTs), `teams-identity.ts` (Teams account → Countersign user), `teams-invoke.ts`
- * (a click → a vote), `teams-routes.ts` (`POST /api/messages`), `teams-connector.ts` +
- * `teams-token-source.ts` (the Bot Connector through the Microsoft 365 Agents SDK), and this
- * factory.
+ * `teams-settings.ts` (its config section), `teams-notifier.ts` (the `Notifier`: Teams' part
+ * of the shared chat loop, `../chat/chat-notifier.ts`; `teams-card-state.ts` what was posted),
+ * `teams-card.ts` + `teams-text.ts` (the Adaptive Card; Teams' escaping on the shared
+ * `views/inert-text.ts`), `teams-destinations.ts` (where a request goes), `teams-jwt.ts` +
+ * `teams-openid-keys.ts` (the channel's authentication: Bot Framework JWTs),
+ * `teams-identity.ts` (Teams account → Countersign user), `teams-invoke.ts` (a click → the
+ * shared chat ballot, `../chat/chat-ballot.ts`), `teams-routes.ts` (`POST /api/messages`),
+ * `teams-connector.ts` + `teams-token-source.ts` (the Bot Connector through the Microsoft 365
+ * Agents SDK), and this factory. Unit tests sit beside their module (`*.test.ts`).
  * @module
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -50,11 +52,22 @@ export interface TeamsChannel {
 
 export function createTeamsChannel(
   settings: TeamsSettings,
-  options: { directory: Directory; publicUrl: string; now?: () => number },
+  options: {
+    directory: Directory;
+    publicUrl: string;
+    now?: () => number;
+    log?: { warn(msg: string): void };
+  },
 ): TeamsChannel {
   const tokens = new TeamsTokenSource(settings, options.now);
   const connector = new TeamsConnector(settings, tokens);
-  const notifier = new TeamsNotifier(connector, settings, options.directory, options.publicUrl);
+  const notifier = new TeamsNotifier(
+    connector,
+    settings,
+    options.directory,
+    options.publicUrl,
+    options.log,
+  );
   return {
     notifier,
     routes(deps) {

@@ -1,4 +1,5 @@
 import { CountersignError } from '@countersign/core';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../http/json-depth.js';
 import { loadTeamsSdk } from './teams-sdk.js';
 
 /**
@@ -34,6 +35,15 @@ export interface CardAction {
  * is `undefined`, and anything that cannot be read fails only with our error.
  */
 export async function parseActivity(raw: string): Promise<TeamsActivity> {
+  // The API body's depth limit (http/json-depth.ts), here too: a valid token proves the
+  // activity came through the Bot Connector, not that its `value` or `channelData` are shallow.
+  if (jsonDepthExceeds(raw, MAX_JSON_DEPTH)) {
+    throw new CountersignError(
+      'invalid_request',
+      `the activity nests deeper than ${MAX_JSON_DEPTH} levels`,
+      { max_depth: MAX_JSON_DEPTH },
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(raw);

@@ -1,11 +1,10 @@
-import { CountersignError, voteEvidence, type ErrorCode } from '@countersign/core';
+import { voteEvidence, type ErrorCode } from '@countersign/core';
 import type { ActionService } from '../../actions/action-service.js';
 import type { VoteService } from '../../actions/vote-service.js';
-import { alreadyAudited } from '../../actions/vote-refusal.js';
 import type { AuditEvent } from '../../audit/audit-log.js';
-import type { Principal } from '../../auth/principal.js';
 import type { User } from '../../config/directory.js';
 import { actionView } from '../../views/action-view.js';
+import { castChatVote, chatPrincipal } from '../chat/chat-ballot.js';
 import { readCardAction, type TeamsActivity } from './teams-activity.js';
 import { noticeCard, requestCard, VERBS, type AdaptiveCard } from './teams-card.js';
 import type { TeamsIdentityMapper } from './teams-identity.js';
@@ -30,9 +29,9 @@ const ACTION_ID = /^act_[0-9a-z]{1,60}$/;
 
 /**
  * A click on Approve or Deny (`adaptiveCard/action`, already authenticated): who clicked,
- * which request, then the vote through `VoteService`, the one code path every channel shares,
- * so separation of duties, the quorum and the race guarantees are the API's. The evidence is
- * the SHA-256 of the raw activity. The answer is the request's card as it now stands, or,
+ * which request, then the vote through the chat ballot (castChatVote, shared with Slack) into
+ * `VoteService`, the one code path every channel shares, so separation of duties, the quorum
+ * and the race guarantees are the API's. The evidence is the SHA-256 of the raw activity. The answer is the request's card as it now stands, or,
  * when the click was not counted, the card headed by why (an unmapped account, another
  * tenant, a guest, self-approval, not a reviewer, already decided, `step_up_required`: the
  * vote service, not this handler, decides step-up with core's `channelMayApprove`); every
@@ -53,17 +52,12 @@ export class TeamsInvokeHandler {
       aad_object_id: activity.from.aadObjectId ?? null,
       name: activity.from.name ?? null,
     };
-    const refuse = async (
-      code: ErrorCode,
-      reason: string,
-      message: string,
-      options: { user?: User; card?: AdaptiveCard } = {},
-    ): Promise<CardActionResponse> => {
-      await this.deps.record([
+    const audit = (code: ErrorCode, reason: string, user?: User): Promise<void> =>
+      this.deps.record([
         {
           type: 'api.refused',
-          actor: options.user
-            ? { kind: 'user', id: options.user.id }
+          actor: user
+            ? { kind: 'user', id: user.id }
             : { kind: 'anonymous', id: `teams:${teamsUser.aad_object_id ?? teamsUser.id ?? '?'}` },
           ...(click.actionId && ACTION_ID.test(click.actionId)
             ? { request_id: click.actionId }
@@ -78,7 +72,13 @@ export class TeamsInvokeHandler {
           },
         },
       ]);
-      return respond(options.card ?? noticeCard(message));
+    const refuse = async (
+      code: ErrorCode,
+      reason: string,
+      message: string,
+    ): Promise<CardActionResponse> => {
+      await audit(code, reason);
+      return respond(noticeCard(message));
     };
 
     const vote =
@@ -102,42 +102,31 @@ export class TeamsInvokeHandler {
     }
     if (!identity.ok) return refuse('forbidden', 'unmapped', `Not counted: ${identity.reason}.`);
     const user = identity.user;
-    const principal: Principal = {
-      kind: 'user',
-      id: user.id,
-      tokenId: 'teams',
-      groups: user.groups,
-      admin: user.admin,
-      auditor: user.auditor,
-    };
     const notice = (message: string) => `Vote by ${user.id} not counted: ${message}`;
-
-    try {
-      const { record, votes } = await this.deps.votes.vote(principal, id, {
-        vote,
-        comment: click.comment,
-        channel: 'teams',
-        evidence,
-      });
-      return respond(requestCard(actionView(record, { votes }), this.deps.publicUrl));
-    } catch (e) {
-      if (!(e instanceof CountersignError)) throw e;
-      if (!alreadyAudited(e)) {
-        return refuse(e.code, 'vote_refused', notice(e.message), { user });
-      }
-      // Already on record as action.vote_refused; show the request as it stands now.
-      const now = await this.deps.actions.get(principal, id).catch(() => undefined);
-      const message = notice(`${e.message}.`);
+    const result = await castChatVote(
+      { channel: 'teams', user, actionId: id, vote, comment: click.comment, evidence },
+      { votes: this.deps.votes, audit: (code) => audit(code, 'vote_refused', user) },
+    );
+    if (result.ok) {
       return respond(
-        now
-          ? requestCard(
-              actionView(now, { votes: await this.deps.actions.votes(id) }),
-              this.deps.publicUrl,
-              message,
-            )
-          : noticeCard(message),
+        requestCard(actionView(result.record, { votes: result.votes }), this.deps.publicUrl),
       );
     }
+    if (!result.audited) return respond(noticeCard(notice(result.message)));
+    // Already on record as action.vote_refused; show the request as it stands now.
+    const now = await this.deps.actions
+      .get(chatPrincipal(user, 'teams'), id)
+      .catch(() => undefined);
+    const message = notice(`${result.message}.`);
+    return respond(
+      now
+        ? requestCard(
+            actionView(now, { votes: await this.deps.actions.votes(id) }),
+            this.deps.publicUrl,
+            message,
+          )
+        : noticeCard(message),
+    );
   }
 }
 

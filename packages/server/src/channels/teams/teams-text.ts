@@ -9,10 +9,8 @@
  * @module
  */
 
-/** Line terminators of CommonMark and Unicode: each would start a new line, list or paragraph. */
-const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/g;
-/** A visible stand-in for a folded line break: the approver sees that the agent wrote one. */
-const FOLD = ' ⏎ ';
+import { inertLine } from '../../views/inert-text.js';
+
 /**
  * ASCII punctuation with a meaning in CommonMark inline or block syntax (emphasis, code,
  * strikethrough, links, autolinks and HTML, entities, headings, tables, escapes). CommonMark
@@ -23,17 +21,8 @@ const MARKDOWN = new Set(['\\', '*', '_', '`', '~', '[', ']', '<', '>', '#', '|'
 /** Marks that only mean something at the start of a line: list items, setext underline. */
 const LINE_START = new Set(['-', '+', '=']);
 
-/**
- * The escaped form of one code point. C0/C1 controls, bidirectional overrides and isolates
- * (Trojan Source, CVE-2021-42574: `invoice\u202Egpj.exe` reads as `invoiceexe.jpg`) and lone
- * surrogates become U+FFFD, so what the approver reads is what the agent sent, in order.
- */
+/** The escaped form of one code point of an already inert line (see `inert`). */
 function escapeOne(ch: string): string {
-  const cp = ch.codePointAt(0) ?? 0;
-  if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return '\uFFFD';
-  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) return '\uFFFD';
-  if (cp === 0x200e || cp === 0x200f || cp === 0x061c) return '\uFFFD';
-  if (cp >= 0xd800 && cp <= 0xdfff) return '\uFFFD';
   if (MARKDOWN.has(ch)) return `\\${ch}`;
   // `{{` opens a text function (DATE/TIME): a word joiner keeps the braces apart.
   if (ch === '{') return '{\u2060';
@@ -41,14 +30,17 @@ function escapeOne(ch: string): string {
 }
 
 /**
- * Agent-supplied text, inert in a TextBlock or Fact: line breaks folded to a visible `⏎`,
- * Markdown punctuation backslash-escaped, controls and bidi overrides replaced; then cut to at
- * most `max` code points of the escaped text (escape first, then cut: never past the limit,
- * never inside a surrogate pair or between a backslash and what it escapes), with `…` when
- * something was cut.
+ * Agent-supplied text, inert in a TextBlock or Fact. First what every channel does
+ * (views/inert-text.ts `inertLine`): line breaks folded to a visible `↵`, controls as their
+ * pictures, bidi overrides (Trojan Source, CVE-2021-42574) as named markers, lone surrogates
+ * replaced. Then Teams' own: Markdown punctuation backslash-escaped; then cut to at most `max`
+ * code points of the escaped text (escape first, then cut: never past the limit, never inside
+ * a surrogate pair or between a backslash and what it escapes), with `…` when something was
+ * cut. That cut is Teams' own too: it keeps each escape whole.
  */
 export function inert(text: string, max: number): string {
-  const folded = text.replace(LINE_BREAK, FOLD).replace(/^[ \t]+/, '');
+  // Leading spaces would make an indented code block (CommonMark §4.4).
+  const folded = inertLine(text).replace(/^ +/, '');
   const units: string[] = [];
   let first = true;
   // `for…of` walks code points; a lone surrogate comes out as one unit and is replaced.
@@ -60,11 +52,6 @@ export function inert(text: string, max: number): string {
   const ordered = /^(\d{1,9})([.)])/.exec(folded);
   if (ordered) units[ordered[1].length] = `\\${ordered[2]}`;
   return cutUnits(units, max);
-}
-
-/** Our own text (no Markdown in it on purpose), cut to `max` code points. */
-export function truncate(text: string, max: number): string {
-  return cutUnits([...text], max);
 }
 
 /** Whole units while their code points fit in `max`; `…` (one code point) marks a cut. */
