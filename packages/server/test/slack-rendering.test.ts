@@ -4,10 +4,9 @@ import type { ActionRecord } from '@countersign/core';
 import { noteFor, requestMessage } from '../src/channels/slack/slack-blocks.js';
 import { denyModal } from '../src/channels/slack/slack-deny-modal.js';
 import { code, fence, plainText } from '../src/channels/slack/slack-text.js';
-import { cutUtf16 } from '../src/views/inert-text.js';
+import { cutUtf16, HOSTILE_PARAMS, HOSTILE_STRINGS } from '@countersign/core';
 import { blockErrors, viewErrors } from './fake-slack/block-kit-rules.js';
 import { sampleView } from './fake-slack/sample-view.js';
-import { HOSTILE_PARAMS, HOSTILE_STRINGS } from '@countersign/core';
 
 /**
  * Agent-controlled text through every Slack renderer: the message blocks, the Approve confirm

@@ -1,6 +1,5 @@
-import { quorumProgress, type ActionRecord, type Vote } from '@countersign/core';
+import { quorumProgress, type ActionRecord, type Vote, inertLine } from '@countersign/core';
 import type { ActionView } from '../http/schemas.js';
-import { inertLine } from './inert-text.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));

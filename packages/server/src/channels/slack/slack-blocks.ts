@@ -1,9 +1,8 @@
 import type { Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
-import { channelMayApprove } from '@countersign/core';
+import { channelMayApprove, cutUtf16, inertLine } from '@countersign/core';
 import type { SlackMessage } from './slack-api.js';
 import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { SLACK_LIMITS as L } from './slack-limits.js';
-import { cutUtf16, inertLine } from '../../views/inert-text.js';
 import {
   code,
   escapeMrkdwn,

@@ -2,7 +2,7 @@ import type { ModalView } from '@slack/types';
 import type { ActionRecord } from '@countersign/core';
 import { get, str } from './slack-payload.js';
 import { SLACK_LIMITS as L } from './slack-limits.js';
-import { wellFormed } from '../../views/inert-text.js';
+import { wellFormed } from '@countersign/core';
 import { label, plainText } from './slack-text.js';
 
 export const DENY_CALLBACK_ID = 'countersign.deny';

@@ -1,7 +1,7 @@
 import type { SlackApi } from './slack-api.js';
 import type { SlackFollowUps } from './slack-followups.js';
 import type { SlackMetrics } from './slack-metrics.js';
-import { cutUtf16, inertLine } from '../../views/inert-text.js';
+import { cutUtf16, inertLine } from '@countersign/core';
 import { escapeMrkdwn } from './slack-text.js';
 import { SLACK_LIMITS } from './slack-limits.js';
 

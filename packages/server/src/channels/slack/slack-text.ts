@@ -1,5 +1,5 @@
 import type { MrkdwnElement, PlainTextElement } from '@slack/types';
-import { cutUtf16, inertLine, inertLines } from '../../views/inert-text.js';
+import { cutUtf16, inertLine, inertLines } from '@countersign/core';
 
 /**
  * Text for Slack surfaces. Requests carry text an agent wrote, and an agent may be

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { inertLine } from '../../views/inert-text.js';
+import { inertLine } from '@countersign/core';
 
 /**
  * ASCII punctuation with a meaning in CommonMark inline or block syntax (emphasis, code,
