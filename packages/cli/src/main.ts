@@ -160,9 +160,12 @@ for (const vote of ['approve', 'deny'] as const) {
     ),
   );
 }
-apiFlags(actions.command('show <id>').description('the full record')).action(
-  run(lazy(() => import('./commands/actions.js'), 'actionsShow')),
-);
+apiFlags(
+  actions
+    .command('show <id>')
+    .description('one request: what, who, why, params, votes, status, grant')
+    .option('--json', 'the raw record'),
+).action(run(lazy(() => import('./commands/actions.js'), 'actionsShow')));
 
 const audit = program
   .command('audit')

@@ -111,7 +111,13 @@ describe('countersign init, token, actions', () => {
       const sub = await fetch(`${url}/v1/actions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ action: 'db.export', resource: 'pg://x', params: { rows: 99999 } }),
+        body: JSON.stringify({
+          action: 'db.export',
+          resource: 'pg://x',
+          params: { rows: 99999, columns: ['id', 'email'], format: 'csv' },
+          justification: 'Churn model refresh',
+          risk: 'high',
+        }),
       });
       const { id } = (await sub.json()) as { id: string };
       const listed = cli([
@@ -125,11 +131,35 @@ describe('countersign init, token, actions', () => {
         token,
       ]);
       assert.equal(listed.status, 0, listed.stderr);
-      assert.match(listed.stdout, new RegExp(`${id}\\s+pending\\s+db.export`));
+      const [header, row, detail] = listed.stdout.split('\n');
+      assert.match(header ?? '', /^ID\s+STATUS\s+ACTION\s+RESOURCE\s+AGENT\s+EXPIRES$/);
+      assert.match(
+        row ?? '',
+        new RegExp(`^${id}\\s+pending\\s+db.export\\s+pg://x\\s+exporter\\s+in \\d+m$`),
+      );
+      // Why, and the parameters that tell it apart (scalars; the column list is in `show`).
+      assert.equal(detail, '    “Churn model refresh”  rows=99999 format=csv');
       const shown = cli(['actions', 'show', id, '--url', url], {
         env: { COUNTERSIGN_TOKEN: token },
       });
-      assert.equal((JSON.parse(shown.stdout) as { id: string }).id, id);
+      assert.equal(shown.status, 0, shown.stderr);
+      for (const line of [
+        /^db\.export on pg:\/\/x$/m,
+        new RegExp(`^  id +${id}$`, 'm'),
+        /^ {2}status +pending: needs approval/m,
+        /^ {2}risk +high$/m,
+        /^ {2}agent +exporter$/m,
+        /^ {2}why +Churn model refresh$/m,
+        /^ {2}rows +99999$/m,
+        /^ {2}columns +\["id","email"\]$/m,
+        /^votes\n {2}\(none\)$/m,
+        /^grant +none yet$/m,
+      ])
+        assert.match(shown.stdout, line);
+      const raw = cli(['actions', 'show', id, '--json', '--url', url], {
+        env: { COUNTERSIGN_TOKEN: token },
+      });
+      assert.equal((JSON.parse(raw.stdout) as { id: string }).id, id);
 
       const approved = cli([
         'actions',

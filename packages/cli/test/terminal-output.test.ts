@@ -82,10 +82,22 @@ describe('CLI output of agent and reviewer text', () => {
     assert.match(r.stdout, /invoice⟨RLO⟩gpj\.exe/);
   });
 
-  test('actions show: JSON whose controls are escapes, the same value', async () => {
+  test('actions show: every field on its line, nothing obeyed', async () => {
     const id = await pending();
     await deny(id);
     const r = cli(['actions', 'show', id, '--token', admin, '--url', url]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, OBEYED);
+    // The agent's multi-line justification and the reviewer's comment stay on one line each.
+    assert.match(r.stdout, /^ {2}why +.*↵/m);
+    assert.match(r.stdout, /^ {2}alice {2}deny {2}via api .*␛\]8;;https:\/\/evil\.example␇click/m);
+    assert.match(r.stdout, /invoice⟨RLO⟩gpj\.exe/);
+  });
+
+  test('actions show --json: JSON whose controls are escapes, the same value', async () => {
+    const id = await pending();
+    await deny(id);
+    const r = cli(['actions', 'show', id, '--json', '--token', admin, '--url', url]);
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stdout.replace(/\n/g, ''), OBEYED);
     const record = JSON.parse(r.stdout) as { votes: Array<{ comment: string }> };
@@ -133,9 +145,14 @@ describe('CLI output of agent and reviewer text', () => {
     assert.match(lines.at(-1) ?? '', /^countersign: .*was denied.*⟨RLO⟩/);
   });
 
-  test('actions list: every row one line, nothing obeyed', () => {
+  test('actions list: every row one line, nothing obeyed', async () => {
+    await pending();
     const r = cli(['actions', 'list', '--token', admin, '--url', url]);
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stdout, OBEYED);
+    // The multi-line justification is one indented line under its row.
+    const whys = r.stdout.split('\n').filter((l) => l.startsWith('    “'));
+    assert.ok(whys.length > 0);
+    for (const why of whys) assert.match(why, /↵.*rows=50000$/);
   });
 });

@@ -70,6 +70,27 @@ describe('refusals', () => {
     ]);
   });
 
+  test('a value outside a fixed set names the allowed values once', async () => {
+    const res = await gw.call('POST', '/v1/actions', {
+      token: agent,
+      body: { ...good, risk: 'extreme' },
+    });
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'invalid_request');
+    assert.deepEqual(res.body.errors, [
+      { path: 'body/risk', message: 'must be one of low, medium, high, critical' },
+    ]);
+    // Several fields wrong at once: one line each, still named by path.
+    const vote = await gw.call('POST', '/v1/actions', {
+      token: agent,
+      body: { ...good, risk: 'extreme', params: 'rows=1' },
+    });
+    assert.deepEqual(vote.body.errors, [
+      { path: 'body/params', message: 'must be object' },
+      { path: 'body/risk', message: 'must be one of low, medium, high, critical' },
+    ]);
+  });
+
   test('missing required fields', () =>
     refused(400, 'invalid_request', [
       'POST',

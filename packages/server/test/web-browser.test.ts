@@ -168,6 +168,19 @@ describe('web inbox in Chromium', { skip: !available }, () => {
     assert.ok(overflow <= 0, `${where}: no sideways scrolling (overflow ${overflow}px)`);
   };
 
+  /** The key parameters shown in a scope, as `{ key: value }` (dt and dd text). */
+  const keyParamsIn = (scope: Locator) =>
+    scope
+      .locator('[data-key-params]')
+      .evaluate((dl) =>
+        Object.fromEntries(
+          [...dl.querySelectorAll(':scope > div')].map((d) => [
+            d.querySelector('dt')?.textContent ?? '',
+            d.querySelector('dd')?.textContent ?? '',
+          ]),
+        ),
+      );
+
   /**
    * Each named field holds exactly one element of agent text, a <bdi> whose only child is a
    * text node: no markup, no line break, no bidi control left to obey, markers visible.
@@ -253,6 +266,12 @@ describe('web inbox in Chromium', { skip: !available }, () => {
     await page
       .getByRole('heading', { name: /db\.export on postgres:\/\/prod\/customers/ })
       .waitFor();
+    // The key parameters are on the page; the full JSON is one tap away.
+    assert.deepEqual(await keyParamsIn(page.locator('main .detail-summary')), {
+      rows: '50000',
+      format: 'parquet',
+    });
+    await page.getByText(/^All parameters/).click();
     await page
       .getByLabel('Parameters')
       .getByText(/"churned_at"/)
@@ -340,6 +359,61 @@ describe('web inbox in Chromium', { skip: !available }, () => {
     await page.getByRole('button', { name: 'Evaluate' }).click();
     await page.locator('.simulation .badge.decision-require_approval').waitFor();
     await shot(page, 'web-policy');
+    await ctx.close();
+  });
+
+  test('on a phone, the facts come before the buttons; similar requests differ on their cards', async () => {
+    const ids = [];
+    for (const rows of [180000, 25000, 60000]) {
+      ids.push(
+        await submit({
+          ...bigExport,
+          params: { rows, columns: ['id', 'email'], format: 'csv', destination: 's3://exports' },
+          justification: `Quarterly churn model refresh, run ${rows}`,
+        }),
+      );
+    }
+    const ctx = await context({ width: 390, height: 844 }, 2);
+    const page = await ctx.newPage();
+    await signInWithSso(page, 'alice');
+    // Each card names the parameter that sets it apart from the other exports: its rows.
+    for (const [i, rows] of ['180000', '25000', '60000'].entries()) {
+      const card = page.locator(`article[aria-labelledby="title-${ids[i]}"]`);
+      await card.waitFor();
+      const shown = await keyParamsIn(card);
+      assert.equal(shown.rows, rows, JSON.stringify(shown));
+      assert.ok(Object.keys(shown).length <= 4, 'a few, not all');
+    }
+    await assertNoSidewaysScroll(page, 'inbox at 390px');
+
+    await page.goto(`${gw.url}/actions/${ids[0]}`);
+    const approve = page.getByRole('button', { name: 'Approve' });
+    await approve.waitFor();
+    const top = async (l: Locator) => {
+      const box = await l.boundingBox();
+      assert.ok(box, 'visible');
+      return box;
+    };
+    const button = await top(approve);
+    const why = await top(page.locator('main [data-field="justification"]'));
+    const rows = await top(
+      page.locator('main .detail-summary [data-field="param-value"]', { hasText: '180000' }),
+    );
+    const who = await top(page.locator('main [data-field="agent"]'));
+    for (const [name, box] of Object.entries({ why, rows, who })) {
+      assert.ok(
+        box.y + box.height <= button.y,
+        `${name} (bottom ${box.y + box.height}) above Approve (top ${button.y})`,
+      );
+    }
+    // The full parameters are one tap away, and wrap on the phone.
+    const all = page.locator('pre[aria-label="Parameters"]');
+    assert.equal(await all.isVisible(), false);
+    await page.getByText(/^All parameters/).click();
+    await all.getByText(/s3:\/\/exports/).waitFor();
+    await page.getByText(/^All parameters/).click();
+    await assertNoSidewaysScroll(page, 'request page at 390px');
+    await shot(page, 'web-detail-phone');
     await ctx.close();
   });
 
@@ -466,6 +540,8 @@ describe('web inbox in Chromium', { skip: !available }, () => {
         'resource',
         'justification',
         'agent',
+        'param-key',
+        'param-value',
       ]);
       await assertNoSidewaysScroll(page, `inbox at ${viewport.width}px`);
 
@@ -499,7 +575,16 @@ describe('web inbox in Chromium', { skip: !available }, () => {
           'facts',
         ].map((h) => `H2:${h}`),
       ]);
-      await assertInert(main, ['action', 'resource', 'justification', 'comment', 'message']);
+      await assertInert(main, [
+        'action',
+        'resource',
+        'justification',
+        'comment',
+        'message',
+        'agent',
+        'param-key',
+        'param-value',
+      ]);
       // The parameters block is JSON that reads back as exactly what the agent sent.
       const shown = await page.locator('pre[aria-label="Parameters"]').textContent();
       assert.deepEqual(JSON.parse(shown ?? ''), params);

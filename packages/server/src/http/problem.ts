@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError, type ErrorCode } from '@countersign/core';
+import { schemaErrorsOf } from './schema-errors.js';
 
 /** The one place an error code becomes an HTTP status. */
 const STATUS: Record<ErrorCode, number> = {
@@ -91,13 +92,7 @@ export function toCountersignError(error: unknown): CountersignError {
   const fe = error as Partial<FastifyError> & { body?: unknown };
   if (fe.validation) {
     return new CountersignError('invalid_request', 'the request does not match the schema', {
-      errors: fe.validation.map((v) => ({
-        path: `${fe.validationContext ?? 'body'}${v.instancePath}`,
-        message:
-          v.keyword === 'additionalProperties'
-            ? `unknown field "${String((v.params as { additionalProperty?: string }).additionalProperty)}"`
-            : (v.message ?? 'is invalid'),
-      })),
+      errors: schemaErrorsOf(fe.validation, fe.validationContext),
     });
   }
   // secure-json-parse rejects __proto__/constructor.prototype keys with a SyntaxError.

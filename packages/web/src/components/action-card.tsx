@@ -2,11 +2,30 @@ import type { ActionView } from '../api/types';
 import { fromNow, formatTime } from '../format';
 import { Link } from '../router';
 import { AgentText } from './agent-text';
+import { keyParams } from '../key-params';
 import { EnvironmentBadge, RiskBadge, StatusBadge } from './badges';
+import { ParamList } from './param-list';
 import { ProgressText } from './progress-text';
 
-/** One request in a list: what, where, who asked, how risky, and how long is left. */
-export function ActionCard({ action, now }: { action: ActionView; now: number }) {
+/**
+ * One request in a list: what, where, who asked, why, the parameters that tell it apart from
+ * the requests beside it (`siblings`), how risky, and how long is left. `showStatus` puts the
+ * status on every card (history), not only on those no longer pending.
+ */
+export function ActionCard({
+  action,
+  now,
+  siblings = [],
+  showStatus = false,
+}: {
+  action: ActionView;
+  now: number;
+  siblings?: readonly ActionView[];
+  showStatus?: boolean;
+}) {
+  const params = keyParams(action.params, {
+    among: siblings.filter((s) => s.action === action.action).map((s) => s.params),
+  });
   const soon =
     action.status === 'pending' &&
     action.expires_at !== null &&
@@ -28,7 +47,7 @@ export function ActionCard({ action, now }: { action: ActionView; now: number })
         <div className="badges">
           <RiskBadge risk={action.risk} />
           <EnvironmentBadge environment={action.environment} />
-          {action.status !== 'pending' && <StatusBadge status={action.status} />}
+          {(showStatus || action.status !== 'pending') && <StatusBadge status={action.status} />}
         </div>
       </div>
       {action.justification && (
@@ -36,6 +55,7 @@ export function ActionCard({ action, now }: { action: ActionView; now: number })
           “<AgentText text={action.justification} />”
         </p>
       )}
+      <ParamList params={params} />
       <dl className="facts">
         <div>
           <dt>Agent</dt>

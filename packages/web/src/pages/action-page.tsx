@@ -11,6 +11,8 @@ import { ProgressText } from '../components/progress-text';
 import { Timeline } from '../components/timeline';
 import { VoteForm } from '../components/vote-form';
 import { AgentText } from '../components/agent-text';
+import { ParamList } from '../components/param-list';
+import { keyParams } from '../key-params';
 import { formatDuration, formatTime, fromNow } from '../format';
 import { useEventSource } from '../hooks/use-event-source';
 import { useNow } from '../hooks/use-now';
@@ -20,7 +22,12 @@ import { Link } from '../router';
 /** The server ends a request's event stream once nothing more can happen to it. */
 const isFinal = (a: ActionView) => a.status !== 'pending' && a.status !== 'approved';
 
-/** Everything about one request, live, and the place to decide it. */
+/**
+ * Everything about one request, live, and the place to decide it. The facts a decision rests
+ * on come before the buttons, on a phone too: what (the heading, environment and risk), who
+ * (agent, on behalf of), why (the justification) and the key parameters, with the full
+ * parameters one tap away. Then the vote form, then the policy trace and the timeline.
+ */
 export function ActionPage({ id }: { id: string }) {
   const session = useSession();
   const now = useNow(15_000);
@@ -62,6 +69,7 @@ export function ActionPage({ id }: { id: string }) {
 
   const mine = action.votes.find((v) => v.user === session.user?.id);
   const stepUp = action.approval?.clauses.some((c) => c.step_up === 'web') ?? false;
+  const keyed = keyParams(action.params, { max: 8, maxLength: 120 });
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumb">
@@ -86,6 +94,28 @@ export function ActionPage({ id }: { id: string }) {
           <EnvironmentBadge environment={action.environment} />
           {action.break_glass && <span className="badge risk-critical">break-glass</span>}
         </div>
+        <dl className="facts who">
+          <div>
+            <dt>Agent</dt>
+            <dd data-field="agent">
+              <AgentText text={action.agent.id} />
+            </dd>
+          </div>
+          <div>
+            <dt>On behalf of</dt>
+            <dd>{action.on_behalf_of === null ? '—' : <AgentText text={action.on_behalf_of} />}</dd>
+          </div>
+          {action.status === 'pending' && action.expires_at && (
+            <div>
+              <dt>Expires</dt>
+              <dd>
+                <time dateTime={action.expires_at} title={formatTime(action.expires_at)}>
+                  {fromNow(action.expires_at, now)}
+                </time>
+              </dd>
+            </div>
+          )}
+        </dl>
         {live && (
           <p className="muted small">
             <span className="live-dot" aria-hidden="true" /> Live: this page updates as votes
@@ -97,19 +127,31 @@ export function ActionPage({ id }: { id: string }) {
 
       <div className="detail-grid">
         <div className="detail-main">
-          {action.justification && (
-            <section aria-labelledby="why">
-              <h2 id="why">Justification</h2>
-              <blockquote className="justification" data-field="justification">
-                <AgentText text={action.justification} multiline />
-              </blockquote>
-            </section>
-          )}
+          <div className="detail-summary">
+            {action.justification && (
+              <section aria-labelledby="why">
+                <h2 id="why">Justification</h2>
+                <blockquote className="justification" data-field="justification">
+                  <AgentText text={action.justification} multiline />
+                </blockquote>
+              </section>
+            )}
 
-          <section aria-labelledby="params">
-            <h2 id="params">Parameters</h2>
-            <JsonBlock value={action.params} label="Parameters" />
-          </section>
+            <section aria-labelledby="params">
+              <h2 id="params">Parameters</h2>
+              {keyed.length === 0 ? (
+                <JsonBlock value={action.params} label="Parameters" />
+              ) : (
+                <>
+                  <ParamList params={keyed} />
+                  <details className="all-params">
+                    <summary>All parameters ({Object.keys(action.params).length}, as JSON)</summary>
+                    <JsonBlock value={action.params} label="Parameters" />
+                  </details>
+                </>
+              )}
+            </section>
+          </div>
 
           {action.context && (
             <section aria-labelledby="context">
@@ -222,18 +264,6 @@ export function ActionPage({ id }: { id: string }) {
           <section className="card" aria-labelledby="facts">
             <h2 id="facts">Request</h2>
             <dl className="facts stacked">
-              <div>
-                <dt>Agent</dt>
-                <dd data-field="agent">
-                  <AgentText text={action.agent.id} />
-                </dd>
-              </div>
-              <div>
-                <dt>On behalf of</dt>
-                <dd>
-                  {action.on_behalf_of === null ? '—' : <AgentText text={action.on_behalf_of} />}
-                </dd>
-              </div>
               <div>
                 <dt>Requested</dt>
                 <dd>

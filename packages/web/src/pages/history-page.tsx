@@ -164,7 +164,7 @@ export function HistoryPage() {
           <ul className="card-list" aria-label="Requests">
             {items.map((a) => (
               <li key={a.id}>
-                <ActionCard action={a} now={now} />
+                <ActionCard action={a} now={now} siblings={items} showStatus />
               </li>
             ))}
           </ul>

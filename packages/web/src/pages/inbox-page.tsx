@@ -97,7 +97,7 @@ export function InboxPage() {
         <ul className="card-list" aria-label={`${items.length} pending requests`}>
           {items.map((a) => (
             <li key={a.id}>
-              <ActionCard action={a} now={now} />
+              <ActionCard action={a} now={now} siblings={items} />
             </li>
           ))}
         </ul>
