@@ -164,6 +164,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
+  // Started by `serve --demo`: stop when the gateway's process is gone, however it ended
+  // (its end of our stdin closes then, even on SIGKILL).
+  if (process.env.COUNTERSIGN_DEMO_AGENT_LIFELINE === 'stdin') {
+    process.stdin.on('close', () => stop.abort());
+    process.stdin.on('end', () => stop.abort());
+    process.stdin.resume();
+  }
   await runDemoAgent({
     url: process.env.COUNTERSIGN_URL ?? 'http://localhost:8080',
     token,
@@ -173,4 +180,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   });
   // Pending requests are being withdrawn (guard cancels on abort); do not linger for them.
   setTimeout(() => process.exit(0), 2000).unref();
+  process.stdin.destroy(); // the lifeline must not keep the process alive
 }

@@ -2,8 +2,9 @@
 import { Command } from 'commander';
 import type { McpProxyFlags } from './commands/mcp-proxy.js';
 import { EXIT, reportError } from './cli-error.js';
+import { defaultConfigFile } from './default-config-file.js';
 
-const defaultConfig = process.env.COUNTERSIGN_CONFIG ?? 'countersign.yaml';
+const defaultConfig = defaultConfigFile();
 
 /**
  * A command's code is loaded only when that command runs: `hook claude-code` and `mcp-proxy`
@@ -41,8 +42,9 @@ program
   .description('run the gateway')
   .option('-c, --config <file>', 'configuration file', defaultConfig)
   .option('--demo', 'embedded demo: SQLite in ./.countersign, demo users, agents and policy')
+  .option('--reset', 'with --demo: revoke the tokens earlier demo starts printed')
   .action(
-    (o: { config: string; demo?: boolean }) =>
+    (o: { config: string; demo?: boolean; reset?: boolean }) =>
       // serve keeps running; only start-up errors end up here
       void lazy(
         () => import('./commands/serve.js'),
@@ -105,6 +107,14 @@ token
   .description('list tokens (never their secrets)')
   .option('-c, --config <file>', 'configuration file', defaultConfig)
   .action(run(lazy(() => import('./commands/token.js'), 'tokenList')));
+
+program
+  .command('login-link')
+  .description('a one-time web sign-in link for a user (printed on stdout); audited')
+  .option('-c, --config <file>', 'configuration file', defaultConfig)
+  .option('--user <id>', 'the directory user who signs in with it')
+  .option('--ttl <duration>', 'how long it may wait to be used, 1m to 24h', '30m')
+  .action(run(lazy(() => import('./commands/login-link.js'), 'loginLink')));
 
 const keys = program.command('keys').description('grant signing keys (docs/grants.md)');
 keys

@@ -53,6 +53,8 @@ export interface GatewayOptions {
   pollMs?: number;
   /** The built web inbox (packages/web/dist); default: found through the @countersign/web package. */
   webAssetsDir?: string;
+  /** Where log lines go (default stdout, JSON lines): `serve --demo` formats them for a person. */
+  logStream?: { write(line: string): void };
 }
 
 /**
@@ -197,6 +199,7 @@ export async function createGateway(
     bodyLimit: config.server.bodyLimit,
     maxWaitSeconds: config.server.maxWaitSeconds,
     logLevel: config.server.logLevel,
+    logStream: options.logStream,
     publicUrl: config.server.publicUrl,
     grants,
     channelRoutes: channelRuntime.routes,

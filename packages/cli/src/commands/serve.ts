@@ -1,9 +1,12 @@
 import { createGateway, loadConfig, type Gateway, type GatewayConfig } from '@countersign/server';
-import { demoConfig, printDemoWelcome } from './demo.js';
+import { humanLogStream } from '../human-log-stream.js';
+import { demoConfig, startDemo, type Demo } from './demo.js';
 
 export interface ServeOptions {
   config: string;
   demo?: boolean;
+  /** With `demo`: revoke the tokens earlier demo starts minted. */
+  reset?: boolean;
 }
 
 /**
@@ -21,11 +24,17 @@ export const SHUTDOWN_GRACE_MS = 5_000;
  */
 export async function serve(options: ServeOptions): Promise<Gateway> {
   const config: GatewayConfig = options.demo ? demoConfig() : loadConfig(options.config);
-  const gateway = await createGateway(config);
+  // The demo's terminal is read by a person: log lines in words, on stderr (human-log-stream.ts).
+  const gateway = await createGateway(
+    config,
+    options.demo ? { logStream: humanLogStream(process.stderr) } : {},
+  );
   const url = await gateway.listen();
   gateway.policy.watch();
   process.on('SIGHUP', () => gateway.policy.reload());
-  if (options.demo) await printDemoWelcome(gateway, config, url);
+  const demo: Demo | undefined = options.demo
+    ? await startDemo(gateway, config, url, { reset: options.reset })
+    : undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -40,10 +49,13 @@ export async function serve(options: ServeOptions): Promise<Gateway> {
       );
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
-    gateway.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    // The demo agent goes first, while the gateway still answers its withdrawals.
+    (demo ? demo.stop() : Promise.resolve())
+      .then(() => gateway.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -48,6 +48,8 @@ export interface AppDeps {
   bodyLimit: number;
   maxWaitSeconds: number;
   logLevel: string;
+  /** Where log lines go (default stdout, JSON); the demo formats them for a person. */
+  logStream?: { write(line: string): void };
   publicUrl: string;
   grants: GrantService;
   /** Inbound routes of chat channels (`POST /slack/interactions`), each its own plugin. */
@@ -106,7 +108,7 @@ export async function buildApp(deps: AppDeps) {
   };
 
   const app = Fastify({
-    logger: { level: deps.logLevel },
+    logger: { level: deps.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: deps.bodyLimit,
     genReqId: () => newId('req'),
     // Long-polls must not be cut by the default idle socket timeout.

@@ -1,4 +1,5 @@
 import { CountersignError, newId } from '@countersign/core';
+import type { Actor } from '../actions/action-writer.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Directory } from '../config/directory.js';
 import type { WebDb, WebSessionRepository } from '../storage/web-session-repository.js';
@@ -21,8 +22,16 @@ export class LoginLinkService {
     private readonly audit?: AuditLog,
   ) {}
 
-  /** A new link token for a directory user; the plaintext is returned once. */
-  async create(userId: string, ttlMs = 30 * 60_000): Promise<{ token: string; expiresAt: number }> {
+  /**
+   * A new link token for a directory user; the plaintext is returned once. `actor` is who
+   * minted it (`countersign login-link` names the operator, the demo itself): the audit entry
+   * says who let whom in.
+   */
+  async create(
+    userId: string,
+    ttlMs = 30 * 60_000,
+    actor: Actor = { kind: 'system', id: 'operator' },
+  ): Promise<{ token: string; expiresAt: number }> {
     if (!this.directory.user(userId)) {
       throw new CountersignError('not_found', `no user "${userId}" in the directory`);
     }
@@ -45,7 +54,7 @@ export class LoginLinkService {
       await this.audit?.append(trx, [
         {
           type: 'token.created',
-          actor: { kind: 'system', id: 'operator' },
+          actor,
           data: {
             token_id: id,
             principal: { kind: 'user', id: userId },
