@@ -258,8 +258,8 @@ hook
   )
   .option('--wait <seconds>', 'how long to wait for a human before --on-pending', '20')
   .option(
-    '--on-pending <ask|deny>',
-    'no decision in time: ask the user at the terminal, or deny',
+    '--on-pending <ask|deny|defer>',
+    'no decision in time: ask the user at the terminal, deny, or defer (claude -p: resume later)',
     'ask',
   )
   .option('--environment <env>', 'the environment of every request')

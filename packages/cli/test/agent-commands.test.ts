@@ -64,7 +64,11 @@ describe('agent commands against a running gateway', () => {
     const res = await fetch(`${url}/v1/actions/${id}`, {
       headers: { authorization: `Bearer ${admin}` },
     });
-    return (await res.json()) as { status: string; result: { detail: unknown } | null };
+    return (await res.json()) as {
+      status: string;
+      result: { detail: unknown } | null;
+      context: Record<string, unknown> | null;
+    };
   }
 
   before(async () => {
@@ -243,8 +247,9 @@ describe('agent commands against a running gateway', () => {
   });
 
   describe('hook claude-code', () => {
-    const hookInput = (tool: string, input: object) =>
+    const hookInput = (tool: string, input: object, extra: object = {}) =>
       JSON.stringify({
+        ...extra,
         session_id: 'sess-1',
         transcript_path: '/tmp/t.jsonl',
         cwd: '/work/project',
@@ -254,19 +259,28 @@ describe('agent commands against a running gateway', () => {
         tool_input: input,
         tool_use_id: `toolu_${Math.random().toString(36).slice(2)}`,
       });
-    /** The PreToolUse decision schema: exactly hookSpecificOutput with these three fields. */
+    /**
+     * The PreToolUse decision schema: exactly hookSpecificOutput with these three fields, and
+     * additionalContext only on an allow (https://code.claude.com/docs/en/hooks#pretooluse).
+     */
     const check = (out: unknown) => {
       assert.deepEqual(Object.keys(out as object), ['hookSpecificOutput']);
       const d = (out as { hookSpecificOutput: Record<string, unknown> }).hookSpecificOutput;
-      assert.deepEqual(Object.keys(d).sort(), [
-        'hookEventName',
-        'permissionDecision',
-        'permissionDecisionReason',
-      ]);
+      const keys = ['hookEventName', 'permissionDecision', 'permissionDecisionReason'];
+      if (d.additionalContext !== undefined) {
+        assert.equal(d.permissionDecision, 'allow');
+        assert.equal(typeof d.additionalContext, 'string');
+        keys.push('additionalContext');
+      }
+      assert.deepEqual(Object.keys(d).sort(), keys.sort());
       assert.equal(d.hookEventName, 'PreToolUse');
-      assert.ok(['allow', 'deny', 'ask'].includes(d.permissionDecision as string));
+      assert.ok(['allow', 'deny', 'ask', 'defer'].includes(d.permissionDecision as string));
       assert.equal(typeof d.permissionDecisionReason, 'string');
-      return d as { permissionDecision: string; permissionDecisionReason: string };
+      return d as {
+        permissionDecision: string;
+        permissionDecisionReason: string;
+        additionalContext?: string;
+      };
     };
     /** The hook in-process, as the command runs it, on one stdin text. */
     const hook = async (input: string, flags: HookFlags = {}) => {
@@ -322,6 +336,59 @@ describe('agent commands against a running gateway', () => {
         onPending: 'deny',
       });
       assert.equal(deny.permissionDecision, 'deny');
+    });
+
+    test("the command: approvers' comments reach Claude as additionalContext; a subagent is named to reviewers", async () => {
+      const input = hookInput(
+        'Bash',
+        { command: 'psql -c "select 1"' },
+        { agent_id: 'agent-7f3', agent_type: 'db-explorer' },
+      );
+      const running = cliAsync(['hook', 'claude-code'], env, input);
+      const id = await pendingId();
+      const pending = await record(id);
+      assert.equal(pending.context?.agent_id, 'agent-7f3');
+      assert.equal(pending.context?.agent_type, 'db-explorer');
+      await fetch(`${url}/v1/actions/${id}/votes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ vote: 'approve', comment: 'read-only, against the replica' }),
+      });
+      const r = await running;
+      assert.equal(r.status, 0, r.stderr);
+      const d = check(JSON.parse(r.stdout));
+      assert.equal(d.permissionDecision, 'allow');
+      assert.match(d.additionalContext ?? '', /alice: read-only, against the replica/);
+      // No comment, no additionalContext: the output stays the three documented fields.
+      const read = cli(['hook', 'claude-code'], {
+        env,
+        input: hookInput('Read', { file_path: '/work/project/README.md' }),
+      });
+      assert.equal(check(JSON.parse(read.stdout)).additionalContext, undefined);
+    });
+
+    test('the command with --on-pending defer: defer, the request stays open, the resumed run gets the decision', async () => {
+      const input = hookInput('Bash', { command: 'make release' });
+      const first = cli(['hook', 'claude-code', '--wait', '0', '--on-pending', 'defer'], {
+        env,
+        input,
+      });
+      assert.equal(first.status, 0, first.stderr);
+      const d = check(JSON.parse(first.stdout));
+      assert.equal(d.permissionDecision, 'defer');
+      const id = /\((act_\w+)\)/.exec(d.permissionDecisionReason)?.[1];
+      assert.ok(id, d.permissionDecisionReason);
+      assert.equal((await record(id)).status, 'pending');
+      await fetch(`${url}/v1/actions/${id}/votes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ vote: 'approve' }),
+      });
+      // `claude -p --resume` runs the hook again for the same tool call.
+      const resumed = cli(['hook', 'claude-code', '--on-pending', 'defer'], { env, input });
+      const again = check(JSON.parse(resumed.stdout));
+      assert.equal(again.permissionDecision, 'allow');
+      assert.match(again.permissionDecisionReason, new RegExp(id));
     });
 
     test('fail closed: gateway down, bad input, another event, no token all deny', async () => {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { CountersignError } from '@countersign/core';
+import { CountersignError, type ActionRecord } from '@countersign/core';
 import type { AuditEvent, AuditLog } from './audit/audit-log.js';
 import { openAuditLog } from './audit/open-audit-log.js';
 import { refusalRecorder } from './audit/refusal-recorder.js';
@@ -15,6 +15,7 @@ import { TokenService } from './auth/token-service.js';
 import type { GatewayConfig } from './config/load-config.js';
 import { buildApp, type App } from './http/app.js';
 import { Metrics } from './metrics/metrics.js';
+import { decidingChannel } from './metrics/deciding-channel.js';
 import { PolicyStore } from './policy/policy-store.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { ActionRepository } from './storage/action-repository.js';
@@ -87,7 +88,29 @@ export async function createGateway(
     actionRepo.write(async (tx) => audit.appendAtCommit(tx, entries));
   await record([policyLoaded(policy, 'start')]);
   const events = new ActionEvents();
-  const metrics = new Metrics(async () => (await actionRepo.countByStatus()).get('pending') ?? 0);
+  const metrics = new Metrics({
+    pendingCount: async () => (await actionRepo.countByStatus()).get('pending') ?? 0,
+    auditSize: () => audit.size(),
+    latestCheckpointAt: async () => (await audit.latestCheckpoint())?.created_at,
+    waiters: () => events.waiterCount,
+    now,
+  });
+  /** A decision has committed: how long it took, what decided it, and its grant. */
+  const observeDecision = (r: ActionRecord) => {
+    if (r.grant) metrics.grantsIssued.inc();
+    if (r.decided_at === null) return;
+    const seconds = Math.max(0, (r.decided_at - r.created_at) / 1000);
+    // Only a later decision can have come from a vote: one read of its votes, off the hot path.
+    const votes = r.decided_at === r.created_at ? Promise.resolve([]) : actionRepo.votes(r.id);
+    void votes.then(
+      (v) =>
+        metrics.timeToDecision.observe(
+          { outcome: r.status, channel: decidingChannel(r, v) },
+          seconds,
+        ),
+      () => undefined,
+    );
+  };
   events.subscribeAll((r) => {
     if (r.status !== 'pending' && r.decided_at !== r.created_at)
       metrics.transitions.inc({ status: r.status });
@@ -108,11 +131,13 @@ export async function createGateway(
         },
       ]),
     // A redemption changes the record: wake its subscribers (SSE, the web inbox).
-    onRedeemed: (claims) =>
+    onRedeemed: (claims) => {
+      metrics.grantsRedeemed.inc();
       void actionRepo.findById(claims.request_id).then(
         (r) => r && events.publish(r),
         () => undefined,
-      ),
+      );
+    },
   }).catch(async (e: unknown) => {
     await storage.close();
     throw e;
@@ -165,6 +190,7 @@ export async function createGateway(
     now,
     pollMs: options.pollMs,
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
+    onDecided: observeDecision,
   });
   const votes = new VoteService(actions.writer, config.directory);
   const channelRuntime = channels.connect(

@@ -2,12 +2,16 @@ import type { ActionSpec, JsonObject, JsonValue } from '@countersign/sdk';
 import { agentClient, type AgentFlags } from './request.js';
 
 /**
- * The PreToolUse input Claude Code writes on the hook's stdin (Claude Code hooks reference:
+ * The PreToolUse input Claude Code writes on the hook's stdin (Claude Code hooks reference,
+ * https://code.claude.com/docs/en/hooks#common-input-fields and #pretooluse-input:
  * session_id, transcript_path, cwd, permission_mode, hook_event_name, tool_name, tool_input,
- * tool_use_id). Only what we use is typed; everything is checked, since it is parsed input.
+ * tool_use_id, and `agent_id`/`agent_type` when a subagent makes the call). Only what we use is
+ * typed; everything is checked, since it is parsed input.
  */
 interface PreToolUseInput {
   session_id?: string;
+  agent_id?: string;
+  agent_type?: string;
   cwd?: string;
   permission_mode?: string;
   hook_event_name?: string;
@@ -16,12 +20,20 @@ interface PreToolUseInput {
   tool_use_id?: string;
 }
 
-/** The decision Claude Code reads from stdout (exit 0): `hookSpecificOutput` for PreToolUse. */
+/**
+ * The decision Claude Code reads from stdout (exit 0): `hookSpecificOutput` for PreToolUse
+ * (https://code.claude.com/docs/en/hooks#pretooluse-decision-control). `additionalContext` is
+ * added to Claude's context before the tool runs: the approvers' comments ("only the staging
+ * table") reach the model, not just the log. `defer` stops a non-interactive `claude -p` run
+ * with the call pending, to be resumed later (`claude -p --resume`); Claude Code honours it
+ * only there.
+ */
 export interface PreToolUseDecision {
   hookSpecificOutput: {
     hookEventName: 'PreToolUse';
-    permissionDecision: 'allow' | 'deny' | 'ask';
+    permissionDecision: 'allow' | 'deny' | 'ask' | 'defer';
     permissionDecisionReason: string;
+    additionalContext?: string;
   };
 }
 
@@ -40,7 +52,8 @@ const MAX_INPUT_BYTES = 4 * 1024 * 1024;
  * `countersign hook claude-code`: a Claude Code PreToolUse hook. The tool call becomes the
  * action `claude_code.<tool name>` with the tool input as params; the gateway's decision
  * becomes `allow`, `deny` (with the reason, which Claude reads) or, when nobody decided within
- * `--wait` seconds, `ask` (or `deny` with `--on-pending deny`). Fail closed: any error at all,
+ * `--wait` seconds, `ask` (or `deny` with `--on-pending deny`, or `defer` with
+ * `--on-pending defer` for `claude -p`). Fail closed: any error at all,
  * including an unreachable gateway or unreadable input, is a `deny` naming the error. Always
  * exits 0 so Claude Code reads the JSON.
  */
@@ -71,7 +84,9 @@ async function decide(flags: HookFlags, input: PreToolUseInput): Promise<PreTool
   const waitSeconds = Number(flags.wait ?? 20);
   if (!(waitSeconds >= 0)) throw new Error('--wait is a number of seconds');
   const onPending = flags.onPending ?? 'ask';
-  if (onPending !== 'ask' && onPending !== 'deny') throw new Error('--on-pending is ask or deny');
+  if (onPending !== 'ask' && onPending !== 'deny' && onPending !== 'defer') {
+    throw new Error('--on-pending is ask, deny or defer');
+  }
   // Claude Code is blocked while the hook runs: a short retry budget, then fail closed.
   const cs = agentClient(flags, { attempts: 3 });
   let record = await cs.request(actionFor(flags, input), {
@@ -82,6 +97,14 @@ async function decide(flags: HookFlags, input: PreToolUseInput): Promise<PreTool
   });
   if (record.status === 'pending') {
     record = await cs.wait(record.id, { timeoutMs: waitSeconds * 1000 });
+  }
+  if (record.status === 'pending' && onPending === 'defer') {
+    // The request stays open for its reviewers: the resumed run sends the same tool_use_id,
+    // so the idempotency key finds this request and its decision (docs/claude-code.md).
+    return answer(
+      'defer',
+      `Countersign: ${record.action} is waiting for approval (${record.id}); resume this session once it is decided.`,
+    );
   }
   if (record.status === 'pending') {
     // The decision moves to the terminal (ask) or to the model (deny): withdraw the request so
@@ -99,8 +122,23 @@ async function decide(flags: HookFlags, input: PreToolUseInput): Promise<PreTool
     }
   }
   return record.status === 'approved'
-    ? answer('allow', `Countersign: ${record.reason} (${record.id})`)
+    ? answer('allow', `Countersign: ${record.reason} (${record.id})`, approversSaid(record.votes))
     : answer('deny', record.message);
+}
+
+/**
+ * The approvers' comments, for Claude to read before it runs the tool. Reviewers write them
+ * for the agent ("use the replica"); without this they reached only the audit log.
+ */
+function approversSaid(
+  votes: readonly { user: string; vote: string; comment: string | null }[],
+): string | undefined {
+  const said = votes
+    .filter((v) => v.vote === 'approve' && v.comment)
+    .map((v) => `${v.user}: ${v.comment}`);
+  return said.length === 0
+    ? undefined
+    : `Countersign approvers' comments on this tool call:\n${said.join('\n')}`;
 }
 
 /** `claude_code.<tool>`: lowercased, and only characters an action segment may hold. */
@@ -108,7 +146,9 @@ function actionFor(flags: HookFlags, input: PreToolUseInput): ActionSpec {
   const tool = input.tool_name.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
   const description = input.tool_input.description;
   const context: JsonObject = { hook: 'claude-code' };
-  for (const key of ['session_id', 'cwd', 'permission_mode', 'tool_use_id'] as const) {
+  // agent_id/agent_type name the subagent making the call: reviewers see which one asks.
+  const keys = ['session_id', 'agent_id', 'agent_type', 'cwd', 'permission_mode', 'tool_use_id'];
+  for (const key of keys as readonly (keyof PreToolUseInput)[]) {
     const v = input[key];
     if (typeof v === 'string') context[key] = v;
   }
@@ -167,12 +207,14 @@ async function readInput(stdin: AsyncIterable<Buffer | string>): Promise<PreTool
 function answer(
   permissionDecision: PreToolUseDecision['hookSpecificOutput']['permissionDecision'],
   reason: string,
+  additionalContext?: string,
 ): PreToolUseDecision {
   return {
     hookSpecificOutput: {
       hookEventName: 'PreToolUse',
       permissionDecision,
       permissionDecisionReason: reason,
+      ...(additionalContext === undefined ? {} : { additionalContext }),
     },
   };
 }

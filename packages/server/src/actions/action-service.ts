@@ -38,6 +38,8 @@ export interface ActionServiceDeps {
   /** How often a waiter re-reads the store, for changes made by another replica. */
   pollMs?: number | undefined;
   onDecision?: (record: ActionRecord) => void;
+  /** Every committed decision, whoever made it (action-writer.ts): metrics. */
+  onDecided?: (record: ActionRecord) => void;
 }
 
 /**
@@ -60,6 +62,7 @@ export class ActionService {
       notifications: deps.notifications,
       audit: deps.audit,
       now: this.#now,
+      onDecided: deps.onDecided,
     });
   }
 

@@ -42,6 +42,8 @@ export interface ActionWriterDeps {
   notifications?: NotificationSink | undefined;
   audit?: AuditLog | undefined;
   now: () => number;
+  /** Told once a request's decision (policy, vote, timer, cancel) has committed: metrics. */
+  onDecided?: ((record: ActionRecord) => void) | undefined;
 }
 
 /** The audit entry a state change implies, if any (votes and submissions are recorded explicitly). */
@@ -69,8 +71,10 @@ export class ActionWriter {
 
   async write<T>(actor: Actor, work: (scope: WriteScope) => Promise<T>): Promise<T> {
     let changes: ActionRecord[] = [];
+    let decided: ActionRecord[] = [];
     const result = await this.deps.actions.write(async (tx) => {
       changes = []; // a batch retried alone runs the work again from scratch
+      decided = [];
       const evidence: AuditEvent[] = [];
       const now = this.deps.now();
       const scope: WriteScope = {
@@ -80,6 +84,7 @@ export class ActionWriter {
         audit: (e) => evidence.push({ ...e, actor: e.actor ?? actor }),
         changed: async (record, event, votes, options) => {
           changes.push(record);
+          if (event === 'action.decided') decided.push(record);
           const type = options?.audit === false ? null : entryFor(record, event);
           if (type) {
             scope.audit({
@@ -136,6 +141,7 @@ export class ActionWriter {
       return value;
     });
     for (const r of changes) this.deps.events.publish(r);
+    for (const r of decided) this.deps.onDecided?.(r);
     return result;
   }
 }

@@ -15,6 +15,7 @@ import { authHook } from './auth-hook.js';
 import { sendProblem, statusOf, toCountersignError } from './problem.js';
 import { clientErrorHandler } from './client-error-handler.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
+import { openApiOptions } from './openapi-document.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -155,18 +156,7 @@ export async function buildApp(deps: AppDeps) {
     void parseJson(request, text, done);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Countersign',
-        version: '0.1.0',
-        description: 'Human approval gateway for the privileged actions of AI agents.',
-      },
-      servers: [{ url: deps.publicUrl }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
+  await app.register(swagger, openApiOptions(deps.publicUrl, '0.1.0'));
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

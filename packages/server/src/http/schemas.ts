@@ -266,3 +266,19 @@ export const EvaluateResponse = Type.Object({
   explanation: Type.Array(RuleTrace),
   explanation_text: Type.String(),
 });
+
+/**
+ * The 200 of a server-sent events route, for the OpenAPI document only: the handler hijacks
+ * the reply and writes the stream itself (sse.ts), so nothing is serialised through this.
+ * Events are described in docs/api.md (WHATWG HTML §9.2, `text/event-stream`).
+ */
+export const eventStream = (description: string) => ({
+  description,
+  content: { 'text/event-stream': { schema: Type.String() } },
+});
+
+/** A problem response documented as `application/problem+json` (RFC 9457 §3). */
+export const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: Problem } },
+});

@@ -1,5 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** What the gauges read at scrape time. */
+export interface MetricSources {
+  pendingCount: () => Promise<number>;
+  /** Entries in the audit log's Merkle tree. */
+  auditSize?: () => Promise<number>;
+  /** When the newest signed checkpoint was made (epoch ms), if any. */
+  latestCheckpointAt?: () => Promise<number | undefined>;
+  /** Long-polls and event streams open on this replica. */
+  waiters?: () => number;
+  now?: () => number;
+}
+
 /** Prometheus metrics, in a registry of our own (several gateways may share a process in tests). */
 export class Metrics {
   readonly registry = new Registry();
@@ -41,15 +53,75 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(pendingCount: () => Promise<number>) {
+  /**
+   * From a request's creation to its decision, by final status and by what decided it: the
+   * channel of the deciding vote (`api`, `cli`, `web`, `slack`, `teams`), `policy` (decided at
+   * submission), `timer` (expired, or decided at a deadline) or `agent` (cancelled). Buckets
+   * span a policy decision (milliseconds) to a request that waited a day for a human.
+   */
+  readonly timeToDecision = new Histogram({
+    name: 'countersign_time_to_decision_seconds',
+    help: 'Seconds from request creation to its decision, by outcome and deciding channel',
+    labelNames: ['outcome', 'channel'] as const,
+    buckets: [0.01, 0.1, 1, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400],
+    registers: [this.registry],
+  });
+  readonly grantsIssued = new Counter({
+    name: 'countersign_grants_issued_total',
+    help: 'Signed grants issued with an approval',
+    registers: [this.registry],
+  });
+  readonly grantsRedeemed = new Counter({
+    name: 'countersign_grants_redeemed_total',
+    help: 'Grants redeemed (used up) at POST /v1/grants/redeem',
+    registers: [this.registry],
+  });
+
+  constructor(sources: MetricSources) {
+    const now = sources.now ?? Date.now;
     new Gauge({
       name: 'countersign_pending_requests',
       help: 'Requests waiting for a human decision',
       registers: [this.registry],
       async collect() {
-        this.set(await pendingCount());
+        this.set(await sources.pendingCount());
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: 'countersign_' });
+    const { auditSize, latestCheckpointAt, waiters } = sources;
+    if (auditSize) {
+      new Gauge({
+        name: 'countersign_audit_log_entries',
+        help: "Entries in the audit log (the Merkle tree's size)",
+        registers: [this.registry],
+        async collect() {
+          this.set(await auditSize());
+        },
+      });
+    }
+    if (latestCheckpointAt) {
+      new Gauge({
+        name: 'countersign_audit_checkpoint_age_seconds',
+        help: 'Seconds since the newest signed checkpoint (NaN before the first)',
+        registers: [this.registry],
+        async collect() {
+          const at = await latestCheckpointAt();
+          this.set(at === undefined ? Number.NaN : Math.max(0, (now() - at) / 1000));
+        },
+      });
+    }
+    if (waiters) {
+      new Gauge({
+        name: 'countersign_waiters_open',
+        help: 'Long-polls (GET /v1/actions/{id}/wait) and request event streams open here',
+        registers: [this.registry],
+        collect() {
+          this.set(waiters());
+        },
+      });
+    }
+    // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes…), unprefixed:
+    // dashboards and alerts written for any Node.js exporter find them (Prometheus naming
+    // conventions, https://prometheus.io/docs/practices/naming/).
+    collectDefaultMetrics({ register: this.registry });
   }
 }

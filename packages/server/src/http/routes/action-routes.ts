@@ -13,6 +13,7 @@ import {
   ActionList,
   ActionRequestBody,
   ActionView,
+  eventStream,
   IdParams,
   ListQuery,
   Problem,
@@ -42,6 +43,7 @@ export const actionRoutes =
       {
         config: { auth: 'agent' },
         schema: {
+          operationId: 'submitAction',
           summary: 'Submit an action for a decision',
           tags: ['agent'],
           security,
@@ -70,6 +72,7 @@ export const actionRoutes =
       {
         config: { auth: 'agent_or_user' },
         schema: {
+          operationId: 'getAction',
           summary: 'Read a request with its decision and state',
           tags: ['agent', 'reviewer'],
           security,
@@ -88,6 +91,7 @@ export const actionRoutes =
       {
         config: { auth: 'agent' },
         schema: {
+          operationId: 'waitForAction',
           summary: 'Long-poll until the request is no longer pending, or the timeout passes',
           description: `timeout in seconds (default 30, at most ${deps.maxWaitSeconds}). Returns the record either way: check status.`,
           tags: ['agent'],
@@ -117,11 +121,17 @@ export const actionRoutes =
       {
         config: { auth: 'agent_or_user' },
         schema: {
+          operationId: 'streamActionEvents',
           summary: 'Server-sent events: the record now, then on every change until it is final',
           tags: ['agent', 'reviewer'],
           security,
           params: IdParams,
-          response: { ...problems },
+          response: {
+            200: eventStream(
+              '`event: action` with the request as JSON now and on every change; the stream ends after a final state',
+            ),
+            ...problems,
+          },
         },
       },
       async (request, reply) => {
@@ -137,6 +147,7 @@ export const actionRoutes =
       {
         config: { auth: 'agent' },
         schema: {
+          operationId: 'cancelAction',
           summary: 'Cancel a pending request',
           description: 'Optional JSON body: {"reason": "..."}',
           tags: ['agent'],
@@ -175,6 +186,7 @@ export const actionRoutes =
       {
         config: { auth: 'agent' },
         schema: {
+          operationId: 'reportActionResult',
           summary: 'Report the outcome of an approved action',
           tags: ['agent'],
           security,
@@ -200,6 +212,7 @@ export const actionRoutes =
       {
         config: { auth: 'user' },
         schema: {
+          operationId: 'voteOnAction',
           summary: 'Approve or deny a request',
           description:
             'Counted once per person. A deny ends the request; approvals accumulate to the quorum. ' +
@@ -229,6 +242,7 @@ export const actionRoutes =
       {
         config: { auth: 'user' },
         schema: {
+          operationId: 'listActions',
           summary: 'List requests this user may review (all requests for admins)',
           tags: ['reviewer'],
           security,

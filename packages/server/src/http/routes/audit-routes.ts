@@ -39,6 +39,7 @@ export const auditRoutes =
       {
         config: { auth: 'auditor' },
         schema: {
+          operationId: 'getAuditCheckpoint',
           summary: 'A signed checkpoint of the log as it is now (signed on demand if the log grew)',
           tags: ['audit'],
           security,
@@ -57,6 +58,7 @@ export const auditRoutes =
       {
         config: { auth: 'auditor' },
         schema: {
+          operationId: 'listAuditCheckpoints',
           summary: 'Earlier signed checkpoints, newest first',
           tags: ['audit'],
           security,
@@ -77,6 +79,7 @@ export const auditRoutes =
       {
         config: { auth: 'auditor' },
         schema: {
+          operationId: 'listAuditEntries',
           summary: `Entries [from, to), at most ${PAGE} a call, as the exact canonical JSON texts`,
           tags: ['audit'],
           security,
@@ -115,6 +118,7 @@ export const auditRoutes =
       {
         config: { auth: 'auditor' },
         schema: {
+          operationId: 'getInclusionProof',
           summary:
             'RFC 9162 inclusion proof of entry `index` in the tree of `size` entries (default: now)',
           tags: ['audit'],
@@ -152,6 +156,7 @@ export const auditRoutes =
       {
         config: { auth: 'auditor' },
         schema: {
+          operationId: 'getConsistencyProof',
           summary: 'RFC 9162 consistency proof between the trees of `from` and `to` entries',
           tags: ['audit'],
           security,

@@ -25,6 +25,7 @@ export const auditVerifyRoutes =
       {
         config: { auth: 'auditor' },
         schema: {
+          operationId: 'verifyAuditLog',
           summary: "Verify the stored log against its newest signed checkpoint (the gateway's key)",
           tags: ['audit'],
           security: [{ bearer: [] }],

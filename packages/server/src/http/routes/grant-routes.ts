@@ -124,6 +124,7 @@ export const grantRoutes =
       '/v1/grants/verify',
       {
         schema: {
+          operationId: 'verifyGrant',
           summary: 'Check a grant (signature, expiry, and optionally the exact action)',
           description: 'Does not use the grant up; reports whether it was redeemed.',
           tags: ['grants'],
@@ -139,6 +140,7 @@ export const grantRoutes =
       '/v1/grants/redeem',
       {
         schema: {
+          operationId: 'redeemGrant',
           summary: 'Check a grant and use it up: a second redeem is 409 grant_used',
           description:
             "No token needed. With an agent token, the agent must be the grant's subject (403 not_subject); with a user token, the redemption is recorded under that user.",
@@ -159,6 +161,7 @@ export const grantRoutes =
       '/.well-known/jwks.json',
       {
         schema: {
+          operationId: 'getGrantKeys',
           summary: 'Public keys that verify grants (RFC 7517 JWK Set)',
           tags: ['grants'],
           response: { 200: Jwks, ...problems },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ActionEvents } from '../../actions/action-events.js';
 import type { ActionService } from '../../actions/action-service.js';
 import { principalOf } from '../auth-hook.js';
-import { Problem } from '../schemas.js';
+import { eventStream, Problem } from '../schemas.js';
 import { HEARTBEAT_MS, openEventStream } from '../sse.js';
 
 /**
@@ -20,10 +20,17 @@ export const inboxEventsRoutes =
       {
         config: { auth: 'user' },
         schema: {
+          operationId: 'streamInboxEvents',
           summary: "Server-sent events: changes to requests in this user's inbox",
           tags: ['reviewer'],
           security: [{ bearer: [] }],
-          response: { '4xx': Problem, '5xx': Problem },
+          response: {
+            200: eventStream(
+              '`event: ready` once subscribed, then `event: change` with `{id, status, updated_at}`',
+            ),
+            '4xx': Problem,
+            '5xx': Problem,
+          },
         },
       },
       async (request, reply) => {

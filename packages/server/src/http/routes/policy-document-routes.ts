@@ -34,6 +34,7 @@ export const policyDocumentRoutes =
       {
         config: { auth: 'auditor' },
         schema: {
+          operationId: 'getPolicy',
           summary: 'The loaded policy: version, defaults and rules',
           tags: ['admin', 'audit'],
           security: [{ bearer: [] }],

@@ -19,6 +19,7 @@ export const policyRoutes =
       {
         config: { auth: 'agent_or_admin' },
         schema: {
+          operationId: 'evaluatePolicy',
           summary: 'Dry-run the policy on a request and explain the decision',
           tags: ['agent', 'admin'],
           security: [{ bearer: [] }],

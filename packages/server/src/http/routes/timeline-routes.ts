@@ -29,6 +29,7 @@ export const timelineRoutes =
       {
         config: { auth: 'agent_or_user' },
         schema: {
+          operationId: 'getActionTimeline',
           summary: "The request's audit entries, oldest first",
           tags: ['agent', 'reviewer'],
           security: [{ bearer: [] }],
