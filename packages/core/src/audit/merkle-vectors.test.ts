@@ -9,13 +9,14 @@ import { MemoryMerkleTree } from './memory-merkle-tree.js';
 import { verifyConsistency } from './verify-consistency.js';
 import { verifyInclusion } from './verify-inclusion.js';
 
-// Golden vectors from transparency-dev/merkle testdata (see its README.md), kept beside the
-// clone in <repo>/../shared. This file runs as <repo>/packages/core/dist/src/audit/*.test.js.
-// CI always has the folder: if it is missing the test fails, it never silently skips.
+// Golden vectors from transparency-dev/merkle testdata, vendored with their licence and
+// provenance in packages/core/test/vectors/rfc6962 (see its README.md). This file runs as
+// <repo>/packages/core/dist/src/audit/*.test.js. If the folder is missing the test fails,
+// it never silently skips.
 // Only inclusion/ and consistency/ apply: subtreeinclusion/ and subtreeconsistency/ test
 // proofs for arbitrary [start, end) subtrees (Merkle Tree Certificates), an API we do not have.
 const REPO = fileURLToPath(new URL('../../../../../', import.meta.url));
-const VECTORS = join(REPO, '..', 'shared', 'testdata', 'rfc6962-vectors');
+const VECTORS = join(REPO, 'packages', 'core', 'test', 'vectors', 'rfc6962');
 
 interface InclusionVector {
   leafIdx: number;
@@ -42,7 +43,7 @@ function load<T>(kind: 'inclusion' | 'consistency'): { name: string; v: T }[] {
     `not the repo root: ${REPO}`,
   );
   const root = join(VECTORS, kind);
-  assert.ok(existsSync(root), `golden vectors missing: ${root} (clone shared/ beside the repo)`);
+  assert.ok(existsSync(root), `golden vectors missing: ${root}`);
   const out: { name: string; v: T }[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
