@@ -204,6 +204,20 @@ describe('countersign audit against a running gateway', () => {
       const ok = cli(['audit', 'verify', out, '--key', key]);
       assert.equal(ok.status, 0, ok.stdout + ok.stderr);
       assert.match(ok.stdout, new RegExp(`^OK: ${size} entries`));
+      // Not a terminal (a pipe): no progress line, so scripts read only the result.
+      assert.doesNotMatch(exported.stderr + ok.stderr, /entries \(\d+%/);
+      // A terminal (forced here): progress on stderr, ending at 100%; stdout unchanged.
+      const progress = { env: { COUNTERSIGN_PROGRESS: '1' } };
+      const shown = cli(['audit', 'verify', out, '--key', key], progress);
+      assert.equal(shown.stdout, ok.stdout);
+      assert.match(
+        shown.stderr,
+        new RegExp(`\\rverified ${size} of ${size} entries \\(100%, \\d+/s\\)\\n`),
+      );
+      const again = join(dir, 'export-again');
+      const exportShown = cli(['audit', 'export', '--out', again, ...flags], progress);
+      assert.equal(exportShown.status, 0, exportShown.stderr);
+      assert.match(exportShown.stderr, /\rexported and verified \d+ of \d+ entries \(100%/);
       assert.equal(
         cli(['audit', 'export', '--out', out, ...flags]).status,
         2,
