@@ -3,7 +3,7 @@
 // inbox and the CLI. Builds first, packs with `npm pack`, then checks what each tarball holds:
 // compiled code (and the CLI's bin, the inbox's index.html), no tests, no sources, no build
 // caches. Prints one tarball path a line; exits 1 naming the offending file otherwise.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -47,16 +47,26 @@ export function pack({ out, build = true }) {
   mkdirSync(out, { recursive: true });
   if (build) npm(['run', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const workspaces = PACKAGES.flatMap((p) => ['-w', `@countersign/${p}`]);
-  const report = JSON.parse(
-    npm(['pack', '--json', '--pack-destination', out, ...workspaces], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
+  // Every tarball carries the licence text (Apache-2.0 §4(a) asks redistributions to give it),
+  // copied from the root for the pack only: one file in the repository, not six.
+  const licences = PACKAGES.map((p) => join(ROOT, 'packages', p, 'LICENSE'));
+  for (const l of licences) copyFileSync(join(ROOT, 'LICENSE'), l);
+  let report;
+  try {
+    report = JSON.parse(
+      npm(['pack', '--json', '--pack-destination', out, ...workspaces], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+  } finally {
+    for (const l of licences) rmSync(l, { force: true });
+  }
   const problems = [];
   const tarballs = [];
   for (const entry of report) {
     const short = entry.name.replace('@countersign/', '');
     const paths = entry.files.map((f) => f.path);
+    if (!paths.includes('LICENSE')) problems.push(`${entry.filename}: missing LICENSE`);
     for (const need of REQUIRED[short] ?? []) {
       if (!paths.includes(need)) problems.push(`${entry.filename}: missing ${need} (built?)`);
     }

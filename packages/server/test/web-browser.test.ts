@@ -400,7 +400,11 @@ describe('web inbox in Chromium', { skip: !available }, () => {
       page.locator('main .detail-summary [data-field="param-value"]', { hasText: '180000' }),
     );
     const who = await top(page.locator('main [data-field="agent"]'));
-    for (const [name, box] of Object.entries({ why, rows, who })) {
+    // Who is behind the agent: its owners, from the directory (they can never approve it).
+    const owners = page.locator('main [data-field="owners"]');
+    assert.equal(await owners.innerText(), 'bob');
+    const owned = await top(owners);
+    for (const [name, box] of Object.entries({ why, rows, who, owned })) {
       assert.ok(
         box.y + box.height <= button.y,
         `${name} (bottom ${box.y + box.height}) above Approve (top ${button.y})`,

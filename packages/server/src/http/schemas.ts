@@ -109,7 +109,11 @@ export const ActionView = Type.Object({
   rules: Type.Array(Type.String()),
   digest: Type.String(),
   policy_version: Type.String(),
-  agent: Type.Object({ id: Type.String() }),
+  agent: Type.Object({
+    id: Type.String(),
+    /** The agent's owners in the directory (never its approvers: separation of duties). */
+    owners: Type.Optional(Type.Array(Type.String())),
+  }),
   action: Type.String(),
   resource: Type.String(),
   environment: Type.String(),

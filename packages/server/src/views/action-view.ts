@@ -8,6 +8,8 @@ export interface ViewOptions {
   votes?: readonly Vote[];
   /** Only the requesting agent sees the grant: it is a bearer capability for the action. */
   withGrant?: boolean;
+  /** The requesting agent's owners in the directory now, so a reviewer sees who is behind it. */
+  owners?: readonly string[] | undefined;
 }
 
 /** The API's representation of a request: times as RFC 3339, the policy trace as `explanation`. */
@@ -22,7 +24,7 @@ export function actionView(r: ActionRecord, options: ViewOptions = {}): ActionVi
     rules: r.rules,
     digest: r.digest,
     policy_version: r.policy_version,
-    agent: { id: r.agent_id },
+    agent: options.owners ? { id: r.agent_id, owners: [...options.owners] } : { id: r.agent_id },
     action: r.action,
     resource: r.resource,
     environment: r.environment,

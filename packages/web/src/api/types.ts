@@ -74,7 +74,8 @@ export interface ActionView {
   rules: string[];
   digest: string;
   policy_version: string;
-  agent: { id: string };
+  /** `owners`: the agent's owners in the directory (absent from older gateways). */
+  agent: { id: string; owners?: string[] };
   action: string;
   resource: string;
   environment: string;

@@ -101,6 +101,14 @@ export function ActionPage({ id }: { id: string }) {
               <AgentText text={action.agent.id} />
             </dd>
           </div>
+          {action.agent.owners && action.agent.owners.length > 0 && (
+            <div>
+              <dt>Owners</dt>
+              <dd data-field="owners">
+                <AgentText text={action.agent.owners.join(', ')} />
+              </dd>
+            </div>
+          )}
           <div>
             <dt>On behalf of</dt>
             <dd>{action.on_behalf_of === null ? '—' : <AgentText text={action.on_behalf_of} />}</dd>

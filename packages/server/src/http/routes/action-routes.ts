@@ -36,6 +36,7 @@ export const actionRoutes =
       actionView(record, {
         votes: votes ?? (await deps.actions.votes(record.id)),
         withGrant: principal.kind === 'agent' && principal.id === record.agent_id,
+        owners: deps.directory.agent(record.agent_id)?.owners,
       });
 
     app.post(
