@@ -5,6 +5,7 @@ import { openAuditLog } from './audit/open-audit-log.js';
 import { refusalRecorder } from './audit/refusal-recorder.js';
 import { ActionEvents } from './actions/action-events.js';
 import { ActionService } from './actions/action-service.js';
+import { ActionWatcher } from './actions/action-watcher.js';
 import { ActionTimers } from './actions/action-timers.js';
 import { VoteService } from './actions/vote-service.js';
 import type { GrantService } from './grants/grant-service.js';
@@ -20,6 +21,8 @@ import { PolicyStore } from './policy/policy-store.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { ActionRepository } from './storage/action-repository.js';
 import { openDatabase, type Storage } from './storage/open-database.js';
+import { silentChangeFeed, type ChangeFeed } from './storage/change-feed.js';
+import { PgChangeFeed } from './storage/pg-change-feed.js';
 import { TokenRepository } from './storage/token-repository.js';
 import { createWebAuth, type WebAuth } from './web/web-auth.js';
 import { defaultWebAssetsDir } from './web/web-assets.js';
@@ -50,7 +53,7 @@ export interface Gateway {
 
 export interface GatewayOptions {
   now?: () => number;
-  /** Re-read interval for waiters (cross-replica changes). */
+  /** Safety poll of the change watcher (default 15 s; LISTEN/NOTIFY is the fast path). */
   pollMs?: number;
   /** The built web inbox (packages/web/dist); default: found through the @countersign/web package. */
   webAssetsDir?: string;
@@ -88,6 +91,23 @@ export async function createGateway(
     actionRepo.write(async (tx) => audit.appendAtCommit(tx, entries));
   await record([policyLoaded(policy, 'start')]);
   const events = new ActionEvents();
+  // Changes committed by other replicas (actions/action-watcher.ts): one listening connection
+  // and one watcher per process, feeding `events`.
+  const pgFeed =
+    storage.dialect === 'postgres' && config.storage.url
+      ? new PgChangeFeed(config.storage.url, {
+          onError: (e) => app.log.warn({ err: e }, 'change feed connection lost; reconnecting'),
+        })
+      : undefined;
+  pgFeed?.ignoreOrigin(events.origin);
+  const feed: ChangeFeed = pgFeed ?? silentChangeFeed;
+  const watcher = new ActionWatcher({
+    feed,
+    events,
+    findByIds: (ids) => actionRepo.findByIds(ids),
+    pollMs: options.pollMs,
+    onError: (e) => app.log.warn({ err: e }, 'change watcher could not read changes'),
+  });
   const metrics = new Metrics({
     pendingCount: async () => (await actionRepo.countByStatus()).get('pending') ?? 0,
     auditSize: () => audit.size(),
@@ -137,6 +157,7 @@ export async function createGateway(
         (r) => r && events.publish(r),
         () => undefined,
       );
+      void feed.announce(events.origin, [claims.request_id]).catch(() => undefined);
     },
   }).catch(async (e: unknown) => {
     await storage.close();
@@ -188,7 +209,6 @@ export async function createGateway(
     notifications,
     audit,
     now,
-    pollMs: options.pollMs,
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
     onDecided: observeDecision,
   });
@@ -250,6 +270,8 @@ export async function createGateway(
         'policy reload refused; keeping the last good policy',
       );
   });
+  // Listening before the first waiter can arrive; a failure retries in the background.
+  await pgFeed?.start();
   const scheduler = new Scheduler(
     config.schedulerTickMs,
     [
@@ -290,6 +312,8 @@ export async function createGateway(
       await app.close();
       // After the app: no request can be waiting for a grant's signature any more.
       await grants.close();
+      watcher.close();
+      await feed.close();
       await storage.close();
     },
   };

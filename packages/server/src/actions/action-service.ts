@@ -35,8 +35,6 @@ export interface ActionServiceDeps {
   notifications?: NotificationSink | undefined;
   audit?: AuditLog | undefined;
   now?: () => number;
-  /** How often a waiter re-reads the store, for changes made by another replica. */
-  pollMs?: number | undefined;
   onDecision?: (record: ActionRecord) => void;
   /** Every committed decision, whoever made it (action-writer.ts): metrics. */
   onDecided?: (record: ActionRecord) => void;
@@ -49,12 +47,10 @@ export interface ActionServiceDeps {
  */
 export class ActionService {
   readonly #now: () => number;
-  readonly #pollMs: number;
   readonly writer: ActionWriter;
 
   constructor(private readonly deps: ActionServiceDeps) {
     this.#now = deps.now ?? Date.now;
-    this.#pollMs = deps.pollMs ?? 1000;
     this.writer = new ActionWriter({
       actions: deps.actions,
       events: deps.events,
@@ -162,23 +158,13 @@ export class ActionService {
   }
 
   /**
-   * Calls `listener` with the record on every change: at once from this process's event bus,
-   * and from a re-read of the store every `pollMs`, which catches changes made by another
-   * replica. The listener may see the same record twice. Returns the unsubscribe function.
+   * Calls `listener` with the record on every change, from this process's event bus: changes
+   * committed here, and those of other replicas, which the process's one watcher reads once
+   * and publishes there (action-watcher.ts). No store query per waiter. The listener may see
+   * the same record twice. Returns the unsubscribe function.
    */
   subscribe(id: string, listener: (r: ActionRecord) => void): () => void {
-    const unsubscribe = this.deps.events.subscribe(id, listener);
-    const poll = setInterval(() => {
-      this.deps.actions.findById(id).then(
-        (r) => r && listener(r),
-        () => undefined, // a failed re-read is retried on the next tick
-      );
-    }, this.#pollMs);
-    poll.unref();
-    return () => {
-      unsubscribe();
-      clearInterval(poll);
-    };
+    return this.deps.events.subscribe(id, listener);
   }
 
   /** Resolves when the request is no longer pending, or with the pending record at the timeout. */
@@ -208,7 +194,8 @@ export class ActionService {
       const deadline = setTimeout(() => finish(latest), timeoutMs);
       const onAbort = () => finish(latest);
       signal?.addEventListener('abort', onAbort, { once: true });
-      // A change between the first read and the subscription would otherwise wait for a poll.
+      // A change between the first read and the subscription was published before anyone
+      // here listened: one re-read per wait, not per second.
       this.deps.actions.findById(id).then(
         (r) => r && r.status !== 'pending' && finish(r),
         () => undefined,

@@ -64,7 +64,8 @@ function entryFor(
 
 /**
  * Every state change of a request goes through `write`: one transaction for the change, its
- * votes, its grant and its outgoing notifications; events to waiters only after the commit.
+ * votes, its grant, its outgoing notifications and its NOTIFY to other replicas; events to
+ * this process's waiters only after the commit.
  */
 export class ActionWriter {
   constructor(private readonly deps: ActionWriterDeps) {}
@@ -138,6 +139,11 @@ export class ActionWriter {
       };
       const value = await work(scope);
       this.deps.audit?.appendAtCommit(tx, evidence);
+      // Other replicas' waiters hear of it on commit (LISTEN/NOTIFY, storage/change-feed.ts).
+      tx.announce(
+        this.deps.events.origin,
+        changes.map((r) => r.id),
+      );
       return value;
     });
     for (const r of changes) this.deps.events.publish(r);

@@ -51,6 +51,17 @@ export class ActionRepository {
     return row && recordFromRow(row);
   }
 
+  /** Several requests in one query (the change watcher reads what other replicas changed). */
+  async findByIds(ids: readonly string[]): Promise<ActionRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('actions')
+      .selectAll()
+      .where('id', 'in', [...ids])
+      .execute();
+    return rows.map(recordFromRow);
+  }
+
   async findByIdempotencyKey(agentId: string, key: string): Promise<ActionRecord | undefined> {
     const row = await this.db
       .selectFrom('actions')

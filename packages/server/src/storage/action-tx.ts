@@ -5,6 +5,10 @@ import type { DialectName } from './open-database.js';
 import type { TransactionScope } from './group-commit.js';
 import { recordFromRow, rowFromRecord } from './action-rows.js';
 import { rowFromVote, selectVotes } from './vote-rows.js';
+import { CHANGE_CHANNEL, encodeChanges } from './change-feed.js';
+
+/** Ids announced per transaction: every unit of a group commit shares one NOTIFY. */
+const announced = new WeakMap<TransactionScope, { origin: string; ids: Set<string> }>();
 
 const INSERT_SQL = new Map<DialectName, string>();
 
@@ -35,6 +39,27 @@ export class ActionTx {
   /** Runs `hook` once at the end of this transaction, after every unit of work in it. */
   beforeCommit(hook: () => Promise<void>): void {
     this.scope.beforeCommit(hook);
+  }
+
+  /**
+   * Tells other replicas that these requests changed (change-feed.ts). On PostgreSQL the
+   * NOTIFY is sent in this transaction, so it is delivered on commit and never on rollback;
+   * one statement per transaction however many units of work it holds. SQLite: nothing to do.
+   */
+  announce(origin: string, ids: readonly string[]): void {
+    if (this.dialect !== 'postgres' || ids.length === 0) return;
+    let pending = announced.get(this.scope);
+    if (!pending) {
+      const fresh = { origin, ids: new Set<string>() };
+      announced.set(this.scope, fresh);
+      pending = fresh;
+      this.scope.beforeCommit(async () => {
+        await sql`select pg_notify(${CHANGE_CHANNEL}, p) from unnest(${encodeChanges(fresh.origin, [...fresh.ids])}::text[]) as p`.execute(
+          this.trx,
+        );
+      });
+    }
+    for (const id of ids) pending.ids.add(id);
   }
 
   /**

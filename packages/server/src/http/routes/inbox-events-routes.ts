@@ -9,8 +9,8 @@ import { HEARTBEAT_MS, openEventStream } from '../sse.js';
  * Server-sent events for a reviewer's inbox: `event: change` with `{id, status, updated_at}`
  * whenever a request this user could review (any request, for an admin) is created or changes.
  * Only ids and states travel here; the page reads the record through the API, which applies
- * the same visibility rules as everywhere else. Changes made by another replica arrive through
- * that replica's stream only; the page also re-reads its list every 30 s for that case.
+ * the same visibility rules as everywhere else. Changes made by another replica arrive too,
+ * through this process's change watcher (actions/action-watcher.ts, LISTEN/NOTIFY).
  */
 export const inboxEventsRoutes =
   (actions: ActionService, events: ActionEvents): FastifyPluginAsyncTypebox =>
@@ -40,7 +40,7 @@ export const inboxEventsRoutes =
         // `ready` tells the page it is subscribed: it re-reads its list then, so a change made
         // between its first read and this moment is not missed.
         res.write('retry: 3000\nevent: ready\ndata: {}\n\n');
-        const unsubscribe = events.subscribeAll((r) => {
+        const unsubscribe = events.subscribeEvery((r) => {
           if (!principal.admin && actions.standing(principal, r) !== 'eligible') return;
           const data = {
             id: r.id,
