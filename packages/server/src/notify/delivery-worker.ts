@@ -61,6 +61,7 @@ export class DeliveryWorker {
   readonly #leaseMs: number;
   #claiming: Promise<number> | undefined;
   #again = false;
+  #turn = 0;
 
   constructor(
     db: Kysely<Database>,
@@ -109,11 +110,19 @@ export class DeliveryWorker {
       const now = this.#now();
       // One lease for the whole claim, long enough for the slowest notifier's attempt.
       const lease = now + this.#leaseMs;
-      const rows = await this.#store.claim(this.#targets, now, free, lease);
-      for (const row of rows) this.start(row, lease);
-      started += rows.length;
+      // One claim per target (each an index range, see OutboxStore.claim), starting from a
+      // different target each time so a backlog on one cannot starve the others.
+      let claimed = 0;
+      this.#turn = (this.#turn + 1) % Math.max(1, this.#targets.length);
+      for (let i = 0; i < this.#targets.length && claimed < free; i++) {
+        const target = this.#targets[(this.#turn + i) % this.#targets.length];
+        const rows = await this.#store.claim(target, now, free - claimed, lease);
+        for (const row of rows) this.start(row, lease);
+        claimed += rows.length;
+      }
+      started += claimed;
       // A full claim means more may be due: claim again while there are free slots.
-      if (rows.length === free) this.#again = true;
+      if (claimed === free) this.#again = true;
     } while (this.#again);
     return started;
   }

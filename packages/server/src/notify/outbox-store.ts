@@ -24,7 +24,7 @@ export class OutboxStore {
   }
 
   /**
-   * Claims up to `limit` due rows for these targets in one statement and leases them until
+   * Claims up to `limit` due rows for one target in one statement and leases them until
    * `leaseUntil` (the lease is `next_attempt_at` moved into the future: a claimer that dies
    * leaves rows that come due again when it ends, at-least-once). Only the head of each
    * (target, request) queue is due: a later event for a request waits until the earlier one is
@@ -39,24 +39,26 @@ export class OutboxStore {
    * https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE
    * SQLite: writers are serialised, so a single `UPDATE … RETURNING` is already exclusive.
    *
-   * Both walk the partial index `outbox_claim` (next_attempt_at, id) in claim order and stop
-   * after `limit` heads, so the cost does not grow with the backlog (migration 0006).
+   * Both walk the partial index `outbox_claim` (target, next_attempt_at, id) in claim order and
+   * stop after `limit` heads, so the cost does not grow with the backlog, this target's or
+   * another's (migration 0006). One target per claim for that reason: with several, the
+   * database must merge their orders with a sort over every due row.
    */
   async claim(
-    targets: readonly string[],
+    target: string,
     now: number,
     limit: number,
     leaseUntil: number,
   ): Promise<OutboxRow[]> {
-    if (targets.length === 0 || limit <= 0) return [];
-    const { rows } = await this.db.executeQuery(this.claimQuery(targets, now, limit, leaseUntil));
+    if (limit <= 0) return [];
+    const { rows } = await this.db.executeQuery(this.claimQuery(target, now, limit, leaseUntil));
     // RETURNING has no order; hand rows out oldest first.
     return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** The claim's statement, compiled: `claim` runs it; tests EXPLAIN it. */
   claimQuery(
-    targets: readonly string[],
+    target: string,
     now: number,
     limit: number,
     leaseUntil: number,
@@ -68,7 +70,7 @@ export class OutboxStore {
         .where('o.delivered_at', 'is', null)
         .where('o.failed_at', 'is', null)
         .where('o.next_attempt_at', '<=', now)
-        .where('o.target', 'in', targets)
+        .where('o.target', '=', target)
         .where((eb) =>
           eb.not(
             eb.exists(
