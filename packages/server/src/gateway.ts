@@ -19,6 +19,7 @@ import { Metrics } from './metrics/metrics.js';
 import { decidingChannel } from './metrics/deciding-channel.js';
 import { PolicyStore } from './policy/policy-store.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { databaseClock } from './storage/database-clock.js';
 import { ActionRepository } from './storage/action-repository.js';
 import { openDatabase, type Storage } from './storage/open-database.js';
 import { silentChangeFeed, type ChangeFeed } from './storage/change-feed.js';
@@ -217,7 +218,14 @@ export async function createGateway(
     { votes, actions, find: (id) => actionRepo.findById(id), record },
     (channel, e) => app.log.error({ err: e, channel }, `${channel} channel failed`),
   );
-  const timers = new ActionTimers(actionRepo, actions.writer, now);
+  // Deadlines against the database's clock on PostgreSQL (one clock for all replicas), unless
+  // the clock is injected (tests drive time); on SQLite the gateway is the only clock.
+  const timers = new ActionTimers(
+    actions.writer,
+    storage.dialect === 'postgres' && !options.now
+      ? databaseClock(storage.db)
+      : () => Promise.resolve(now()),
+  );
   const tokens = new TokenService(new TokenRepository(storage.db), config.directory, now, audit);
   const web = createWebAuth({
     storage,
@@ -274,13 +282,14 @@ export async function createGateway(
   await pgFeed?.start();
   const scheduler = new Scheduler(
     config.schedulerTickMs,
-    [
-      () => timers.expireDue(),
-      () => timers.escalateDue(),
-      () => notifications.deliverDue(),
-      () => audit.checkpoint(config.audit.checkpointIntervalMs),
-      () => web.sessions.purge(),
-    ],
+    {
+      timers: [() => timers.expireDue(), () => timers.escalateDue()],
+      delivery: [() => notifications.deliverDue()],
+      housekeeping: [
+        () => audit.checkpoint(config.audit.checkpointIntervalMs),
+        () => web.sessions.purge(),
+      ],
+    },
     (e) => app.log.error({ err: e }, 'scheduled job failed'),
   );
 

@@ -1,76 +1,90 @@
-import { CountersignError, reviewGroups } from '@countersign/core';
-import type { ActionRepository } from '../storage/action-repository.js';
-import type { ActionWriter, Actor } from './action-writer.js';
+import { reviewGroups, type ActionRecord } from '@countersign/core';
+import type { ActionWriter, Actor, WriteScope } from './action-writer.js';
+import { firstEscalation } from './new-action-record.js';
 
 const SYSTEM: Actor = { kind: 'system', id: 'scheduler' };
-import { firstEscalation } from './new-action-record.js';
 
 /**
  * Deadlines: expiry (fail closed) and escalation. Both live in the requests table, so the
- * scheduler's first tick after a restart fires everything that came due while the gateway was
- * down; each firing is a compare-and-set, so two replicas never fire one twice.
+ * timer loop's first pass after a restart fires everything that came due while the gateway was
+ * down. Each pass claims a batch of due requests in one transaction (locked with SKIP LOCKED
+ * on PostgreSQL, so replicas share the work and never fire one twice) and goes round again
+ * while batches come back full, so a burst of deadlines is not spread over many ticks.
+ *
+ * `clock` says what "due" means: the database's clock on PostgreSQL (one clock for every
+ * replica), the gateway's (injected) clock otherwise.
  */
 export class ActionTimers {
   constructor(
-    private readonly actions: ActionRepository,
     private readonly writer: ActionWriter,
-    private readonly now: () => number,
+    private readonly clock: () => Promise<number>,
   ) {}
 
   /** Expires pending requests whose deadline passed; returns how many. */
-  async expireDue(limit = 100): Promise<number> {
-    let n = 0;
-    for (const id of await this.actions.dueForExpiry(this.now(), limit)) {
-      const fired = await this.writer.write(SYSTEM, async (w) => {
-        const record = await w.tx.lock(id);
-        if (
-          !record ||
-          record.status !== 'pending' ||
-          record.expires_at === null ||
-          record.expires_at > w.now
-        ) {
-          return false;
-        }
-        const expired = await w.tx.transition(id, 'pending', 'expired', w.now, {
+  expireDue(batch = 100): Promise<number> {
+    return this.drain(batch, async (w, now) => {
+      let n = 0;
+      for (const record of await w.tx.lockDue('expires_at', now, batch)) {
+        if (record.expires_at === null) continue;
+        const expired = await w.tx.transition(record.id, 'pending', 'expired', w.now, {
           reason: `no decision before ${new Date(record.expires_at).toISOString()}; expired (fail closed)`,
         });
-        if (expired) await w.changed(expired, 'action.decided');
-        return expired !== undefined;
-      });
-      if (fired) n++;
-    }
-    return n;
+        if (expired) {
+          await w.changed(expired, 'action.decided');
+          n++;
+        }
+      }
+      return n;
+    });
   }
 
   /** Fires due escalations: the escalation groups join the reviewers; returns how many requests escalated. */
-  async escalateDue(limit = 100): Promise<number> {
-    let n = 0;
-    for (const id of await this.actions.dueForEscalation(this.now(), limit)) {
-      const fired = await this.writer.write(SYSTEM, async (w) => {
-        const record = await w.tx.lock(id);
-        if (!record?.approval || record.status !== 'pending') return false;
-        const due = record.approval.clauses.filter(
-          (c) =>
-            c.escalate &&
-            !record.escalated_rules.includes(c.rule) &&
-            record.created_at + c.escalate.after_ms <= w.now,
-        );
-        if (due.length === 0) return false;
-        const escalated = [...record.escalated_rules, ...due.map((c) => c.rule)];
-        const next = firstEscalation(record.approval, record.created_at, escalated);
-        const updated = await w.tx.escalate(
-          id,
-          escalated,
-          next,
-          reviewGroups(record.approval, escalated),
-          w.now,
-        );
-        if (!updated) throw new CountersignError('not_found', `no action ${id}`);
-        await w.changed(updated, 'action.escalated');
-        return true;
-      });
-      if (fired) n++;
+  escalateDue(batch = 100): Promise<number> {
+    return this.drain(batch, async (w, now) => {
+      let n = 0;
+      for (const record of await w.tx.lockDue('escalate_at', now, batch)) {
+        if (await this.escalate(w, record, now)) n++;
+      }
+      return n;
+    });
+  }
+
+  private async escalate(w: WriteScope, record: ActionRecord, now: number): Promise<boolean> {
+    if (!record.approval) return false;
+    const due = record.approval.clauses.filter(
+      (c) =>
+        c.escalate &&
+        !record.escalated_rules.includes(c.rule) &&
+        record.created_at + c.escalate.after_ms <= now,
+    );
+    if (due.length === 0) return false;
+    const escalated = [...record.escalated_rules, ...due.map((c) => c.rule)];
+    const next = firstEscalation(record.approval, record.created_at, escalated);
+    const updated = await w.tx.escalate(
+      record.id,
+      escalated,
+      next,
+      reviewGroups(record.approval, escalated),
+      w.now,
+    );
+    if (!updated) return false;
+    await w.changed(updated, 'action.escalated');
+    return true;
+  }
+
+  /** Runs `pass` (one transaction) until a pass claims less than a full batch. */
+  private async drain(
+    batch: number,
+    pass: (w: WriteScope, now: number) => Promise<number>,
+  ): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const now = await this.clock();
+      const fired = await this.writer.write(SYSTEM, (w) => pass(w, now));
+      total += fired;
+      // Counting what fired, not what was claimed: a claimed row that cannot fire (stays due)
+      // must not make this loop spin.
+      if (fired < batch) return total;
     }
-    return n;
   }
 }

@@ -16,7 +16,7 @@ export interface DeliveryWorkerOptions {
   notifiers: readonly Notifier[];
   /** Defaults for every notifier; a notifier's own `delivery` overrides them. */
   policy?: Partial<DeliveryPolicy>;
-  /** Deliveries running at once; a tick claims no more than the free slots. */
+  /** Deliveries running at once per process; a free slot is refilled as soon as it frees. */
   maxInFlight?: number;
   /** Added to the timeout to make the lease, so a lease never ends mid-attempt. */
   leaseMarginMs?: number;
@@ -40,9 +40,11 @@ export interface DeliveryOutcome {
 }
 
 /**
- * Delivers due outbox rows. `runDue` is a scheduler job: it claims rows and starts their
- * deliveries, then returns without waiting for them, so a hanging receiver (up to the timeout)
- * delays neither the scheduler's other jobs (expiry, escalation) nor any request.
+ * Delivers due outbox rows. `runDue` claims rows (set-based, see `OutboxStore.claim`) and
+ * starts their deliveries, then returns without waiting for them; each settled delivery
+ * claims again, so the scheduler's delivery loop only has to notice rows that newly came due.
+ * It runs on its own loop: a hanging receiver (up to the timeout) or a backlog delays neither
+ * the timers (expiry, escalation) nor any request.
  */
 export class DeliveryWorker {
   readonly #store: OutboxStore;
@@ -56,6 +58,10 @@ export class DeliveryWorker {
   readonly #random: () => number;
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #shutdown = new AbortController();
+  readonly #leaseMs: number;
+  #claiming: Promise<number> | undefined;
+  #again = false;
+  #turn = 0;
 
   constructor(
     db: Kysely<Database>,
@@ -70,30 +76,74 @@ export class DeliveryWorker {
     // removed) are left alone, for a replica that knows it or for the operator.
     this.#targets = [...this.#notifiers.keys()];
     this.#policy = { ...DEFAULT_DELIVERY_POLICY, ...options.policy };
-    this.#maxInFlight = options.maxInFlight ?? 32;
+    this.#maxInFlight = options.maxInFlight ?? 16;
     this.#leaseMarginMs = options.leaseMarginMs ?? 30_000;
+    this.#leaseMs =
+      Math.max(0, ...options.notifiers.map((n) => this.policyOf(n).timeoutMs)) +
+      this.#leaseMarginMs;
   }
 
-  /** Claims due rows and starts delivering them; resolves with how many it started. */
+  /**
+   * Claims due rows, as many as there are free slots, and starts delivering them; resolves
+   * with how many it started. Never two claims at once in one process: a call made while a
+   * claim runs makes that claim go round again instead.
+   */
   async runDue(): Promise<number> {
-    if (this.#shutdown.signal.aborted) return 0;
-    const now = this.#now();
-    const rows = await this.#store.due(this.#targets, now, this.#maxInFlight - this.#inFlight.size);
-    let started = 0;
-    for (const row of rows) {
-      if (this.#inFlight.has(row.id) || this.#shutdown.signal.aborted) continue;
-      const notifier = this.#notifiers.get(row.target);
-      if (!notifier) continue;
-      const policy = this.policyOf(notifier);
-      const lease = now + policy.timeoutMs + this.#leaseMarginMs;
-      if (!(await this.#store.claim(row.id, row.next_attempt_at, lease))) continue;
-      const run = this.attempt(row, notifier, policy, lease)
-        .catch((e: unknown) => this.options.onError?.(e))
-        .finally(() => this.#inFlight.delete(row.id));
-      this.#inFlight.set(row.id, run);
-      started++;
+    if (this.#claiming) {
+      this.#again = true;
+      return this.#claiming;
     }
+    this.#claiming = this.claimLoop();
+    try {
+      return await this.#claiming;
+    } finally {
+      this.#claiming = undefined;
+    }
+  }
+
+  private async claimLoop(): Promise<number> {
+    let started = 0;
+    do {
+      this.#again = false;
+      const free = this.#maxInFlight - this.#inFlight.size;
+      if (this.#shutdown.signal.aborted || free <= 0) break;
+      const now = this.#now();
+      // One lease for the whole claim, long enough for the slowest notifier's attempt.
+      const lease = now + this.#leaseMs;
+      // One claim per target (each an index range, see OutboxStore.claim), starting from a
+      // different target each time so a backlog on one cannot starve the others.
+      let claimed = 0;
+      this.#turn = (this.#turn + 1) % Math.max(1, this.#targets.length);
+      for (let i = 0; i < this.#targets.length && claimed < free; i++) {
+        const target = this.#targets[(this.#turn + i) % this.#targets.length];
+        const rows = await this.#store.claim(target, now, free - claimed, lease);
+        for (const row of rows) this.start(row, lease);
+        claimed += rows.length;
+      }
+      started += claimed;
+      // A full claim means more may be due: claim again while there are free slots.
+      if (claimed === free) this.#again = true;
+    } while (this.#again);
     return started;
+  }
+
+  /**
+   * Runs one attempt in a slot. When it settles the slot is free, and the worker claims again
+   * at once (not at the next tick), so a backlog drains at the receivers' pace, `maxInFlight`
+   * at a time, instead of one batch per tick.
+   */
+  private start(row: OutboxRow, lease: number): void {
+    const notifier = this.#notifiers.get(row.target);
+    if (!notifier) return; // cannot happen: we claim only our targets
+    const run = this.attempt(row, notifier, this.policyOf(notifier), lease)
+      .catch((e: unknown) => this.options.onError?.(e))
+      .finally(() => {
+        this.#inFlight.delete(row.id);
+        if (!this.#shutdown.signal.aborted) {
+          void this.runDue().catch((e: unknown) => this.options.onError?.(e));
+        }
+      });
+    this.#inFlight.set(row.id, run);
   }
 
   /** Resolves when every delivery started so far has settled. */

@@ -1,47 +1,39 @@
+import { Loop } from './loop.js';
+
+/** The gateway's periodic work, by loop. */
+export interface ScheduledJobs {
+  /** Expiry and escalation: deadlines, the only work with a promise of timeliness. */
+  timers: Array<() => Promise<unknown>>;
+  /** Notices outbox rows that came due; the delivery worker refills its own slots between. */
+  delivery: Array<() => Promise<unknown>>;
+  /** Checkpoints, purges: may be slow, and nothing waits on them. */
+  housekeeping: Array<() => Promise<unknown>>;
+}
+
 /**
- * Fires time-based work (expiry now; escalation and webhook retries later). Deadlines live in
- * the database, not in memory, so a restart loses nothing: the first tick after start fires
- * everything that came due while the gateway was down.
+ * Runs each kind of work on its own loop, so a slow webhook, a backlog of 10^5 outbox rows or a
+ * long checkpoint never delays an expiry or an escalation (issue 13: they used to run one
+ * after another in a single tick).
  */
 export class Scheduler {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #loops: Loop[];
 
-  constructor(
-    private readonly tickMs: number,
-    private readonly jobs: Array<() => Promise<unknown>>,
-    private readonly onError: (e: unknown) => void,
-  ) {}
-
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.tick(), this.tickMs);
-    this.#timer.unref();
-    void this.tick();
+  constructor(tickMs: number, jobs: ScheduledJobs, onError: (e: unknown) => void) {
+    this.#loops = [jobs.timers, jobs.delivery, jobs.housekeeping].map(
+      (j) => new Loop(tickMs, j, onError),
+    );
   }
 
-  /** Runs every job once; overlapping ticks are skipped, never stacked. */
+  start(): void {
+    for (const loop of this.#loops) loop.start();
+  }
+
+  /** One tick of every loop, side by side (tests drive time with this). */
   async tick(): Promise<void> {
-    if (this.#running) return this.#running;
-    this.#running = (async () => {
-      for (const job of this.jobs) {
-        try {
-          await job();
-        } catch (e) {
-          this.onError(e);
-        }
-      }
-    })();
-    try {
-      await this.#running;
-    } finally {
-      this.#running = undefined;
-    }
+    await Promise.all(this.#loops.map((l) => l.tick()));
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await Promise.all(this.#loops.map((l) => l.stop()));
   }
 }

@@ -73,6 +73,28 @@ export class ActionTx {
     return row && recordFromRow(row);
   }
 
+  /**
+   * Claims pending requests whose `column` deadline is at or before `now`, oldest first, locked
+   * until commit. On PostgreSQL `FOR UPDATE SKIP LOCKED`: replicas firing timers at once take
+   * disjoint batches instead of queueing on the same rows; SQLite transactions are serialised.
+   * Served by the partial indexes `actions_pending_expiry` / `actions_pending_escalation`.
+   */
+  async lockDue(
+    column: 'expires_at' | 'escalate_at',
+    now: number,
+    limit: number,
+  ): Promise<ActionRecord[]> {
+    let q = this.trx
+      .selectFrom('actions')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where(column, '<=', now)
+      .orderBy(column)
+      .limit(limit);
+    if (this.dialect === 'postgres') q = q.forUpdate().skipLocked();
+    return (await q.execute()).map(recordFromRow);
+  }
+
   /** Inserts a request, or returns the agent's earlier one with the same idempotency key. */
   async insert(
     record: ActionRecord,

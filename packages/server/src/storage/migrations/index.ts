@@ -4,6 +4,7 @@ import { approvals } from './0002-approvals.js';
 import { audit } from './0004-audit.js';
 import { notifications } from './0003-notifications.js';
 import { webSessions } from './0005-web-sessions.js';
+import { queueClaims } from './0006-queue-claims.js';
 
 /**
  * Versioned migrations, in order. Never edit one that has shipped: add the next number.
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-notifications': notifications,
   '0004-audit': audit,
   '0005-web-sessions': webSessions,
+  '0006-queue-claims': queueClaims,
 };
 
 export const migrationProvider: MigrationProvider = {
