@@ -61,6 +61,8 @@ export class DeliveryWorker {
   readonly #leaseMs: number;
   #claiming: Promise<number> | undefined;
   #again = false;
+  /** While set, a settled delivery does not claim again: drain() is waiting for quiet. */
+  #draining = false;
   #turn = 0;
 
   constructor(
@@ -139,16 +141,28 @@ export class DeliveryWorker {
       .catch((e: unknown) => this.options.onError?.(e))
       .finally(() => {
         this.#inFlight.delete(row.id);
-        if (!this.#shutdown.signal.aborted) {
+        if (!this.#shutdown.signal.aborted && !this.#draining) {
           void this.runDue().catch((e: unknown) => this.options.onError?.(e));
         }
       });
     this.#inFlight.set(row.id, run);
   }
 
-  /** Resolves when every delivery started so far has settled. */
+  /**
+   * Resolves when every delivery started so far has settled, and no claim is under way. While
+   * it waits, settled deliveries do not claim again (the next `runDue` resumes that): a claim
+   * finishing after drain() returned would start a delivery nobody waited for, which a
+   * shutdown right after would cut off mid-request.
+   */
   async drain(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.values()]);
+    this.#draining = true;
+    try {
+      while (this.#inFlight.size > 0 || this.#claiming) {
+        await Promise.allSettled([...this.#inFlight.values(), this.#claiming]);
+      }
+    } finally {
+      this.#draining = false;
+    }
   }
 
   /**
@@ -171,6 +185,11 @@ export class DeliveryWorker {
     lease: number,
   ): Promise<void> {
     const attempt = row.attempts + 1;
+    if (this.#shutdown.signal.aborted) {
+      // Claimed as the gateway began to stop: hand the row back unsent, due at once.
+      await this.#store.settle(row.id, lease, { next_attempt_at: this.#now() });
+      return;
+    }
     const timeout = AbortSignal.timeout(policy.timeoutMs);
     const signal = AbortSignal.any([this.#shutdown.signal, timeout]);
     let result: DeliveryResult;
