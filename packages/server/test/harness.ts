@@ -136,7 +136,7 @@ async function createPgDatabase(): Promise<string> {
   return url.toString();
 }
 
-async function dropPgDatabase(databaseUrl: string): Promise<void> {
+export async function dropPgDatabase(databaseUrl: string): Promise<void> {
   const name = new URL(databaseUrl).pathname.slice(1);
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();

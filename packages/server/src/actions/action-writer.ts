@@ -69,7 +69,12 @@ function entryFor(
 export class ActionWriter {
   constructor(private readonly deps: ActionWriterDeps) {}
 
-  async write<T>(actor: Actor, work: (scope: WriteScope) => Promise<T>): Promise<T> {
+  /** `lockKey`: the request id `work` locks, if known, so its batch locks rows in order. */
+  async write<T>(
+    actor: Actor,
+    work: (scope: WriteScope) => Promise<T>,
+    lockKey?: string,
+  ): Promise<T> {
     let changes: ActionRecord[] = [];
     let decided: ActionRecord[] = [];
     const result = await this.deps.actions.write(async (tx) => {
@@ -139,7 +144,7 @@ export class ActionWriter {
       const value = await work(scope);
       this.deps.audit?.appendAtCommit(tx, evidence);
       return value;
-    });
+    }, lockKey);
     for (const r of changes) this.deps.events.publish(r);
     for (const r of decided) this.deps.onDecided?.(r);
     return result;
