@@ -20,6 +20,8 @@ import { PolicyStore } from './policy/policy-store.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { ActionRepository } from './storage/action-repository.js';
 import { openDatabase, type Storage } from './storage/open-database.js';
+import { ReplicaSettingsRepository } from './storage/replica-settings-repository.js';
+import { checkReplicaSettings, replicaSettings } from './config/replica-settings.js';
 import { TokenRepository } from './storage/token-repository.js';
 import { createWebAuth, type WebAuth } from './web/web-auth.js';
 import { defaultWebAssetsDir } from './web/web-assets.js';
@@ -56,6 +58,12 @@ export interface GatewayOptions {
   webAssetsDir?: string;
   /** Where log lines go (default stdout, JSON lines): `serve --demo` formats them for a person. */
   logStream?: { write(line: string): void };
+  /**
+   * Record this replica's public_url and keys as the store's, where they differ from what the
+   * first replica recorded (`serve --accept-config-change`); otherwise such a replica refuses
+   * to start (config/replica-settings.ts).
+   */
+  acceptConfigChange?: boolean;
 }
 
 /**
@@ -83,6 +91,24 @@ export async function createGateway(
     await storage.close();
     throw e;
   });
+  // Replicas on one PostgreSQL store must share public_url and keys: checked before this one
+  // writes. An SQLite store has one gateway: its port (and default public_url) may change.
+  const settingsRepo = new ReplicaSettingsRepository(storage.db);
+  const acceptedChanges =
+    storage.dialect !== 'postgres'
+      ? []
+      : await replicaSettings(settingsRepo, {
+          publicUrl: config.server.publicUrl,
+          grantSigningKey: config.grants.signingKey,
+          auditVerifierKey: audit.verifierKey,
+        })
+          .then((mine) =>
+            checkReplicaSettings(settingsRepo, mine, { accept: options.acceptConfigChange }),
+          )
+          .catch(async (e: unknown) => {
+            await storage.close();
+            throw e;
+          });
   /** Evidence that belongs to no request change: group-committed like every other write. */
   const record = (entries: AuditEvent[]) =>
     actionRepo.write(async (tx) => audit.appendAtCommit(tx, entries));
@@ -232,6 +258,9 @@ export async function createGateway(
     events,
     web: { auth: web, assetsDir: options.webAssetsDir ?? defaultWebAssetsDir() },
   });
+  for (const change of acceptedChanges) {
+    app.log.warn({ change }, 'configuration change accepted (--accept-config-change)');
+  }
   policy.onReload((r) => {
     if (r.ok && r.changed) void record([policyLoaded(policy, 'reload')]).catch(() => undefined);
     if (!r.ok) {
