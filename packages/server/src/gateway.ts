@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import { CountersignError, type ActionRecord } from '@countersign/core';
+import type { ActionRecord } from '@countersign/core';
 import type { AuditEvent, AuditLog } from './audit/audit-log.js';
 import { openAuditLog } from './audit/open-audit-log.js';
 import { refusalRecorder } from './audit/refusal-recorder.js';
@@ -246,8 +245,9 @@ export async function createGateway(
     directory: config.directory,
     metrics,
     // Bounded well under a load balancer's probe timeout: a stuck store answers 503 within
-    // READY_TIMEOUT_MS rather than leaving the probe hanging.
-    ready: () => withDeadline(sql`select 1`.execute(storage.db), READY_TIMEOUT_MS),
+    // READY_TIMEOUT_MS rather than leaving the probe hanging; on PostgreSQL on its own
+    // connection, not the pool's (storage/readiness-probe.ts).
+    ready: () => storage.ready(READY_TIMEOUT_MS),
     bodyLimit: config.server.bodyLimit,
     maxWaitSeconds: config.server.maxWaitSeconds,
     logLevel: config.server.logLevel,
@@ -322,24 +322,6 @@ export async function createGateway(
       await storage.close();
     },
   };
-}
-
-/** Rejects with `storage_unavailable` if `work` has not settled within `ms`. */
-async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new CountersignError('storage_unavailable', `no answer within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A `policy.loaded` entry: which policy is in force, from which file, since when. */

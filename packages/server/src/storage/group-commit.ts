@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { CountersignError } from '@countersign/core';
 import type { Database } from './schema.js';
 import { holdsTransactionOn, inTransaction } from './held-transaction.js';
 
@@ -61,7 +62,9 @@ export class GroupCommit {
     // A write queued from inside a batch's own transaction would wait for that batch, which
     // waits for it: refuse at once rather than hang.
     if (holdsTransactionOn(this.db.getExecutor().adapter)) {
-      return Promise.reject(new Error('a write was started inside another write transaction'));
+      return Promise.reject(
+        new CountersignError('internal', 'a write was started inside another write transaction'),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work, lockKey, resolve: resolve as (v: unknown) => void, reject });
