@@ -43,8 +43,12 @@ program
   .option('-c, --config <file>', 'configuration file', defaultConfig)
   .option('--demo', 'embedded demo: SQLite in ./.countersign, demo users, agents and policy')
   .option('--reset', 'with --demo: revoke the tokens earlier demo starts printed')
+  .option(
+    '--accept-config-change',
+    "record this replica's public_url and keys as the store's, where they differ from the first replica's",
+  )
   .action(
-    (o: { config: string; demo?: boolean; reset?: boolean }) =>
+    (o: { config: string; demo?: boolean; reset?: boolean; acceptConfigChange?: boolean }) =>
       // serve keeps running; only start-up errors end up here
       void lazy(
         () => import('./commands/serve.js'),

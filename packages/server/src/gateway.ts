@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import { CountersignError, type ActionRecord } from '@countersign/core';
+import type { ActionRecord } from '@countersign/core';
 import type { AuditEvent, AuditLog } from './audit/audit-log.js';
 import { openAuditLog } from './audit/open-audit-log.js';
 import { refusalRecorder } from './audit/refusal-recorder.js';
@@ -24,6 +23,8 @@ import { ActionRepository } from './storage/action-repository.js';
 import { openDatabase, type Storage } from './storage/open-database.js';
 import { silentChangeFeed, type ChangeFeed } from './storage/change-feed.js';
 import { PgChangeFeed } from './storage/pg-change-feed.js';
+import { ReplicaSettingsRepository } from './storage/replica-settings-repository.js';
+import { checkReplicaSettings, replicaSettings } from './config/replica-settings.js';
 import { TokenRepository } from './storage/token-repository.js';
 import { createWebAuth, type WebAuth } from './web/web-auth.js';
 import { defaultWebAssetsDir } from './web/web-assets.js';
@@ -60,6 +61,12 @@ export interface GatewayOptions {
   webAssetsDir?: string;
   /** Where log lines go (default stdout, JSON lines): `serve --demo` formats them for a person. */
   logStream?: { write(line: string): void };
+  /**
+   * Record this replica's public_url and keys as the store's, where they differ from what the
+   * first replica recorded (`serve --accept-config-change`); otherwise such a replica refuses
+   * to start (config/replica-settings.ts).
+   */
+  acceptConfigChange?: boolean;
 }
 
 /**
@@ -87,6 +94,24 @@ export async function createGateway(
     await storage.close();
     throw e;
   });
+  // Replicas on one PostgreSQL store must share public_url and keys: checked before this one
+  // writes. An SQLite store has one gateway: its port (and default public_url) may change.
+  const settingsRepo = new ReplicaSettingsRepository(storage.db);
+  const acceptedChanges =
+    storage.dialect !== 'postgres'
+      ? []
+      : await replicaSettings(settingsRepo, {
+          publicUrl: config.server.publicUrl,
+          grantSigningKey: config.grants.signingKey,
+          auditVerifierKey: audit.verifierKey,
+        })
+          .then((mine) =>
+            checkReplicaSettings(settingsRepo, mine, { accept: options.acceptConfigChange }),
+          )
+          .catch(async (e: unknown) => {
+            await storage.close();
+            throw e;
+          });
   /** Evidence that belongs to no request change: group-committed like every other write. */
   const record = (entries: AuditEvent[]) =>
     actionRepo.write(async (tx) => audit.appendAtCommit(tx, entries));
@@ -248,8 +273,9 @@ export async function createGateway(
     directory: config.directory,
     metrics,
     // Bounded well under a load balancer's probe timeout: a stuck store answers 503 within
-    // READY_TIMEOUT_MS rather than leaving the probe hanging.
-    ready: () => withDeadline(sql`select 1`.execute(storage.db), READY_TIMEOUT_MS),
+    // READY_TIMEOUT_MS rather than leaving the probe hanging; on PostgreSQL on its own
+    // connection, not the pool's (storage/readiness-probe.ts).
+    ready: () => storage.ready(READY_TIMEOUT_MS),
     bodyLimit: config.server.bodyLimit,
     maxWaitSeconds: config.server.maxWaitSeconds,
     logLevel: config.server.logLevel,
@@ -260,6 +286,9 @@ export async function createGateway(
     events,
     web: { auth: web, assetsDir: options.webAssetsDir ?? defaultWebAssetsDir() },
   });
+  for (const change of acceptedChanges) {
+    app.log.warn({ change }, 'configuration change accepted (--accept-config-change)');
+  }
   policy.onReload((r) => {
     if (r.ok && r.changed) void record([policyLoaded(policy, 'reload')]).catch(() => undefined);
     if (!r.ok) {
@@ -326,24 +355,6 @@ export async function createGateway(
       await storage.close();
     },
   };
-}
-
-/** Rejects with `storage_unavailable` if `work` has not settled within `ms`. */
-async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new CountersignError('storage_unavailable', `no answer within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A `policy.loaded` entry: which policy is in force, from which file, since when. */

@@ -123,6 +123,10 @@ export interface StartOptions {
   now?: () => number;
   /** Reuse a store (restart tests). */
   reuse?: { dir: string; databaseUrl: string | undefined };
+  /** `server.public_url` (default `http://localhost:0`, the same for every test gateway). */
+  publicUrl?: string;
+  /** GatewayOptions.acceptConfigChange (replica-settings tests). */
+  acceptConfigChange?: boolean;
 }
 
 async function createPgDatabase(): Promise<string> {
@@ -136,7 +140,7 @@ async function createPgDatabase(): Promise<string> {
   return url.toString();
 }
 
-async function dropPgDatabase(databaseUrl: string): Promise<void> {
+export async function dropPgDatabase(databaseUrl: string): Promise<void> {
   const name = new URL(databaseUrl).pathname.slice(1);
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();
@@ -165,7 +169,13 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
   if (!options.reuse) writeFileSync(policyFile, options.policy ?? POLICY);
   const config = resolveConfig(
     {
-      server: { host: '127.0.0.1', port: 0, log_level: 'silent', body_limit: options.bodyLimit },
+      server: {
+        host: '127.0.0.1',
+        port: 0,
+        log_level: 'silent',
+        body_limit: options.bodyLimit,
+        public_url: options.publicUrl,
+      },
       storage: { url: databaseUrl },
       data_dir: join(dir, 'data'),
       scheduler: { tick_ms: options.tickMs ?? 50 },
@@ -180,6 +190,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
   const gateway = await createGateway(config, {
     pollMs: options.pollMs ?? 200,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.acceptConfigChange ? { acceptConfigChange: true } : {}),
   });
   const url = await gateway.listen();
   const self: TestGateway = {

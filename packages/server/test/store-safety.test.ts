@@ -89,9 +89,14 @@ for (const dialect of await dialects()) {
         let started = Date.now();
         const ready = await gw.call('GET', '/readyz');
         assert.ok(Date.now() - started < 2_000, `readyz took ${Date.now() - started} ms`);
-        assert.equal(ready.status, 503);
-        assert.match(ready.headers.get('content-type') ?? '', /application\/problem\+json/);
-        assert.equal(ready.body.code, 'storage_unavailable');
+        if (dialect === 'postgres') {
+          // The database answers on readiness's own connection: a busy pool is not "down".
+          assert.equal(ready.status, 200, JSON.stringify(ready.body));
+        } else {
+          assert.equal(ready.status, 503);
+          assert.match(ready.headers.get('content-type') ?? '', /application\/problem\+json/);
+          assert.equal(ready.body.code, 'storage_unavailable');
+        }
         started = Date.now();
         const res = await gw.call('POST', '/v1/actions', { token: agent, body: restore });
         assert.ok(Date.now() - started < STORE_TIMEOUT_MS * 2 + 1_000);

@@ -7,6 +7,8 @@ export interface ServeOptions {
   demo?: boolean;
   /** With `demo`: revoke the tokens earlier demo starts minted. */
   reset?: boolean;
+  /** Record this replica's public_url and keys as the store's (docs/operations.md). */
+  acceptConfigChange?: boolean;
 }
 
 /**
@@ -25,10 +27,10 @@ export const SHUTDOWN_GRACE_MS = 5_000;
 export async function serve(options: ServeOptions): Promise<Gateway> {
   const config: GatewayConfig = options.demo ? demoConfig() : loadConfig(options.config);
   // The demo's terminal is read by a person: log lines in words, on stderr (human-log-stream.ts).
-  const gateway = await createGateway(
-    config,
-    options.demo ? { logStream: humanLogStream(process.stderr) } : {},
-  );
+  const gateway = await createGateway(config, {
+    ...(options.demo ? { logStream: humanLogStream(process.stderr) } : {}),
+    acceptConfigChange: options.acceptConfigChange === true,
+  });
   const url = await gateway.listen();
   gateway.policy.watch();
   process.on('SIGHUP', () => gateway.policy.reload());

@@ -267,14 +267,18 @@ export class ActionService {
     event: 'action.decided' | 'action.reported',
     fields: { reason?: string; result?: ActionResult },
   ): Promise<ActionRecord> {
-    return this.writer.write(actor, async (w) => {
-      const current = await w.tx.lock(id);
-      if (!current) throw new CountersignError('not_found', `no action ${id}`);
-      assertTransition(current.status, to);
-      const moved = await w.tx.transition(id, current.status, to, w.now, fields);
-      if (!moved) throw new CountersignError('already_decided', 'the request changed meanwhile');
-      await w.changed(moved, event);
-      return moved;
-    });
+    return this.writer.write(
+      actor,
+      async (w) => {
+        const current = await w.tx.lock(id);
+        if (!current) throw new CountersignError('not_found', `no action ${id}`);
+        assertTransition(current.status, to);
+        const moved = await w.tx.transition(id, current.status, to, w.now, fields);
+        if (!moved) throw new CountersignError('already_decided', 'the request changed meanwhile');
+        await w.changed(moved, event);
+        return moved;
+      },
+      id,
+    );
   }
 }

@@ -70,7 +70,12 @@ function entryFor(
 export class ActionWriter {
   constructor(private readonly deps: ActionWriterDeps) {}
 
-  async write<T>(actor: Actor, work: (scope: WriteScope) => Promise<T>): Promise<T> {
+  /** `lockKey`: the request id `work` locks, if known, so its batch locks rows in order. */
+  async write<T>(
+    actor: Actor,
+    work: (scope: WriteScope) => Promise<T>,
+    lockKey?: string,
+  ): Promise<T> {
     let changes: ActionRecord[] = [];
     let decided: ActionRecord[] = [];
     const result = await this.deps.actions.write(async (tx) => {
@@ -145,7 +150,7 @@ export class ActionWriter {
         changes.map((r) => r.id),
       );
       return value;
-    });
+    }, lockKey);
     for (const r of changes) this.deps.events.publish(r);
     for (const r of decided) this.deps.onDecided?.(r);
     return result;

@@ -64,8 +64,10 @@ export class VoteService {
       // An agent credential can never vote (PRODUCT.md non-negotiable 2).
       throw new CountersignError('forbidden', 'only people vote; this is an agent token');
     }
-    const outcome = await this.writer.write({ kind: 'user', id: principal.id }, (w) =>
-      this.decide(w, principal, id, input),
+    const outcome = await this.writer.write(
+      { kind: 'user', id: principal.id },
+      (w) => this.decide(w, principal, id, input),
+      id,
     );
     if ('refused' in outcome) throw outcome.refused;
     return outcome;

@@ -36,10 +36,11 @@ export class ActionRepository {
 
   /**
    * Runs `work` in a group-committed transaction (see group-commit.ts): every write to a
-   * request goes through here, with the request row locked on PostgreSQL.
+   * request goes through here, with the request row locked on PostgreSQL. `lockKey` is the
+   * request id `work` locks, when known: batches lock rows in id order.
    */
-  write<T>(work: (tx: ActionTx) => Promise<T>): Promise<T> {
-    return this.#writes.run((scope) => work(new ActionTx(scope, this.dialect)));
+  write<T>(work: (tx: ActionTx) => Promise<T>, lockKey?: string): Promise<T> {
+    return this.#writes.run((scope) => work(new ActionTx(scope, this.dialect)), lockKey);
   }
 
   async findById(id: string): Promise<ActionRecord | undefined> {

@@ -68,7 +68,16 @@ export class ActionTx {
    */
   async lock(id: string): Promise<ActionRecord | undefined> {
     let q = this.trx.selectFrom('actions').selectAll().where('id', '=', id);
-    if (this.dialect === 'postgres') q = q.forUpdate();
+    if (this.dialect === 'postgres') {
+      // Rows are locked in ascending id order (group-commit.ts). A lock that would break the
+      // order (a unit of the batch that did not say which row it locks) does not wait: NOWAIT
+      // fails at once if another transaction holds the row, the batch rolls back and each of
+      // its units is retried alone, instead of waiting in a possible deadlock cycle.
+      const { locks } = this.scope;
+      const outOfOrder = locks.highest !== undefined && id < locks.highest;
+      q = outOfOrder ? q.forUpdate().noWait() : q.forUpdate();
+      if (!outOfOrder) locks.highest = id;
+    }
     const row = await q.executeTakeFirst();
     return row && recordFromRow(row);
   }

@@ -2,11 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import { CountersignError } from '@countersign/core';
 import type { Database } from './schema.js';
 import { GuardedDialect } from './guarded-dialect.js';
 import { migrateToLatest, type MigrationLock } from './migrate-to-latest.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
+import { ReadinessProbe } from './readiness-probe.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -36,6 +38,11 @@ export const SQLITE_BUSY_TIMEOUT_MS = 2_000;
 export interface Storage {
   db: Kysely<Database>;
   dialect: DialectName;
+  /**
+   * Whether the store answers within `ms` (`/readyz`). On PostgreSQL on a connection of its
+   * own (readiness-probe.ts), so a pool busy waiting on locks does not read as "down".
+   */
+  ready(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,7 +65,24 @@ export async function openDatabase(options: StorageOptions): Promise<Storage> {
     await db.destroy();
     throw e;
   }
-  return { db, dialect: opened.lock.dialect, close: () => db.destroy() };
+  if (opened.lock.dialect === 'postgres') {
+    const probe = new ReadinessProbe(opened.lock.url);
+    return {
+      db,
+      dialect: 'postgres',
+      ready: (ms) => probe.check(ms),
+      close: async () => {
+        await probe.close();
+        await db.destroy();
+      },
+    };
+  }
+  return {
+    db,
+    dialect: opened.lock.dialect,
+    ready: (ms) => withDeadline(sql`select 1`.execute(db), ms),
+    close: () => db.destroy(),
+  };
 }
 
 function sqliteDialect(options: StorageOptions): { dialect: Dialect; lock: MigrationLock } {
@@ -90,6 +114,11 @@ function postgresDialect(url: string, timeoutMs: number): Dialect {
     idle_in_transaction_session_timeout: timeoutMs * 2,
     // The client-side bound, for a server that stops answering altogether.
     query_timeout: timeoutMs * 2,
+    // TCP keepalive: a peer that vanished (partition, VM gone) is noticed by the kernel and
+    // its connection errors out, instead of a half-open socket holding a pool slot forever.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: 'countersign',
     // BIGINT (OID 20) arrives as a string by default; our epoch-ms values fit in a double.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
@@ -102,4 +131,22 @@ function postgresDialect(url: string, timeoutMs: number): Dialect {
     },
   });
   return new PostgresDialect({ pool });
+}
+
+/** Rejects with `storage_unavailable` if `work` has not settled within `ms`. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new CountersignError('storage_unavailable', `no answer within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
