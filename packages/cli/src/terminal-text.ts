@@ -7,7 +7,7 @@
  * them (Trojan Source, CVE-2021-42574). So every such character is shown, not obeyed.
  * @module
  */
-import { inertLine } from '@countersign/core';
+import { inertJson, inertLine } from '@countersign/core';
 
 /**
  * One line a terminal prints as written: line breaks become `↵`, control characters their
@@ -25,17 +25,8 @@ export function terminalSafeLines(s: string): string {
   return s.split(/\r?\n/).map(terminalSafe).join('\n');
 }
 
-// Characters JSON.stringify leaves raw that a terminal would obey or reorder around.
-const JSON_UNSAFE = /[\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
-
 /**
- * JSON for a terminal: the same value (any JSON parser reads it back identically), with the
- * characters JSON.stringify leaves raw written as `\uXXXX` escapes. JSON.stringify already
- * escapes C0 controls and lone surrogates.
+ * JSON for a terminal: core's `inertJson`, the same value with the characters a terminal would
+ * obey written as `\uXXXX` escapes.
  */
-export function terminalJson(value: unknown): string {
-  return (JSON.stringify(value, null, 2) ?? 'null').replace(
-    JSON_UNSAFE,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
+export const terminalJson = inertJson;

@@ -1,4 +1,4 @@
-import { inertJson } from './inert-text';
+import { inertJson } from '@countersign/core/text';
 
 /** Times as people read them, in their own locale and time zone. */
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });

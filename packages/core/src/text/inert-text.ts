@@ -131,3 +131,20 @@ export function cutUtf16(s: string, max: number, ellipsis = '…'): string {
 function withEllipsis(kept: string, ellipsis: string): string {
   return kept.replace(PARTIAL_ENTITY, '') + ellipsis;
 }
+
+// What JSON.stringify leaves raw that a terminal would obey, or that would reorder or hide text
+// in a <pre>: DEL, C1 controls, LINE/PARAGRAPH SEPARATOR, bidi overrides and isolates.
+// (JSON.stringify itself escapes C0 controls and lone surrogates.)
+const JSON_UNSAFE = /[\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Indented JSON for a person to read (a terminal, a web page): the same value, which any JSON
+ * parser reads back identically, with the characters above written as `\uXXXX` escapes.
+ * @example inertJson({ a: 'x\u202Ey' }) // '{\n  "a": "x\\u202ey"\n}'
+ */
+export function inertJson(value: unknown): string {
+  return (JSON.stringify(value, null, 2) ?? 'null').replace(
+    JSON_UNSAFE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

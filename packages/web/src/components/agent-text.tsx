@@ -1,4 +1,4 @@
-import { inertLine, inertLines } from '../inert-text';
+import { inertLine, inertLines } from '@countersign/core/text';
 
 /**
  * A string the agent (or a reviewer) wrote, shown as inert text in its own element: React

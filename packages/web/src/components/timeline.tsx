@@ -1,6 +1,6 @@
 import type { TimelineEntry } from '../api/types';
 import { formatTime } from '../format';
-import { inertLine } from '../inert-text';
+import { inertLine } from '@countersign/core/text';
 import { JsonBlock } from './json-block';
 
 const LABEL: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { inertLine } from '../inert-text';
+import { inertLine } from '@countersign/core/text';
 
 /** Each page names itself in the tab and for screen readers' page announcements. */
 export function useTitle(title: string): void {
