@@ -289,6 +289,16 @@ export async function createGateway(
   for (const change of acceptedChanges) {
     app.log.warn({ change }, 'configuration change accepted (--accept-config-change)');
   }
+  if (acceptedChanges.length > 0) {
+    // A deliberate change of what every replica must share (issuer, keys) is evidence too.
+    await record([
+      {
+        type: 'config.changed',
+        actor: { kind: 'system', id: 'gateway-start' },
+        data: { accepted_with: '--accept-config-change', changes: acceptedChanges },
+      },
+    ]);
+  }
   policy.onReload((r) => {
     if (r.ok && r.changed) void record([policyLoaded(policy, 'reload')]).catch(() => undefined);
     if (!r.ok) {

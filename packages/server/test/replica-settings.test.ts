@@ -100,6 +100,16 @@ for (const dialect of (await postgresAvailable()) ? (['postgres'] as const) : []
         publicUrl: 'https://b.example',
         acceptConfigChange: true,
       });
+      // The accepted change is on record, naming what changed.
+      const entries = await b.gateway.storage.db
+        .selectFrom('audit_entries')
+        .select('entry')
+        .execute();
+      const changed = entries
+        .map((e) => String(e.entry))
+        .filter((e) => e.includes('"config.changed"'));
+      assert.equal(changed.length, 1);
+      assert.match(changed[0], /public_url https:\/\/b\.example differs from https:\/\/a\.example/);
       await b.close({ keep: true });
       await assert.rejects(
         startGateway({ dialect, reuse: same(), publicUrl: 'https://a.example' }),

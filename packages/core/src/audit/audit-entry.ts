@@ -46,6 +46,7 @@ export type AuditEventType =
   | 'token.created'
   | 'token.revoked'
   | 'key.rotated'
+  | 'config.changed'
   // refusals of API calls (4xx), as evidence of attempts
   | 'api.refused';
 

@@ -110,32 +110,6 @@ export class ActionRepository {
     return selectVotes(this.db, id);
   }
 
-  /** Pending requests whose next escalation is due. */
-  async dueForEscalation(now: number, limit: number): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('actions')
-      .select('id')
-      .where('status', '=', 'pending')
-      .where('escalate_at', '<=', now)
-      .orderBy('escalate_at')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => r.id);
-  }
-
-  /** Pending requests whose deadline has passed, oldest first. */
-  async dueForExpiry(now: number, limit: number): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('actions')
-      .select('id')
-      .where('status', '=', 'pending')
-      .where('expires_at', '<=', now)
-      .orderBy('expires_at')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => r.id);
-  }
-
   async countByStatus(): Promise<Map<string, number>> {
     const rows = await this.db
       .selectFrom('actions')
