@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { inTransaction } from './held-transaction.js';
+import { readKv } from './read-kv.js';
 
 /** The `kv` rows that hold what every replica must agree on: `replica.<name>`. */
 const PREFIX = 'replica.';
@@ -49,12 +50,7 @@ export class ReplicaSettingsRepository {
   }
 
   /** A `kv` value outside the replica settings (the stored audit HMAC key), if any. */
-  async value(key: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('kv')
-      .select('value')
-      .where('key', '=', key)
-      .executeTakeFirst();
-    return row?.value;
+  value(key: string): Promise<string | undefined> {
+    return readKv(this.db, key);
   }
 }

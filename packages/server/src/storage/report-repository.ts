@@ -3,6 +3,7 @@ import type { ActionRecord, AuditEntry, Vote } from '@countersign/core';
 import { recordFromRow } from './action-rows.js';
 import type { Database } from './schema.js';
 import { voteFromRow } from './vote-rows.js';
+import { readKv } from './read-kv.js';
 
 /** A half-open interval of epoch milliseconds, [start, end). */
 export interface TimeWindow {
@@ -159,13 +160,8 @@ export class ReportRepository {
   }
 
   /** A value the gateway keeps in `kv` (the audit signing key, to derive its public half). */
-  async storedValue(key: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('kv')
-      .select('value')
-      .where('key', '=', key)
-      .executeTakeFirst();
-    return row?.value;
+  storedValue(key: string): Promise<string | undefined> {
+    return readKv(this.db, key);
   }
 
   /**
