@@ -6,7 +6,7 @@ import type { Notification, NotificationEvent, NotificationSink } from './notifi
 import { buildPayload } from './notification-payload.js';
 import type { Notifier } from './notifier.js';
 import { MonotonicIds } from './outbox-id.js';
-import { OutboxStore } from './outbox-store.js';
+import { OutboxRepository } from '../storage/outbox-repository.js';
 
 export interface NotificationDispatcherOptions extends Omit<DeliveryWorkerOptions, 'notifiers'> {
   /** Decides whether a per-request `callback_url` may be used (see `checkCallbackUrl`). */
@@ -22,7 +22,7 @@ export interface NotificationDispatcherOptions extends Omit<DeliveryWorkerOption
  */
 export class NotificationDispatcher implements NotificationSink {
   readonly #notifiers: readonly Notifier[];
-  readonly #store: OutboxStore;
+  readonly #store: OutboxRepository;
   readonly #worker: DeliveryWorker;
   readonly #ids = new MonotonicIds('dlv');
   readonly #now: () => number;
@@ -38,7 +38,7 @@ export class NotificationDispatcher implements NotificationSink {
       names.add(n.name);
     }
     this.#notifiers = notifiers;
-    this.#store = new OutboxStore(db);
+    this.#store = new OutboxRepository(db);
     this.#worker = new DeliveryWorker(db, { ...options, notifiers });
     this.#now = options.now ?? Date.now;
   }

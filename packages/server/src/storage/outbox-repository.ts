@@ -6,7 +6,7 @@ import {
   type Selectable,
   type Updateable,
 } from 'kysely';
-import type { Database, OutboxTable } from '../storage/schema.js';
+import type { Database, OutboxTable } from './schema.js';
 
 export type OutboxRow = Selectable<OutboxTable>;
 
@@ -15,7 +15,7 @@ export type OutboxRow = Selectable<OutboxTable>;
  * compare-and-set on `next_attempt_at`, which doubles as the lease: whoever moved it last
  * owns the row, and a replica whose lease ran out cannot overwrite the next owner's outcome.
  */
-export class OutboxStore {
+export class OutboxRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Inside the caller's transaction: the rows exist if and only if the state change does. */
