@@ -1,5 +1,12 @@
 import type { ActionRecord } from '@countersign/core';
 import type { AuditEvent, AuditLog } from './audit/audit-log.js';
+import {
+  actionNotified,
+  configChanged,
+  grantRedeemed,
+  policyLoaded,
+  policyReloadRefused,
+} from './audit/audit-events.js';
 import { openAuditLog } from './audit/open-audit-log.js';
 import { refusalRecorder } from './audit/refusal-recorder.js';
 import { ActionEvents } from './actions/action-events.js';
@@ -115,7 +122,7 @@ export async function createGateway(
   /** Evidence that belongs to no request change: group-committed like every other write. */
   const record = (entries: AuditEvent[]) =>
     actionRepo.write(async (tx) => audit.appendAtCommit(tx, entries));
-  await record([policyLoaded(policy, 'start')]);
+  await record([policyLoaded(policy.current, policy.file, 'start')]);
   const events = new ActionEvents();
   // Changes committed by other replicas (actions/action-watcher.ts): one listening connection
   // and one watcher per process, feeding `events`.
@@ -167,15 +174,7 @@ export async function createGateway(
     ttlMs: config.grants.ttlMs,
     signingKey: config.grants.signingKey,
     now,
-    recordRedemption: (trx, claims, at, by) =>
-      audit.append(trx, [
-        {
-          type: 'grant.redeemed',
-          actor: by ?? { kind: 'anonymous', id: 'grant-holder' },
-          request_id: claims.request_id,
-          data: { jti: claims.jti, redeemed_at: new Date(at).toISOString(), digest: claims.digest },
-        },
-      ]),
+    recordRedemption: (trx, claims, at, by) => audit.append(trx, [grantRedeemed(claims, at, by)]),
     // A redemption changes the record: wake its subscribers (SSE, the web inbox).
     onRedeemed: (claims) => {
       metrics.grantsRedeemed.inc();
@@ -206,21 +205,9 @@ export async function createGateway(
     onSettled: (o) => {
       if (o.status !== 'released') metrics.deliveries.inc({ notifier: o.target, status: o.status });
       if (o.status !== 'released') {
-        void record([
-          {
-            type: 'action.notified',
-            actor: { kind: 'system', id: 'notifier' },
-            ...(o.action_id ? { request_id: o.action_id } : {}),
-            data: {
-              delivery: o.id,
-              target: o.target,
-              event: o.event,
-              status: o.status,
-              attempt: o.attempt,
-              error: o.error,
-            },
-          },
-        ]).catch((e: unknown) => app.log.error({ err: e }, 'could not record a delivery'));
+        void record([actionNotified({ ...o, status: o.status })]).catch((e: unknown) =>
+          app.log.error({ err: e }, 'could not record a delivery'),
+        );
       }
       if (o.status === 'failed') app.log.warn(o, 'notification delivery failed for good');
       else if (o.status === 'retrying') app.log.debug(o, 'notification delivery will be retried');
@@ -291,24 +278,13 @@ export async function createGateway(
   }
   if (acceptedChanges.length > 0) {
     // A deliberate change of what every replica must share (issuer, keys) is evidence too.
-    await record([
-      {
-        type: 'config.changed',
-        actor: { kind: 'system', id: 'gateway-start' },
-        data: { accepted_with: '--accept-config-change', changes: acceptedChanges },
-      },
-    ]);
+    await record([configChanged(acceptedChanges)]);
   }
   policy.onReload((r) => {
-    if (r.ok && r.changed) void record([policyLoaded(policy, 'reload')]).catch(() => undefined);
+    if (r.ok && r.changed)
+      void record([policyLoaded(policy.current, policy.file, 'reload')]).catch(() => undefined);
     if (!r.ok) {
-      void record([
-        {
-          type: 'policy.reload_refused',
-          actor: { kind: 'system', id: 'policy-watcher' },
-          data: { file: policy.file, kept_version: r.version, error: r.error },
-        },
-      ]).catch(() => undefined);
+      void record([policyReloadRefused(policy.file, r.version, r.error)]).catch(() => undefined);
     }
     if (r.ok) app.log.info({ version: r.version, changed: r.changed }, 'policy reloaded');
     else
@@ -363,22 +339,6 @@ export async function createGateway(
       watcher.close();
       await feed.close();
       await storage.close();
-    },
-  };
-}
-
-/** A `policy.loaded` entry: which policy is in force, from which file, since when. */
-function policyLoaded(policy: PolicyStore, trigger: 'start' | 'reload'): AuditEvent {
-  return {
-    type: 'policy.loaded',
-    actor: { kind: 'system', id: trigger === 'start' ? 'gateway-start' : 'policy-watcher' },
-    data: {
-      version: policy.current.version,
-      file: policy.file,
-      rules: policy.current.rules.map((r) => r.id),
-      // Kept so reports redact what this policy redacted, even after it changes.
-      redact: [...policy.current.redact],
-      trigger,
     },
   };
 }

@@ -22,7 +22,7 @@ import type { NotificationSink } from '../notify/notification.js';
 import type { ActionEvents } from './action-events.js';
 import { ActionWriter, type Actor } from './action-writer.js';
 import { newActionRecord } from './new-action-record.js';
-import { submissionEvidence } from './submission-evidence.js';
+import { actionDecidedByPolicy, actionSubmitted } from '../audit/audit-events.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { partiesOf } from './parties.js';
 
@@ -111,7 +111,9 @@ export class ActionService {
     const stored = await this.writer.write({ kind: 'agent', id: agent.id }, async (w) => {
       const result = await w.tx.insert(record, groups);
       if (!result.created) return result;
-      for (const event of submissionEvidence(record)) w.audit(event);
+      // What was asked (redact paths HMAC'd by the log), then what the policy said.
+      w.audit(actionSubmitted(w.actor, record));
+      w.audit(actionDecidedByPolicy(w.actor, record));
       await w.changed(record, status === 'pending' ? 'action.requested' : 'action.decided', [], {
         audit: false,
       });

@@ -3,7 +3,7 @@ import type { Directory } from '../config/directory.js';
 import type { TokenRepository, TokenRow } from '../storage/token-repository.js';
 import type { Principal } from './principal.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { Actor } from '../actions/action-writer.js';
+import { tokenCreated, tokenRevoked, type Actor } from '../audit/audit-events.js';
 
 /** Token changes not made through the API: the operator at the CLI or the gateway itself. */
 const OPERATOR: Actor = { kind: 'system', id: 'operator' };
@@ -59,16 +59,12 @@ export class TokenService {
     await this.tokens.transaction(async (trx) => {
       await this.tokens.insert(row, trx);
       await this.audit?.append(trx, [
-        {
-          type: 'token.created',
-          actor: options.actor ?? OPERATOR,
-          data: {
-            token_id: row.id,
-            principal: { kind, id: principalId },
-            label: row.label,
-            expires_at: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
-          },
-        },
+        tokenCreated(options.actor ?? OPERATOR, {
+          token_id: row.id,
+          principal: { kind, id: principalId },
+          label: row.label,
+          expires_at: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
+        }),
       ]);
     });
     return { id: row.id, token, row };
@@ -145,7 +141,7 @@ export class TokenService {
       const ids = await this.tokens.revoke(by, this.now(), trx);
       await this.audit?.append(
         trx,
-        ids.map((token_id) => ({ type: 'token.revoked' as const, actor, data: { token_id } })),
+        ids.map((token_id) => tokenRevoked(actor, { token_id })),
       );
       return ids.length;
     });

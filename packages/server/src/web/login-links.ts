@@ -1,5 +1,5 @@
 import { CountersignError, newId } from '@countersign/core';
-import type { Actor } from '../actions/action-writer.js';
+import { tokenCreated, type Actor } from '../audit/audit-events.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Directory } from '../config/directory.js';
 import type { WebDb, WebSessionRepository } from '../storage/web-session-repository.js';
@@ -52,16 +52,12 @@ export class LoginLinkService {
         web,
       );
       await this.audit?.append(trx, [
-        {
-          type: 'token.created',
-          actor,
-          data: {
-            token_id: id,
-            principal: { kind: 'user', id: userId },
-            label: 'one-time login link',
-            expires_at: new Date(expiresAt).toISOString(),
-          },
-        },
+        tokenCreated(actor, {
+          token_id: id,
+          principal: { kind: 'user', id: userId },
+          label: 'one-time login link',
+          expires_at: new Date(expiresAt).toISOString(),
+        }),
       ]);
     });
     return { token, expiresAt };

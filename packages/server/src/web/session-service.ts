@@ -1,6 +1,7 @@
 import { CountersignError, newId } from '@countersign/core';
 import type { Principal } from '../auth/principal.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { tokenCreated, tokenRevoked, type SessionEvidence } from '../audit/audit-events.js';
 import type { Directory } from '../config/directory.js';
 import type { WebDb, WebSessionRepository } from '../storage/web-session-repository.js';
 import { generateSecret, hashSecret, looksLikeSecret } from './web-secret.js';
@@ -47,11 +48,11 @@ export class SessionService {
    */
   async open(options: {
     via: SessionOrigin;
-    user: string | ((web: WebDb) => Promise<{ id: string; evidence?: Record<string, unknown> }>);
+    user: string | ((web: WebDb) => Promise<{ id: string; evidence?: SessionEvidence }>);
     /** IdP-asserted groups, already limited to groups that exist in the directory. */
     groups?: readonly string[];
     /** Extra evidence for the audit entry (the login link's id, the IdP's issuer and sub). */
-    evidence?: Record<string, unknown>;
+    evidence?: SessionEvidence;
   }): Promise<OpenedSession> {
     const secret = generateSecret();
     const now = this.now();
@@ -75,10 +76,9 @@ export class SessionService {
         web,
       );
       await this.audit?.append(trx, [
-        {
-          type: 'token.created',
-          actor: { kind: 'user', id: userId },
-          data: {
+        tokenCreated(
+          { kind: 'user', id: userId },
+          {
             token_id: id,
             principal: { kind: 'user', id: userId },
             label: LABEL[options.via],
@@ -87,7 +87,7 @@ export class SessionService {
             ...options.evidence,
             ...found.evidence,
           },
-        },
+        ),
       ]);
       return userId;
     });
@@ -134,11 +134,7 @@ export class SessionService {
     await this.repo.transaction(async (trx, web) => {
       if (!(await this.repo.revokeSession(sessionId, this.now(), web))) return;
       await this.audit?.append(trx, [
-        {
-          type: 'token.revoked',
-          actor: { kind: 'user', id: userId },
-          data: { token_id: sessionId, reason: 'logout' },
-        },
+        tokenRevoked({ kind: 'user', id: userId }, { token_id: sessionId, reason: 'logout' }),
       ]);
     });
   }
