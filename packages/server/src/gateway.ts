@@ -3,7 +3,6 @@ import type { AuditEvent, AuditLog } from './audit/audit-log.js';
 import {
   actionNotified,
   configChanged,
-  grantRedeemed,
   policyLoaded,
   policyReloadRefused,
 } from './audit/audit-events.js';
@@ -91,7 +90,6 @@ export async function createGateway(
     synchronous: config.storage.synchronous,
   });
   const now = options.now ?? Date.now;
-  const actionRepo = new ActionRepository(storage.db, storage.dialect);
   // The audit log (audit/): every change appends its evidence in its own transaction.
   const audit = await openAuditLog(storage, {
     origin: config.audit.origin,
@@ -101,6 +99,7 @@ export async function createGateway(
     await storage.close();
     throw e;
   });
+  const actionRepo = new ActionRepository(storage.db, storage.dialect, audit);
   // Replicas on one PostgreSQL store must share public_url and keys: checked before this one
   // writes. An SQLite store has one gateway: its port (and default public_url) may change.
   const settingsRepo = new ReplicaSettingsRepository(storage.db);
@@ -121,7 +120,7 @@ export async function createGateway(
           });
   /** Evidence that belongs to no request change: group-committed like every other write. */
   const record = (entries: AuditEvent[]) =>
-    actionRepo.write(async (tx) => audit.appendAtCommit(tx, entries));
+    actionRepo.write(async (tx) => tx.appendEvidence(entries));
   await record([policyLoaded(policy.current, policy.file, 'start')]);
   const events = new ActionEvents();
   // Changes committed by other replicas (actions/action-watcher.ts): one listening connection
@@ -174,7 +173,7 @@ export async function createGateway(
     ttlMs: config.grants.ttlMs,
     signingKey: config.grants.signingKey,
     now,
-    recordRedemption: (trx, claims, at, by) => audit.append(trx, [grantRedeemed(claims, at, by)]),
+    evidence: audit,
     // A redemption changes the record: wake its subscribers (SSE, the web inbox).
     onRedeemed: (claims) => {
       metrics.grantsRedeemed.inc();
@@ -220,7 +219,6 @@ export async function createGateway(
     events,
     grants,
     notifications,
-    audit,
     now,
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
     onDecided: observeDecision,
@@ -238,7 +236,7 @@ export async function createGateway(
       ? databaseClock(storage.db)
       : () => Promise.resolve(now()),
   );
-  const tokens = new TokenService(new TokenRepository(storage.db), config.directory, now, audit);
+  const tokens = new TokenService(new TokenRepository(storage.db, audit), config.directory, now);
   const web = createWebAuth({
     storage,
     directory: config.directory,

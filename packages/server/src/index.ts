@@ -78,6 +78,7 @@ export { AuditLog } from './audit/audit-log.js';
 export * as auditEvents from './audit/audit-events.js';
 export type { AuditEvent } from './audit/audit-events.js';
 export { openAuditLog } from './audit/open-audit-log.js';
+export { appendEvidenceAlone, type EvidenceLog } from './storage/evidence-log.js';
 export { AuditRepository } from './storage/audit-repository.js';
 // The web inbox's sign-in and pages (docs/web.md).
 export {

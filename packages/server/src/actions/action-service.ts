@@ -23,7 +23,6 @@ import type { ActionEvents } from './action-events.js';
 import { ActionWriter, type Actor } from './action-writer.js';
 import { newActionRecord } from './new-action-record.js';
 import { actionDecidedByPolicy, actionSubmitted } from '../audit/audit-events.js';
-import type { AuditLog } from '../audit/audit-log.js';
 import { partiesOf } from './parties.js';
 
 export interface ActionServiceDeps {
@@ -33,7 +32,6 @@ export interface ActionServiceDeps {
   events: ActionEvents;
   grants?: GrantIssuer | undefined;
   notifications?: NotificationSink | undefined;
-  audit?: AuditLog | undefined;
   now?: () => number;
   onDecision?: (record: ActionRecord) => void;
   /** Every committed decision, whoever made it (action-writer.ts): metrics. */
@@ -56,7 +54,6 @@ export class ActionService {
       events: deps.events,
       grants: deps.grants,
       notifications: deps.notifications,
-      audit: deps.audit,
       now: this.#now,
       onDecided: deps.onDecided,
     });

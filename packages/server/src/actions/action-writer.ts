@@ -4,7 +4,6 @@ import type { ActionTx } from '../storage/action-tx.js';
 import type { ApprovalBasis, GrantIssuer } from '../grants/grant-issuer.js';
 import type { NotificationEvent, NotificationSink } from '../notify/notification.js';
 import type { ActionEvents } from './action-events.js';
-import type { AuditLog } from '../audit/audit-log.js';
 import {
   actionDecided,
   actionEscalated,
@@ -48,7 +47,6 @@ export interface ActionWriterDeps {
   events: ActionEvents;
   grants?: GrantIssuer | undefined;
   notifications?: NotificationSink | undefined;
-  audit?: AuditLog | undefined;
   now: () => number;
   /** Told once a request's decision (policy, vote, timer, cancel) has committed: metrics. */
   onDecided?: ((record: ActionRecord) => void) | undefined;
@@ -105,7 +103,7 @@ export class ActionWriter {
           if (entry) scope.audit(entry);
           // Loading votes costs a query: only when some channel or webhook wants the event.
           if (event && this.deps.notifications?.wants?.(event, record) !== false) {
-            await this.deps.notifications?.enqueue(tx.trx, {
+            await this.deps.notifications?.enqueue(tx, {
               event,
               record,
               votes: votes ?? (await tx.votes(record.id)),
@@ -129,7 +127,7 @@ export class ActionWriter {
         },
       };
       const value = await work(scope);
-      this.deps.audit?.appendAtCommit(tx, evidence);
+      tx.appendEvidence(evidence);
       // Other replicas' waiters hear of it on commit (LISTEN/NOTIFY, storage/change-feed.ts).
       tx.announce(
         this.deps.events.origin,

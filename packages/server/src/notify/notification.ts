@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
 import type { ActionRecord, Vote } from '@countersign/core';
-import type { Database } from '../storage/schema.js';
+import type { OutboxTx } from '../storage/outbox-repository.js';
 
 /**
  * What channels and webhooks hear about. `requested`: a request now needs human approval.
@@ -25,7 +24,7 @@ export interface Notification {
  * the change is; delivery happens later, off the request path, from the durable outbox.
  */
 export interface NotificationSink {
-  enqueue(trx: Kysely<Database>, notification: Notification): Promise<void>;
+  enqueue(tx: OutboxTx, notification: Notification): Promise<void>;
   /**
    * Throws `invalid_request` when the gateway would never call this `callback_url` (its host
    * is not in `webhooks.callback.allowed_hosts`). For submit, before anything is stored: the

@@ -9,6 +9,25 @@ import {
 import type { Database, OutboxTable } from './schema.js';
 
 export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutboxRow = Insertable<OutboxTable>;
+
+/** What a transaction offers the notification sink: its outbox rows, written with the change. */
+export interface OutboxTx {
+  enqueue(rows: readonly NewOutboxRow[]): Promise<void>;
+}
+
+/** Writes outbox rows in `trx` (storage/action-tx.ts; tests that enqueue by hand). */
+export function outboxIn(trx: Kysely<Database>): OutboxTx {
+  return {
+    async enqueue(rows) {
+      if (rows.length > 0)
+        await trx
+          .insertInto('outbox')
+          .values([...rows])
+          .execute();
+    },
+  };
+}
 
 /**
  * The only code that reads or writes the `outbox` table. Every change to a claimed row is a
@@ -17,11 +36,6 @@ export type OutboxRow = Selectable<OutboxTable>;
  */
 export class OutboxRepository {
   constructor(private readonly db: Kysely<Database>) {}
-
-  /** Inside the caller's transaction: the rows exist if and only if the state change does. */
-  async insert(trx: Kysely<Database>, rows: Insertable<OutboxTable>[]): Promise<void> {
-    if (rows.length > 0) await trx.insertInto('outbox').values(rows).execute();
-  }
 
   /**
    * Claims up to `limit` due rows for one target in one statement and leases them until
