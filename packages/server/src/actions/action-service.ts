@@ -30,8 +30,8 @@ export interface ActionServiceDeps {
   policy: PolicyStore;
   directory: Directory;
   events: ActionEvents;
-  grants?: GrantIssuer | undefined;
-  notifications?: NotificationSink | undefined;
+  grants: GrantIssuer;
+  notifications: NotificationSink;
   now?: () => number;
   onDecision?: (record: ActionRecord) => void;
   /** Every committed decision, whoever made it (action-writer.ts): metrics. */
@@ -69,7 +69,7 @@ export class ActionService {
     // A callback URL is agent-supplied: refuse a host outside the allowlist before anything
     // is stored, rather than accept a request whose callback will never be sent (SSRF).
     if (input.callback_url !== undefined)
-      this.deps.notifications?.checkCallbackUrl?.(input.callback_url);
+      this.deps.notifications.checkCallbackUrl(input.callback_url);
     if (input.idempotency_key !== undefined) {
       // A retry is answered from the store before the policy runs again: the first answer
       // stands even if the policy has changed since.
@@ -101,7 +101,7 @@ export class ActionService {
     const now = this.#now();
     const record = newActionRecord(agent.id, input, digest, decision, now);
     const status = record.status;
-    if (status === 'approved' && this.deps.grants) {
+    if (status === 'approved') {
       record.grant = await this.deps.grants.issue(record, [], 'policy');
     }
     const groups = decision.approval ? reviewGroups(decision.approval) : [];

@@ -45,8 +45,8 @@ export interface WriteScope {
 export interface ActionWriterDeps {
   actions: ActionRepository;
   events: ActionEvents;
-  grants?: GrantIssuer | undefined;
-  notifications?: NotificationSink | undefined;
+  grants: GrantIssuer;
+  notifications: NotificationSink;
   now: () => number;
   /** Told once a request's decision (policy, vote, timer, cancel) has committed: metrics. */
   onDecided?: ((record: ActionRecord) => void) | undefined;
@@ -102,8 +102,8 @@ export class ActionWriter {
           const entry = options?.audit === false ? null : entryFor(actor, record, event);
           if (entry) scope.audit(entry);
           // Loading votes costs a query: only when some channel or webhook wants the event.
-          if (event && this.deps.notifications?.wants?.(event, record) !== false) {
-            await this.deps.notifications?.enqueue(tx, {
+          if (event && this.deps.notifications.wants(event, record)) {
+            await this.deps.notifications.enqueue(tx, {
               event,
               record,
               votes: votes ?? (await tx.votes(record.id)),
@@ -112,7 +112,7 @@ export class ActionWriter {
           }
         },
         approve: async (record, approvers, basis, reason) => {
-          const grant = await this.deps.grants?.issue(record, approvers, basis);
+          const grant = await this.deps.grants.issue(record, approvers, basis);
           const approved = await tx.transition(record.id, 'pending', 'approved', now, {
             reason,
             ...(grant ? { grant } : {}),

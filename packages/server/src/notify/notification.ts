@@ -30,10 +30,10 @@ export interface NotificationSink {
    * is not in `webhooks.callback.allowed_hosts`). For submit, before anything is stored: the
    * URL is agent-supplied, so this is the first line against SSRF (delivery checks again).
    */
-  checkCallbackUrl?(url: string): void;
+  checkCallbackUrl(url: string): void;
   /**
    * False when `enqueue` would write nothing for this change (no channel is interested): the
    * caller can skip loading votes, so an unconfigured gateway does no notification work.
    */
-  wants?(event: NotificationEvent, record: ActionRecord): boolean;
+  wants(event: NotificationEvent, record: ActionRecord): boolean;
 }
