@@ -1,11 +1,5 @@
-import type { ActionRecord } from '@countersign/core';
-import type { AuditEvent, AuditLog } from './audit/audit-log.js';
-import {
-  actionNotified,
-  configChanged,
-  policyLoaded,
-  policyReloadRefused,
-} from './audit/audit-events.js';
+import type { AuditLog } from './audit/audit-log.js';
+import { evidenceRecorder } from './audit/evidence-recorder.js';
 import { openAuditLog } from './audit/open-audit-log.js';
 import { refusalRecorder } from './audit/refusal-recorder.js';
 import { ActionEvents } from './actions/action-events.js';
@@ -13,24 +7,26 @@ import { ActionService } from './actions/action-service.js';
 import { ActionWatcher } from './actions/action-watcher.js';
 import { ActionTimers } from './actions/action-timers.js';
 import { VoteService } from './actions/vote-service.js';
+import { redemptionWake } from './actions/redemption-wake.js';
 import type { GrantService } from './grants/grant-service.js';
 import { openGrantService } from './grants/open-grant-service.js';
 import { NotificationDispatcher } from './notify/notification-dispatcher.js';
+import { deliveryOutcomes } from './notify/delivery-outcomes.js';
 import { openChannels } from './channels/open-channels.js';
 import { TokenService } from './auth/token-service.js';
 import type { GatewayConfig } from './config/load-config.js';
 import { buildApp, type App } from './http/app.js';
 import { Metrics } from './metrics/metrics.js';
-import { decidingChannel } from './metrics/deciding-channel.js';
+import { countTransitions, decisionObserver } from './metrics/decision-metrics.js';
 import { PolicyStore } from './policy/policy-store.js';
+import { policyInForce, reportPolicyReloads } from './policy/policy-reload-reporter.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { databaseClock } from './storage/database-clock.js';
+import { deadlineClock } from './storage/database-clock.js';
 import { ActionRepository } from './storage/action-repository.js';
 import { openDatabase, type Storage } from './storage/open-database.js';
 import { silentChangeFeed, type ChangeFeed } from './storage/change-feed.js';
 import { PgChangeFeed } from './storage/pg-change-feed.js';
-import { ReplicaSettingsRepository } from './storage/replica-settings-repository.js';
-import { checkReplicaSettings, replicaSettings } from './config/replica-settings.js';
+import { agreeOnReplicaSettings, recordAcceptedChanges } from './config/replica-settings.js';
 import { TokenRepository } from './storage/token-repository.js';
 import { createWebAuth, type WebAuth } from './web/web-auth.js';
 import { defaultWebAssetsDir } from './web/web-assets.js';
@@ -90,38 +86,29 @@ export async function createGateway(
     synchronous: config.storage.synchronous,
   });
   const now = options.now ?? Date.now;
+  /** A start that fails after the store opened closes it again. */
+  const abort = async (e: unknown): Promise<never> => {
+    await storage.close();
+    throw e;
+  };
+  // The app's logger, for the callbacks wired before the app exists.
+  const log = () => app.log;
   // The audit log (audit/): every change appends its evidence in its own transaction.
   const audit = await openAuditLog(storage, {
     origin: config.audit.origin,
     redact: () => policy.current.redact,
     now,
-  }).catch(async (e: unknown) => {
-    await storage.close();
-    throw e;
-  });
+  }).catch(abort);
   const actionRepo = new ActionRepository(storage.db, storage.dialect, audit);
-  // Replicas on one PostgreSQL store must share public_url and keys: checked before this one
-  // writes. An SQLite store has one gateway: its port (and default public_url) may change.
-  const settingsRepo = new ReplicaSettingsRepository(storage.db);
-  const acceptedChanges =
-    storage.dialect !== 'postgres'
-      ? []
-      : await replicaSettings(settingsRepo, {
-          publicUrl: config.server.publicUrl,
-          grantSigningKey: config.grants.signingKey,
-          auditVerifierKey: audit.verifierKey,
-        })
-          .then((mine) =>
-            checkReplicaSettings(settingsRepo, mine, { accept: options.acceptConfigChange }),
-          )
-          .catch(async (e: unknown) => {
-            await storage.close();
-            throw e;
-          });
-  /** Evidence that belongs to no request change: group-committed like every other write. */
-  const record = (entries: AuditEvent[]) =>
-    actionRepo.write(async (tx) => tx.appendEvidence(entries));
-  await record([policyLoaded(policy.current, policy.file, 'start')]);
+  // Checked before this replica writes (config/replica-settings.ts).
+  const acceptedChanges = await agreeOnReplicaSettings(storage, {
+    publicUrl: config.server.publicUrl,
+    grantSigningKey: config.grants.signingKey,
+    auditVerifierKey: audit.verifierKey,
+    accept: options.acceptConfigChange,
+  }).catch(abort);
+  const record = evidenceRecorder(actionRepo);
+  await record([policyInForce(policy, 'start')]);
   const events = new ActionEvents();
   // Changes committed by other replicas (actions/action-watcher.ts): one listening connection
   // and one watcher per process, feeding `events`.
@@ -147,26 +134,7 @@ export async function createGateway(
     waiters: () => events.waiterCount,
     now,
   });
-  /** A decision has committed: how long it took, what decided it, and its grant. */
-  const observeDecision = (r: ActionRecord) => {
-    if (r.grant) metrics.grantsIssued.inc();
-    if (r.decided_at === null) return;
-    const seconds = Math.max(0, (r.decided_at - r.created_at) / 1000);
-    // Only a later decision can have come from a vote: one read of its votes, off the hot path.
-    const votes = r.decided_at === r.created_at ? Promise.resolve([]) : actionRepo.votes(r.id);
-    void votes.then(
-      (v) =>
-        metrics.timeToDecision.observe(
-          { outcome: r.status, channel: decidingChannel(r, v) },
-          seconds,
-        ),
-      () => undefined,
-    );
-  };
-  events.subscribeAll((r) => {
-    if (r.status !== 'pending' && r.decided_at !== r.created_at)
-      metrics.transitions.inc({ status: r.status });
-  });
+  countTransitions(metrics, events);
   // Grants (grants/): signed when a request is approved, stored in the same transaction.
   const grants = await openGrantService(storage.db, {
     issuer: config.server.publicUrl,
@@ -174,19 +142,13 @@ export async function createGateway(
     signingKey: config.grants.signingKey,
     now,
     evidence: audit,
-    // A redemption changes the record: wake its subscribers (SSE, the web inbox).
-    onRedeemed: (claims) => {
-      metrics.grantsRedeemed.inc();
-      void actionRepo.findById(claims.request_id).then(
-        (r) => r && events.publish(r),
-        () => undefined,
-      );
-      void feed.announce(events.origin, [claims.request_id]).catch(() => undefined);
-    },
-  }).catch(async (e: unknown) => {
-    await storage.close();
-    throw e;
-  });
+    onRedeemed: redemptionWake({
+      actions: actionRepo,
+      events,
+      feed,
+      onRedeemed: () => metrics.grantsRedeemed.inc(),
+    }),
+  }).catch(abort);
   // Channels (channels/registry.ts): their notifiers join the outbox, whose rows are written in
   // the transaction of each change; their inbound halves are connected once votes exist.
   const channels = openChannels(config.channels, {
@@ -201,16 +163,7 @@ export async function createGateway(
     callbackPolicy: channels.callbackPolicy,
     now,
     onError: (e) => app.log.error({ err: e }, 'notification delivery failed to record its outcome'),
-    onSettled: (o) => {
-      if (o.status !== 'released') metrics.deliveries.inc({ notifier: o.target, status: o.status });
-      if (o.status !== 'released') {
-        void record([actionNotified({ ...o, status: o.status })]).catch((e: unknown) =>
-          app.log.error({ err: e }, 'could not record a delivery'),
-        );
-      }
-      if (o.status === 'failed') app.log.warn(o, 'notification delivery failed for good');
-      else if (o.status === 'retrying') app.log.debug(o, 'notification delivery will be retried');
-    },
+    onSettled: deliveryOutcomes({ metrics, record, log }),
   });
   const actions = new ActionService({
     actions: actionRepo,
@@ -221,21 +174,14 @@ export async function createGateway(
     notifications,
     now,
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
-    onDecided: observeDecision,
+    onDecided: decisionObserver(metrics, (id) => actionRepo.votes(id)),
   });
   const votes = new VoteService(actions.writer, config.directory);
   const channelRuntime = channels.connect(
     { votes, actions, find: (id) => actionRepo.findById(id), record },
     (channel, e) => app.log.error({ err: e, channel }, `${channel} channel failed`),
   );
-  // Deadlines against the database's clock on PostgreSQL (one clock for all replicas), unless
-  // the clock is injected (tests drive time); on SQLite the gateway is the only clock.
-  const timers = new ActionTimers(
-    actions.writer,
-    storage.dialect === 'postgres' && !options.now
-      ? databaseClock(storage.db)
-      : () => Promise.resolve(now()),
-  );
+  const timers = new ActionTimers(actions.writer, deadlineClock(storage, options.now));
   const tokens = new TokenService(new TokenRepository(storage.db, audit), config.directory, now);
   const web = createWebAuth({
     storage,
@@ -271,26 +217,8 @@ export async function createGateway(
     events,
     web: { auth: web, assetsDir: options.webAssetsDir ?? defaultWebAssetsDir() },
   });
-  for (const change of acceptedChanges) {
-    app.log.warn({ change }, 'configuration change accepted (--accept-config-change)');
-  }
-  if (acceptedChanges.length > 0) {
-    // A deliberate change of what every replica must share (issuer, keys) is evidence too.
-    await record([configChanged(acceptedChanges)]);
-  }
-  policy.onReload((r) => {
-    if (r.ok && r.changed)
-      void record([policyLoaded(policy.current, policy.file, 'reload')]).catch(() => undefined);
-    if (!r.ok) {
-      void record([policyReloadRefused(policy.file, r.version, r.error)]).catch(() => undefined);
-    }
-    if (r.ok) app.log.info({ version: r.version, changed: r.changed }, 'policy reloaded');
-    else
-      app.log.error(
-        { error: r.error, version: r.version },
-        'policy reload refused; keeping the last good policy',
-      );
-  });
+  await recordAcceptedChanges(acceptedChanges, record, app.log);
+  reportPolicyReloads(policy, record, log);
   // Listening before the first waiter can arrive; a failure retries in the background.
   await pgFeed?.start();
   const scheduler = new Scheduler(
