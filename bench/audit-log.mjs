@@ -12,7 +12,7 @@ const SIZE = Number(process.env.BENCH_AUDIT_SIZE ?? 1_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'countersign-audit-bench-'));
 const storage = await openDatabase({ dataDir: dir });
 const audit = await openAuditLog(storage, {});
-const repo = new ActionRepository(storage.db, storage.dialect);
+const repo = new ActionRepository(storage.db, storage.dialect, audit);
 
 const event = (i) => ({
   type: 'action.vote_counted',
@@ -35,7 +35,7 @@ const ticker = setInterval(() => void audit.checkpoint().then(() => checkpoints+
 await Promise.all(
   Array.from({ length: 64 }, async () => {
     while (performance.now() < deadline) {
-      await repo.write((tx) => audit.append(tx.trx, [event(appended)]));
+      await repo.write(async (tx) => tx.appendEvidence([event(appended)]));
       appended++;
     }
   }),

@@ -74,8 +74,11 @@ export { buildSoc2Report, type Soc2ReportData } from './report/build-soc2-report
 export { renderSoc2Html } from './report/html/render-soc2-html.js';
 export { ReportRedactor, REDACTED } from './report/report-redactor.js';
 export type { Soc2Report } from './report/soc2-report.js';
-export { AuditLog, type AuditEvent } from './audit/audit-log.js';
+export { AuditLog } from './audit/audit-log.js';
+export * as auditEvents from './audit/audit-events.js';
+export type { AuditEvent } from './audit/audit-events.js';
 export { openAuditLog } from './audit/open-audit-log.js';
+export { appendEvidenceAlone, type EvidenceLog } from './storage/evidence-log.js';
 export { AuditRepository } from './storage/audit-repository.js';
 // The web inbox's sign-in and pages (docs/web.md).
 export {

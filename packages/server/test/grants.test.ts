@@ -97,7 +97,12 @@ for (const dialect of await dialects()) {
     };
     /** A grant service on the gateway's store with a clock the test controls. */
     const clocked = (clock: { now: number }): Promise<GrantService> =>
-      openGrantService(gw.gateway.storage.db, { issuer, ttlMs: TTL_MS, now: () => clock.now });
+      openGrantService(gw.gateway.storage.db, {
+        issuer,
+        ttlMs: TTL_MS,
+        now: () => clock.now,
+        evidence: gw.gateway.audit,
+      });
     const jwks = async (): Promise<JSONWebKeySet> => {
       const res = await gw.call('GET', '/.well-known/jwks.json');
       assert.equal(res.status, 200);

@@ -4,6 +4,7 @@ import type { ActionRecord, JsonValue } from '@countersign/core';
 import { NotificationDispatcher, verifyWebhookSignature, type Notifier } from '../src/index.js';
 import type { NotificationEvent } from '../src/notify/notification.js';
 import { DeliveryWorker } from '../src/notify/delivery-worker.js';
+import { outboxIn } from '../src/storage/outbox-repository.js';
 import { createWebhookChannel, defaultWebhookSettings } from '../src/channels/webhook/index.js';
 import { dialects, startGateway, type TestGateway } from './harness.js';
 import {
@@ -63,7 +64,9 @@ for (const dialect of await dialects()) {
     ) =>
       db()
         .transaction()
-        .execute((trx) => sink.enqueue(trx, { event, record, votes: [], at: Date.now() }));
+        .execute((trx) =>
+          sink.enqueue(outboxIn(trx), { event, record, votes: [], at: Date.now() }),
+        );
     const rowsOf = (actionId: string) =>
       db()
         .selectFrom('outbox')
@@ -111,7 +114,7 @@ for (const dialect of await dialects()) {
         db()
           .transaction()
           .execute(async (trx) => {
-            await gw.gateway.notifications.enqueue(trx, {
+            await gw.gateway.notifications.enqueue(outboxIn(trx), {
               event: 'action.decided',
               record: rolledBack,
               votes: [],
@@ -244,7 +247,7 @@ for (const dialect of await dialects()) {
         .transaction()
         .execute(async (trx) => {
           for (const event of ['action.requested', 'action.voted', 'action.escalated'] as const) {
-            await gw.gateway.notifications.enqueue(trx, {
+            await gw.gateway.notifications.enqueue(outboxIn(trx), {
               event,
               record,
               votes: [],
@@ -334,7 +337,7 @@ for (const dialect of await dialects()) {
     const enqueueAll = (gw: TestGateway, records: ActionRecord[]) =>
       gw.gateway.storage.db.transaction().execute(async (trx) => {
         for (const record of records) {
-          await gw.gateway.notifications.enqueue(trx, {
+          await gw.gateway.notifications.enqueue(outboxIn(trx), {
             event: 'action.requested',
             record,
             votes: [],

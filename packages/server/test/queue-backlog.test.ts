@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import { OutboxStore } from '../src/notify/outbox-store.js';
+import { OutboxRepository } from '../src/storage/outbox-repository.js';
 import type { Database } from '../src/storage/schema.js';
 import { dialects, startGateway, type TestGateway } from './harness.js';
 import { SECRET, startReceiver, until, type Receiver } from './webhooks-receiver.js';
@@ -32,7 +32,7 @@ async function bulkOutbox(
 /** The claim's plan, as text: EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL. */
 async function claimPlan(gw: TestGateway, dialect: string, now: number): Promise<string> {
   const db = gw.gateway.storage.db;
-  const q = new OutboxStore(db).claimQuery(OPS, now, 16, now + 60_000);
+  const q = new OutboxRepository(db).claimQuery(OPS, now, 16, now + 60_000);
   const prefix = dialect === 'postgres' ? 'explain (format text) ' : 'explain query plan ';
   const { rows } = await db.executeQuery(CompiledQuery.raw(prefix + q.sql, [...q.parameters]));
   return rows.map((r) => Object.values(r as Record<string, unknown>).join(' ')).join('\n');
@@ -122,7 +122,7 @@ for (const dialect of await dialects()) {
             })
           : undefined;
       try {
-        const stores = [gw, other ?? gw].map((g) => new OutboxStore(g.gateway.storage.db));
+        const stores = [gw, other ?? gw].map((g) => new OutboxRepository(g.gateway.storage.db));
         const claimed = new Set<string>();
         let total = 0;
         for (let round = 0; round < 10; round++) {

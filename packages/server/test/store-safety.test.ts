@@ -61,7 +61,7 @@ for (const dialect of await dialects()) {
         (e: unknown) => e instanceof CountersignError && e.code === 'internal',
       );
       // Group-committed writes (every request change) are held to the same rule.
-      const repo = new ActionRepository(db, gw.gateway.storage.dialect);
+      const repo = new ActionRepository(db, gw.gateway.storage.dialect, gw.gateway.audit);
       await assert.rejects(
         repo.write(() => repo.findById('act_none')),
         (e: unknown) => e instanceof CountersignError && e.code === 'internal',

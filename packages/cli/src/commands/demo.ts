@@ -114,7 +114,7 @@ Try it: an agent asks to export 50,000 production rows, which needs two data own
 
 /** Revokes the still-active tokens earlier demo starts minted (label "demo"), no others. */
 async function revokeDemoTokens(gateway: Gateway): Promise<number> {
-  const rows = await new TokenRepository(gateway.storage.db).list();
+  const rows = await new TokenRepository(gateway.storage.db, gateway.audit).list();
   let n = 0;
   for (const row of rows) {
     if (row.label !== DEMO_LABEL || row.revoked_at !== null) continue;

@@ -1,5 +1,7 @@
 import {
   KeyRing,
+  appendEvidenceAlone,
+  auditEvents,
   SigningKeyRepository,
   openAuditLog,
   type AuditLog,
@@ -35,15 +37,9 @@ export async function keysRotate(options: { config: string }) {
   const { kid, retired } = await withKeys(options.config, async (k, audit, storage) => {
     const rotated = await k.rotate();
     // Recorded right after the rotation commits (the key ring owns its own transaction).
-    await storage.db.transaction().execute((trx) =>
-      audit.append(trx, [
-        {
-          type: 'key.rotated',
-          actor: { kind: 'system', id: 'operator' },
-          data: { purpose: 'grants', kid: rotated.kid, retired: rotated.retired },
-        },
-      ]),
-    );
+    await appendEvidenceAlone(storage.db, audit, [
+      auditEvents.keyRotated({ kind: 'system', id: 'operator' }, rotated.kid, rotated.retired),
+    ]);
     return rotated;
   });
   process.stdout.write(`${kid}\n`);

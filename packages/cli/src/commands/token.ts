@@ -7,9 +7,9 @@ async function withTokens<T>(
   f: (tokens: TokenService, repo: TokenRepository) => Promise<T>,
 ) {
   return withStore(configFile, async (storage, config) => {
-    const repo = new TokenRepository(storage.db);
     const audit = await openAuditLog(storage, { origin: config.audit.origin });
-    return f(new TokenService(repo, config.directory, Date.now, audit), repo);
+    const repo = new TokenRepository(storage.db, audit);
+    return f(new TokenService(repo, config.directory, Date.now), repo);
   });
 }
 

@@ -22,8 +22,7 @@ import type { NotificationSink } from '../notify/notification.js';
 import type { ActionEvents } from './action-events.js';
 import { ActionWriter, type Actor } from './action-writer.js';
 import { newActionRecord } from './new-action-record.js';
-import { submissionEvidence } from './submission-evidence.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import { actionDecidedByPolicy, actionSubmitted } from '../audit/audit-events.js';
 import { partiesOf } from './parties.js';
 
 export interface ActionServiceDeps {
@@ -31,9 +30,8 @@ export interface ActionServiceDeps {
   policy: PolicyStore;
   directory: Directory;
   events: ActionEvents;
-  grants?: GrantIssuer | undefined;
-  notifications?: NotificationSink | undefined;
-  audit?: AuditLog | undefined;
+  grants: GrantIssuer;
+  notifications: NotificationSink;
   now?: () => number;
   onDecision?: (record: ActionRecord) => void;
   /** Every committed decision, whoever made it (action-writer.ts): metrics. */
@@ -56,7 +54,6 @@ export class ActionService {
       events: deps.events,
       grants: deps.grants,
       notifications: deps.notifications,
-      audit: deps.audit,
       now: this.#now,
       onDecided: deps.onDecided,
     });
@@ -72,7 +69,7 @@ export class ActionService {
     // A callback URL is agent-supplied: refuse a host outside the allowlist before anything
     // is stored, rather than accept a request whose callback will never be sent (SSRF).
     if (input.callback_url !== undefined)
-      this.deps.notifications?.checkCallbackUrl?.(input.callback_url);
+      this.deps.notifications.checkCallbackUrl(input.callback_url);
     if (input.idempotency_key !== undefined) {
       // A retry is answered from the store before the policy runs again: the first answer
       // stands even if the policy has changed since.
@@ -104,14 +101,16 @@ export class ActionService {
     const now = this.#now();
     const record = newActionRecord(agent.id, input, digest, decision, now);
     const status = record.status;
-    if (status === 'approved' && this.deps.grants) {
+    if (status === 'approved') {
       record.grant = await this.deps.grants.issue(record, [], 'policy');
     }
     const groups = decision.approval ? reviewGroups(decision.approval) : [];
     const stored = await this.writer.write({ kind: 'agent', id: agent.id }, async (w) => {
       const result = await w.tx.insert(record, groups);
       if (!result.created) return result;
-      for (const event of submissionEvidence(record)) w.audit(event);
+      // What was asked (redact paths HMAC'd by the log), then what the policy said.
+      w.audit(actionSubmitted(w.actor, record));
+      w.audit(actionDecidedByPolicy(w.actor, record));
       await w.changed(record, status === 'pending' ? 'action.requested' : 'action.decided', [], {
         audit: false,
       });

@@ -4,10 +4,17 @@ import type { ActionTx } from '../storage/action-tx.js';
 import type { ApprovalBasis, GrantIssuer } from '../grants/grant-issuer.js';
 import type { NotificationEvent, NotificationSink } from '../notify/notification.js';
 import type { ActionEvents } from './action-events.js';
-import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
+import {
+  actionDecided,
+  actionEscalated,
+  actionResultReported,
+  grantIssued,
+  type Actor,
+  type AuditEvent,
+} from '../audit/audit-events.js';
 
 /** Who caused a change, as the audit log records it. */
-export type Actor = AuditEvent['actor'];
+export type { Actor } from '../audit/audit-events.js';
 
 /** What a unit of work can do besides plain writes: announce changes and approve with a grant. */
 export interface WriteScope {
@@ -15,7 +22,7 @@ export interface WriteScope {
   now: number;
   actor: Actor;
   /** Records evidence; appended to the audit log in this transaction when the work succeeds. */
-  audit(event: Omit<AuditEvent, 'actor'> & { actor?: Actor }): void;
+  audit(event: AuditEvent): void;
   /**
    * Records that `record` changed: its notification is written in this transaction, and
    * waiters are woken once it commits.
@@ -38,9 +45,8 @@ export interface WriteScope {
 export interface ActionWriterDeps {
   actions: ActionRepository;
   events: ActionEvents;
-  grants?: GrantIssuer | undefined;
-  notifications?: NotificationSink | undefined;
-  audit?: AuditLog | undefined;
+  grants: GrantIssuer;
+  notifications: NotificationSink;
   now: () => number;
   /** Told once a request's decision (policy, vote, timer, cancel) has committed: metrics. */
   onDecided?: ((record: ActionRecord) => void) | undefined;
@@ -48,17 +54,19 @@ export interface ActionWriterDeps {
 
 /** The audit entry a state change implies, if any (votes and submissions are recorded explicitly). */
 function entryFor(
+  actor: Actor,
   record: ActionRecord,
   event: NotificationEvent | null,
-): AuditEvent['type'] | null {
-  if (event === 'action.escalated') return 'action.escalated';
-  if (event === 'action.reported') return 'action.result_reported';
+): AuditEvent | null {
+  if (event === 'action.escalated') return actionEscalated(actor, record);
+  if (event === 'action.reported') return actionResultReported(actor, record);
   if (event !== 'action.decided') return null;
-  return record.status === 'approved' ||
-    record.status === 'denied' ||
-    record.status === 'expired' ||
-    record.status === 'cancelled'
-    ? `action.${record.status}`
+  const { status } = record;
+  return status === 'approved' ||
+    status === 'denied' ||
+    status === 'expired' ||
+    status === 'cancelled'
+    ? actionDecided(actor, { ...record, status })
     : null;
 }
 
@@ -87,28 +95,15 @@ export class ActionWriter {
         tx,
         now,
         actor,
-        audit: (e) => evidence.push({ ...e, actor: e.actor ?? actor }),
+        audit: (e) => evidence.push(e),
         changed: async (record, event, votes, options) => {
           changes.push(record);
           if (event === 'action.decided') decided.push(record);
-          const type = options?.audit === false ? null : entryFor(record, event);
-          if (type) {
-            scope.audit({
-              type,
-              request_id: record.id,
-              data: {
-                status: record.status,
-                reason: record.reason,
-                ...(type === 'action.escalated' ? { escalated_rules: record.escalated_rules } : {}),
-                ...(type === 'action.result_reported' && record.result
-                  ? { outcome: record.result.outcome, detail: record.result.detail }
-                  : {}),
-              },
-            });
-          }
+          const entry = options?.audit === false ? null : entryFor(actor, record, event);
+          if (entry) scope.audit(entry);
           // Loading votes costs a query: only when some channel or webhook wants the event.
-          if (event && this.deps.notifications?.wants?.(event, record) !== false) {
-            await this.deps.notifications?.enqueue(tx.trx, {
+          if (event && this.deps.notifications.wants(event, record)) {
+            await this.deps.notifications.enqueue(tx, {
               event,
               record,
               votes: votes ?? (await tx.votes(record.id)),
@@ -117,7 +112,7 @@ export class ActionWriter {
           }
         },
         approve: async (record, approvers, basis, reason) => {
-          const grant = await this.deps.grants?.issue(record, approvers, basis);
+          const grant = await this.deps.grants.issue(record, approvers, basis);
           const approved = await tx.transition(record.id, 'pending', 'approved', now, {
             reason,
             ...(grant ? { grant } : {}),
@@ -125,25 +120,14 @@ export class ActionWriter {
           });
           if (approved) {
             await scope.changed(approved, 'action.decided');
-            if (approved.grant) {
-              scope.audit({
-                type: 'grant.issued',
-                request_id: approved.id,
-                data: {
-                  jti: approved.grant.jti,
-                  expires_at: new Date(approved.grant.expires_at).toISOString(),
-                  approvers: [...approvers],
-                  basis,
-                  digest: approved.digest,
-                },
-              });
-            }
+            const { grant } = approved;
+            if (grant) scope.audit(grantIssued(actor, { ...approved, grant }, approvers, basis));
           }
           return approved;
         },
       };
       const value = await work(scope);
-      this.deps.audit?.appendAtCommit(tx, evidence);
+      tx.appendEvidence(evidence);
       // Other replicas' waiters hear of it on commit (LISTEN/NOTIFY, storage/change-feed.ts).
       tx.announce(
         this.deps.events.origin,

@@ -14,6 +14,7 @@ import type { Principal } from '../auth/principal.js';
 import type { ActionWriter, WriteScope } from './action-writer.js';
 import { partiesOf } from './parties.js';
 import { VoteRefusal } from './vote-refusal.js';
+import { actionVoteCounted, actionVoteRefused } from '../audit/audit-events.js';
 
 export interface VoteInput {
   vote: VoteChoice;
@@ -27,17 +28,6 @@ export interface VoteInput {
 }
 
 type VoteOutcome = { refused: CountersignError } | { record: ActionRecord; votes: Vote[] };
-
-/** What the audit entry of a vote, counted or refused, carries. */
-const voteEntry = (v: Vote) => ({
-  vote: v.vote,
-  comment: v.comment,
-  channel: v.channel,
-  evidence: v.evidence,
-  groups: v.groups,
-  break_glass: v.break_glass,
-  ...(v.code ? { code: v.code } : {}),
-});
 
 /**
  * One human's vote on one request, from any channel (API, CLI, web, Slack, Teams): every
@@ -117,7 +107,7 @@ export class VoteService {
     const refuse = async (code: VoteRefusalCode, message: string): Promise<VoteOutcome> => {
       const refused: Vote = { ...vote, outcome: 'refused', code };
       await w.tx.addVote(refused);
-      w.audit({ type: 'action.vote_refused', request_id: id, data: voteEntry(refused) });
+      w.audit(actionVoteRefused(w.actor, refused));
       return { refused: new VoteRefusal(code, message) };
     };
 
@@ -137,7 +127,7 @@ export class VoteService {
     if (!(await w.tx.addVote(vote))) {
       return refuse('already_voted', 'you have already voted on this request');
     }
-    w.audit({ type: 'action.vote_counted', request_id: id, data: voteEntry(vote) });
+    w.audit(actionVoteCounted(w.actor, vote));
     const votes = [...priorVotes, vote];
 
     switch (verdict.then) {

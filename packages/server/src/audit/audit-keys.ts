@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import {
   CountersignError,
   generateNoteKey,
   parseNoteSignerKey,
   type NoteSigner,
 } from '@countersign/core';
-import type { Database } from '../storage/schema.js';
+import type { StoredKeyRepository } from '../storage/stored-key-repository.js';
 
 export interface AuditKeys {
   /** Signs checkpoints; its name is the log's origin (C2SP: the key is named after the log). */
@@ -24,7 +23,7 @@ export interface AuditKeys {
  * uses the same ones. Creation is insert-if-absent then re-read, so racing first starts agree.
  */
 export async function loadAuditKeys(
-  db: Kysely<Database>,
+  stored: StoredKeyRepository,
   configuredOrigin: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AuditKeys> {
@@ -33,7 +32,7 @@ export async function loadAuditKeys(
   const origin = configuredOrigin ?? `countersign/${randomBytes(8).toString('hex')}`;
   const signerKey =
     env.COUNTERSIGN_AUDIT_SIGNING_KEY ??
-    (await stored(db, 'audit.signing_key', () => generateNoteKey(origin).signerKey));
+    (await stored.keep('audit.signing_key', () => generateNoteKey(origin).signerKey));
   let signer: NoteSigner;
   try {
     signer = parseNoteSignerKey(signerKey);
@@ -48,7 +47,7 @@ export async function loadAuditKeys(
   }
   const hmac =
     env.COUNTERSIGN_AUDIT_HMAC_KEY ??
-    (await stored(db, 'audit.hmac_key', () => randomBytes(32).toString('base64')));
+    (await stored.keep('audit.hmac_key', () => randomBytes(32).toString('base64')));
   const hmacKey = Buffer.from(hmac, 'base64');
   if (hmacKey.length < 32) {
     throw new CountersignError(
@@ -57,18 +56,4 @@ export async function loadAuditKeys(
     );
   }
   return { signer, verifierKey: signer.verifierKey, hmacKey };
-}
-
-async function stored(db: Kysely<Database>, key: string, make: () => string): Promise<string> {
-  await db
-    .insertInto('kv')
-    .values({ key, value: make() })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .execute();
-  const row = await db
-    .selectFrom('kv')
-    .select('value')
-    .where('key', '=', key)
-    .executeTakeFirstOrThrow();
-  return row.value;
 }

@@ -9,7 +9,6 @@ import {
   signNote,
   treeRoot,
   type AuditEntry,
-  type AuditEventType,
   type JsonValue,
   type MerkleFrontier,
   type SubtreeRef,
@@ -24,16 +23,10 @@ import type {
 import type { Database } from '../storage/schema.js';
 import type { AuditKeys } from './audit-keys.js';
 import type { Redactor } from './redactor.js';
+import type { AuditEvent } from './audit-events.js';
 
-/** What a caller records; the log adds the index, the previous leaf hash and the time. */
-export interface AuditEvent {
-  type: AuditEventType;
-  actor: AuditEntry['actor'];
-  request_id?: string | undefined;
-  data: Record<string, unknown>;
-  /** Entries of `action.submitted` carry request fields that the policy may ask to redact. */
-  redact?: boolean;
-}
+/** What a caller records (audit-events.ts: one constructor per event type). */
+export type { AuditEvent } from './audit-events.js';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));

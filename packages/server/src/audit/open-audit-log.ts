@@ -1,5 +1,6 @@
 import type { Storage } from '../storage/open-database.js';
 import { AuditRepository } from '../storage/audit-repository.js';
+import { StoredKeyRepository } from '../storage/stored-key-repository.js';
 import { loadAuditKeys } from './audit-keys.js';
 import { AuditLog } from './audit-log.js';
 import { Redactor } from './redactor.js';
@@ -12,7 +13,7 @@ export async function openAuditLog(
   storage: Storage,
   options: { origin?: string | undefined; redact?: () => readonly string[]; now?: () => number },
 ): Promise<AuditLog> {
-  const keys = await loadAuditKeys(storage.db, options.origin);
+  const keys = await loadAuditKeys(new StoredKeyRepository(storage.db), options.origin);
   return new AuditLog(
     new AuditRepository(storage.db, storage.dialect),
     keys,

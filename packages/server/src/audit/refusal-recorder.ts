@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { CountersignError } from '@countersign/core';
-import type { AuditEvent } from './audit-log.js';
+import { apiRefused, type AuditEvent } from './audit-events.js';
 import { alreadyAudited } from '../actions/vote-refusal.js';
 
 /**
@@ -30,19 +30,18 @@ export function refusalRecorder(
     }
     const id = (request.params as { id?: unknown } | undefined)?.id;
     await record([
-      {
-        type: 'api.refused',
-        actor: principal
+      apiRefused(
+        principal
           ? { kind: principal.kind, id: principal.id }
           : { kind: 'anonymous', id: request.ip },
-        ...(typeof id === 'string' && id.startsWith('act_') ? { request_id: id } : {}),
-        data: {
+        typeof id === 'string' && id.startsWith('act_') ? id : undefined,
+        {
           code: problem.code,
           method: request.method,
           route: request.routeOptions.url ?? 'unmatched',
           request_id: request.id,
         },
-      },
+      ),
     ]).catch(onError);
   };
 }

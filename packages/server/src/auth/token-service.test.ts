@@ -7,6 +7,7 @@ import { CountersignError } from '@countersign/core';
 import { Directory } from '../config/directory.js';
 import { openDatabase } from '../storage/open-database.js';
 import { TokenRepository } from '../storage/token-repository.js';
+import { openAuditLog } from '../audit/open-audit-log.js';
 import { TOKEN_CACHE_MS, TokenService } from './token-service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-tokens-'));
@@ -27,8 +28,15 @@ test('token rows are cached; revocations here are immediate, elsewhere within TO
   const cliStore = await openDatabase({ dataDir: dir });
   let now = 1_000_000;
   const clock = () => now;
-  const gateway = new TokenService(new TokenRepository(gatewayStore.db), directory, clock);
-  const cli = new TokenService(new TokenRepository(cliStore.db), directory, clock);
+  // Each appends its token changes to the one audit log of the store.
+  const gatewayLog = await openAuditLog(gatewayStore, {});
+  const cliLog = await openAuditLog(cliStore, {});
+  const gateway = new TokenService(
+    new TokenRepository(gatewayStore.db, gatewayLog),
+    directory,
+    clock,
+  );
+  const cli = new TokenService(new TokenRepository(cliStore.db, cliLog), directory, clock);
   try {
     const a = await cli.create('agent', 'exporter');
     const b = await cli.create('agent', 'exporter', { ttlMs: 5 * TOKEN_CACHE_MS });

@@ -1,9 +1,8 @@
 import { CountersignError, newId } from '@countersign/core';
 import type { Directory } from '../config/directory.js';
-import type { TokenRepository, TokenRow } from '../storage/token-repository.js';
+import type { TokenRepository, TokenRow, TokenSelector } from '../storage/token-repository.js';
 import type { Principal } from './principal.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { Actor } from '../actions/action-writer.js';
+import { tokenCreated, tokenRevoked, type Actor } from '../audit/audit-events.js';
 
 /** Token changes not made through the API: the operator at the CLI or the gateway itself. */
 const OPERATOR: Actor = { kind: 'system', id: 'operator' };
@@ -28,8 +27,6 @@ export class TokenService {
     private readonly tokens: TokenRepository,
     private readonly directory: Directory,
     private readonly now: () => number = Date.now,
-    /** Token changes are evidence: recorded in the audit log in their own transaction. */
-    private readonly audit?: AuditLog,
   ) {}
 
   /** Creates a token; the plaintext is returned once and never stored. */
@@ -56,19 +53,16 @@ export class TokenService {
       expires_at: options.ttlMs === undefined ? null : now + options.ttlMs,
       revoked_at: null,
     };
-    await this.tokens.transaction(async (trx) => {
-      await this.tokens.insert(row, trx);
-      await this.audit?.append(trx, [
-        {
-          type: 'token.created',
-          actor: options.actor ?? OPERATOR,
-          data: {
-            token_id: row.id,
-            principal: { kind, id: principalId },
-            label: row.label,
-            expires_at: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
-          },
-        },
+    // Token changes are evidence: recorded in the audit log in their own transaction.
+    await this.tokens.transaction(async (tx) => {
+      await tx.insert(row);
+      await tx.appendEvidence([
+        tokenCreated(options.actor ?? OPERATOR, {
+          token_id: row.id,
+          principal: { kind, id: principalId },
+          label: row.label,
+          expires_at: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
+        }),
       ]);
     });
     return { id: row.id, token, row };
@@ -137,16 +131,10 @@ export class TokenService {
     return this.#revoke({ principal_kind: kind, principal_id: principalId }, actor);
   }
 
-  #revoke(
-    by: { id: string } | { principal_kind: string; principal_id: string },
-    actor: Actor,
-  ): Promise<number> {
-    const revoked = this.tokens.transaction(async (trx) => {
-      const ids = await this.tokens.revoke(by, this.now(), trx);
-      await this.audit?.append(
-        trx,
-        ids.map((token_id) => ({ type: 'token.revoked' as const, actor, data: { token_id } })),
-      );
+  #revoke(by: TokenSelector, actor: Actor): Promise<number> {
+    const revoked = this.tokens.transaction(async (tx) => {
+      const ids = await tx.revoke(by, this.now());
+      await tx.appendEvidence(ids.map((token_id) => tokenRevoked(actor, { token_id })));
       return ids.length;
     });
     // Cleared after the commit: a concurrent call (another pooled connection) may have cached

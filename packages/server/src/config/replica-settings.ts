@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { CountersignError } from '@countersign/core';
 import { signingKeyFromText } from '../grants/signing-key.js';
-import type { ReplicaSettingsRepository } from '../storage/replica-settings-repository.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { configChanged } from '../audit/audit-events.js';
+import type { RecordEvidence } from '../audit/evidence-recorder.js';
+import { ReplicaSettingsRepository } from '../storage/replica-settings-repository.js';
+import type { Storage } from '../storage/open-database.js';
 
 /**
  * What every replica on one store must agree on, as recorded by the first one to start:
@@ -84,4 +88,36 @@ export async function checkReplicaSettings(
       '(docs/operations.md, "Several replicas"). To change them deliberately, restart with ' +
       '`countersign serve --accept-config-change`, then give every other replica the same settings',
   );
+}
+
+/**
+ * At start, before this replica writes: replicas on one PostgreSQL store must share
+ * public_url and keys (`checkReplicaSettings`); returns the differences accepted with
+ * `accept`. An SQLite store has one gateway: its port (and default public_url) may change.
+ */
+export async function agreeOnReplicaSettings(
+  storage: Storage,
+  input: {
+    publicUrl: string;
+    grantSigningKey: string | undefined;
+    auditVerifierKey: string;
+    accept: boolean | undefined;
+  },
+): Promise<string[]> {
+  if (storage.dialect !== 'postgres') return [];
+  const repo = new ReplicaSettingsRepository(storage.db);
+  const mine = await replicaSettings(repo, input);
+  return checkReplicaSettings(repo, mine, { accept: input.accept });
+}
+
+/** A deliberate change of what every replica must share (issuer, keys) is evidence too. */
+export async function recordAcceptedChanges(
+  changes: string[],
+  record: RecordEvidence,
+  log: FastifyBaseLogger,
+): Promise<void> {
+  for (const change of changes) {
+    log.warn({ change }, 'configuration change accepted (--accept-config-change)');
+  }
+  if (changes.length > 0) await record([configChanged(changes)]);
 }

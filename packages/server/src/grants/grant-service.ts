@@ -1,5 +1,3 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.js';
 import { decodeProtectedHeader, errors, jwtVerify, type ProtectedHeaderParameters } from 'jose';
 import {
   CountersignError,
@@ -21,6 +19,7 @@ import type { KeyRing } from './key-ring.js';
 import { signCompactJws } from './compact-jws.js';
 import type { Ed25519Signer } from './ed25519-signer.js';
 import { InThreadSigner } from './in-thread-signer.js';
+import { grantRedeemed } from '../audit/audit-events.js';
 
 /** A grant longer than this is not one of ours; refused before any parsing. */
 export const MAX_GRANT_LENGTH = 16 * 1024;
@@ -40,15 +39,6 @@ export interface GrantServiceOptions {
   issuer: string;
   ttlMs: number;
   now?: () => number;
-  /** Writes evidence of a redemption in its transaction (the audit log). */
-  recordRedemption?:
-    | ((
-        trx: Kysely<Database>,
-        claims: GrantClaims,
-        at: number,
-        by: Redeemer | undefined,
-      ) => Promise<void>)
-    | undefined;
   /** Told after each successful redemption (events); must not throw. */
   onRedeemed?: ((claims: GrantClaims, at: number) => void) | undefined;
   /** Makes the signatures (default: in-thread); closed by close(). */
@@ -159,13 +149,10 @@ export class GrantService implements GrantIssuer {
     }
     if (check.redeemed_at !== null) throw used(check.redeemed_at);
     const at = this.#now();
-    const record = this.options.recordRedemption;
-    const redeemed = await this.options.grants.markRedeemed(
-      claims.jti,
-      claims.request_id,
-      at,
-      record && ((trx) => record(trx, claims, at, by)),
-    );
+    // Evidence of the redemption, written in its transaction (GrantRepository).
+    const redeemed = await this.options.grants.markRedeemed(claims.jti, claims.request_id, at, [
+      grantRedeemed(claims, at, by),
+    ]);
     if (!redeemed) {
       // Someone else got there first, or the request moved on (reported its result) meanwhile.
       const state = await this.#state(claims);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
 import { GrantRepository } from '../storage/grant-repository.js';
+import type { EvidenceLog } from '../storage/evidence-log.js';
 import { GrantService, type GrantServiceOptions } from './grant-service.js';
 import { KeyRing } from './key-ring.js';
 import { SigningKeyRepository } from '../storage/signing-key-repository.js';
@@ -14,7 +15,8 @@ export interface OpenGrantServiceOptions {
   signingKey?: string | undefined;
   now?: () => number;
   onRedeemed?: GrantServiceOptions['onRedeemed'];
-  recordRedemption?: GrantServiceOptions['recordRedemption'];
+  /** Where each redemption's audit entry is appended (the audit log). */
+  evidence: EvidenceLog;
 }
 
 /**
@@ -35,12 +37,11 @@ export async function openGrantService(
   });
   return new GrantService({
     keys,
-    grants: new GrantRepository(db),
+    grants: new GrantRepository(db, options.evidence),
     issuer: options.issuer,
     ttlMs: options.ttlMs,
     now: options.now,
     onRedeemed: options.onRedeemed,
-    recordRedemption: options.recordRedemption,
     signer: new WorkerSigner(),
   });
 }

@@ -38,7 +38,7 @@ export interface AppDeps {
    */
   record: (events: AuditEvent[]) => Promise<void>;
   /** Records a 4xx refusal as evidence (rate-limited for anonymous callers); never throws. */
-  recordRefusal?: (request: FastifyRequest, problem: CountersignError) => Promise<void>;
+  recordRefusal: (request: FastifyRequest, problem: CountersignError) => Promise<void>;
   actions: ActionService;
   votes: VoteService;
   tokens: TokenService;
@@ -103,7 +103,7 @@ export async function buildApp(deps: AppDeps) {
       );
       deps.metrics.refusals.inc({ code: problem.code });
       // Recorded before the answer goes out: the refusal is evidence once the caller sees it.
-      await deps.recordRefusal?.(request, problem);
+      await deps.recordRefusal(request, problem);
     }
     return sendProblem(request, reply, problem);
   };
@@ -124,7 +124,7 @@ export async function buildApp(deps: AppDeps) {
     // Refusals of Node's HTTP parser: before any request exists.
     clientErrorHandler: clientErrorHandler(({ problem, request }) => {
       deps.metrics.refusals.inc({ code: problem.code });
-      void deps.recordRefusal?.(request, problem);
+      void deps.recordRefusal(request, problem);
     }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 

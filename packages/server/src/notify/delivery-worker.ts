@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
 import { retryDelay } from './backoff.js';
 import { ChannelStateStore } from './channel-state.js';
+import { ChannelMessageRepository } from '../storage/channel-message-repository.js';
 import type { NotificationEvent } from './notification.js';
 import type { NotificationPayload } from './notification-payload.js';
 import {
@@ -10,7 +11,7 @@ import {
   type DeliveryResult,
   type Notifier,
 } from './notifier.js';
-import { OutboxStore, type OutboxRow } from './outbox-store.js';
+import { OutboxRepository, type OutboxRow } from '../storage/outbox-repository.js';
 
 export interface DeliveryWorkerOptions {
   notifiers: readonly Notifier[];
@@ -40,14 +41,14 @@ export interface DeliveryOutcome {
 }
 
 /**
- * Delivers due outbox rows. `runDue` claims rows (set-based, see `OutboxStore.claim`) and
+ * Delivers due outbox rows. `runDue` claims rows (set-based, see `OutboxRepository.claim`) and
  * starts their deliveries, then returns without waiting for them; each settled delivery
  * claims again, so the scheduler's delivery loop only has to notice rows that newly came due.
  * It runs on its own loop: a hanging receiver (up to the timeout) or a backlog delays neither
  * the timers (expiry, escalation) nor any request.
  */
 export class DeliveryWorker {
-  readonly #store: OutboxStore;
+  readonly #store: OutboxRepository;
   readonly #state: ChannelStateStore;
   readonly #notifiers: ReadonlyMap<string, Notifier>;
   readonly #targets: string[];
@@ -69,10 +70,10 @@ export class DeliveryWorker {
     db: Kysely<Database>,
     private readonly options: DeliveryWorkerOptions,
   ) {
-    this.#store = new OutboxStore(db);
+    this.#store = new OutboxRepository(db);
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#state = new ChannelStateStore(db, this.#now);
+    this.#state = new ChannelStateStore(new ChannelMessageRepository(db), this.#now);
     this.#notifiers = new Map(options.notifiers.map((n) => [n.name, n]));
     // Rows for a target this replica does not know (a channel not configured here, or
     // removed) are left alone, for a replica that knows it or for the operator.
@@ -112,7 +113,7 @@ export class DeliveryWorker {
       const now = this.#now();
       // One lease for the whole claim, long enough for the slowest notifier's attempt.
       const lease = now + this.#leaseMs;
-      // One claim per target (each an index range, see OutboxStore.claim), starting from a
+      // One claim per target (each an index range, see OutboxRepository.claim), starting from a
       // different target each time so a backlog on one cannot starve the others.
       let claimed = 0;
       this.#turn = (this.#turn + 1) % Math.max(1, this.#targets.length);

@@ -1,12 +1,12 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { CountersignError, newId, type ActionRecord } from '@countersign/core';
-import type { Database, OutboxTable } from '../storage/schema.js';
+import type { Database } from '../storage/schema.js';
+import type { NewOutboxRow, OutboxTx } from '../storage/outbox-repository.js';
 import { DeliveryWorker, type DeliveryWorkerOptions } from './delivery-worker.js';
 import type { Notification, NotificationEvent, NotificationSink } from './notification.js';
 import { buildPayload } from './notification-payload.js';
 import type { Notifier } from './notifier.js';
 import { MonotonicIds } from './outbox-id.js';
-import { OutboxStore } from './outbox-store.js';
 
 export interface NotificationDispatcherOptions extends Omit<DeliveryWorkerOptions, 'notifiers'> {
   /** Decides whether a per-request `callback_url` may be used (see `checkCallbackUrl`). */
@@ -22,7 +22,6 @@ export interface NotificationDispatcherOptions extends Omit<DeliveryWorkerOption
  */
 export class NotificationDispatcher implements NotificationSink {
   readonly #notifiers: readonly Notifier[];
-  readonly #store: OutboxStore;
   readonly #worker: DeliveryWorker;
   readonly #ids = new MonotonicIds('dlv');
   readonly #now: () => number;
@@ -38,7 +37,6 @@ export class NotificationDispatcher implements NotificationSink {
       names.add(n.name);
     }
     this.#notifiers = notifiers;
-    this.#store = new OutboxStore(db);
     this.#worker = new DeliveryWorker(db, { ...options, notifiers });
     this.#now = options.now ?? Date.now;
   }
@@ -52,8 +50,8 @@ export class NotificationDispatcher implements NotificationSink {
     return this.#notifiers.some((n) => n.wants(event, record));
   }
 
-  async enqueue(trx: Kysely<Database>, notification: Notification): Promise<void> {
-    let rows: Insertable<OutboxTable>[] | undefined;
+  async enqueue(tx: OutboxTx, notification: Notification): Promise<void> {
+    let rows: NewOutboxRow[] | undefined;
     let body: string | undefined;
     for (const notifier of this.#notifiers) {
       if (!notifier.wants(notification.event, notification.record)) continue;
@@ -75,7 +73,7 @@ export class NotificationDispatcher implements NotificationSink {
         last_error: refusal ?? null,
       });
     }
-    if (rows) await this.#store.insert(trx, rows);
+    if (rows) await tx.enqueue(rows);
   }
 
   /**

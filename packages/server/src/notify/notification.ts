@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
 import type { ActionRecord, Vote } from '@countersign/core';
-import type { Database } from '../storage/schema.js';
+import type { OutboxTx } from '../storage/outbox-repository.js';
 
 /**
  * What channels and webhooks hear about. `requested`: a request now needs human approval.
@@ -25,16 +24,16 @@ export interface Notification {
  * the change is; delivery happens later, off the request path, from the durable outbox.
  */
 export interface NotificationSink {
-  enqueue(trx: Kysely<Database>, notification: Notification): Promise<void>;
+  enqueue(tx: OutboxTx, notification: Notification): Promise<void>;
   /**
    * Throws `invalid_request` when the gateway would never call this `callback_url` (its host
    * is not in `webhooks.callback.allowed_hosts`). For submit, before anything is stored: the
    * URL is agent-supplied, so this is the first line against SSRF (delivery checks again).
    */
-  checkCallbackUrl?(url: string): void;
+  checkCallbackUrl(url: string): void;
   /**
    * False when `enqueue` would write nothing for this change (no channel is interested): the
    * caller can skip loading votes, so an unconfigured gateway does no notification work.
    */
-  wants?(event: NotificationEvent, record: ActionRecord): boolean;
+  wants(event: NotificationEvent, record: ActionRecord): boolean;
 }

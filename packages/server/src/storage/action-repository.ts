@@ -6,6 +6,7 @@ import { ActionTx } from './action-tx.js';
 import type { DialectName } from './open-database.js';
 import { selectVotes } from './vote-rows.js';
 import { GroupCommit } from './group-commit.js';
+import type { EvidenceLog } from './evidence-log.js';
 
 export interface ActionFilter {
   status?: Status | undefined;
@@ -30,6 +31,8 @@ export class ActionRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,
+    /** The audit log every write transaction appends its evidence to. */
+    private readonly evidence: EvidenceLog,
   ) {
     this.#writes = new GroupCommit(db);
   }
@@ -40,7 +43,10 @@ export class ActionRepository {
    * request id `work` locks, when known: batches lock rows in id order.
    */
   write<T>(work: (tx: ActionTx) => Promise<T>, lockKey?: string): Promise<T> {
-    return this.#writes.run((scope) => work(new ActionTx(scope, this.dialect)), lockKey);
+    return this.#writes.run(
+      (scope) => work(new ActionTx(scope, this.dialect, this.evidence)),
+      lockKey,
+    );
   }
 
   async findById(id: string): Promise<ActionRecord | undefined> {

@@ -6,6 +6,9 @@ import type { TransactionScope } from './group-commit.js';
 import { recordFromRow, rowFromRecord } from './action-rows.js';
 import { rowFromVote, selectVotes } from './vote-rows.js';
 import { CHANGE_CHANNEL, encodeChanges } from './change-feed.js';
+import type { AuditEvent } from '../audit/audit-events.js';
+import type { EvidenceLog } from './evidence-log.js';
+import { outboxIn, type NewOutboxRow, type OutboxTx } from './outbox-repository.js';
 
 /** Ids announced per transaction: every unit of a group commit shares one NOTIFY. */
 const announced = new WeakMap<TransactionScope, { origin: string; ids: Set<string> }>();
@@ -22,18 +25,28 @@ export interface TransitionFields {
 
 /**
  * The write side of the actions tables, bound to one transaction: everything a state change
- * touches (the request, its votes, its reviewer groups, and through `trx` the outbox) commits
- * together or not at all.
+ * touches (the request, its votes, its reviewer groups, its outbox rows and its audit entries)
+ * commits together or not at all.
  */
-export class ActionTx {
-  /** Exposed for the notification sink, which writes its outbox rows in this transaction. */
-  readonly trx: Kysely<Database>;
+export class ActionTx implements OutboxTx {
+  private readonly trx: Kysely<Database>;
 
   constructor(
     private readonly scope: TransactionScope,
     private readonly dialect: DialectName,
+    private readonly evidence: EvidenceLog,
   ) {
     this.trx = scope.trx;
+  }
+
+  /** Outgoing notifications (notify/): they exist if and only if the change does. */
+  enqueue(rows: readonly NewOutboxRow[]): Promise<void> {
+    return outboxIn(this.trx).enqueue(rows);
+  }
+
+  /** Audit entries, appended at the end of this transaction with the batch's others. */
+  appendEvidence(events: readonly AuditEvent[]): void {
+    this.evidence.appendAtCommit(this.scope, events);
   }
 
   /** Runs `hook` once at the end of this transaction, after every unit of work in it. */

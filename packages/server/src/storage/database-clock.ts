@@ -18,3 +18,17 @@ export function databaseClock(db: Kysely<Database>): () => Promise<number> {
     return now;
   };
 }
+
+/**
+ * The clock deadlines are compared against: the database's on PostgreSQL (one clock for all
+ * replicas), unless a clock is injected (tests drive time); on SQLite the gateway is the only
+ * clock.
+ */
+export function deadlineClock(
+  storage: { db: Kysely<Database>; dialect: 'sqlite' | 'postgres' },
+  injected: (() => number) | undefined,
+): () => Promise<number> {
+  if (storage.dialect === 'postgres' && !injected) return databaseClock(storage.db);
+  const now = injected ?? Date.now;
+  return () => Promise.resolve(now());
+}

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Status } from '@countersign/core';
+import type { AuditEvent } from '../audit/audit-events.js';
 import type { Database } from './schema.js';
+import type { EvidenceLog } from './evidence-log.js';
 import { inTransaction } from './held-transaction.js';
 
 /** Where a grant stands in the store: its request's status and whether it was used. */
@@ -15,7 +17,11 @@ export interface GrantState {
  * is not here: the action service stores a grant in the same transaction as the approval.
  */
 export class GrantRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** A redemption's audit entry is appended in the redemption's transaction. */
+    private readonly evidence: EvidenceLog,
+  ) {}
 
   /** The stored grant `jti` of request `requestId`, or undefined if no such grant was stored. */
   async state(jti: string, requestId: string): Promise<GrantState | undefined> {
@@ -38,17 +44,17 @@ export class GrantRepository {
    * The compare-and-set that makes a grant single-use: it succeeds for exactly one caller,
    * however many race (one UPDATE; PostgreSQL re-checks the WHERE after a concurrent writer
    * commits, SQLite serialises writers). Only an approved request's unexpired grant qualifies.
+   * `evidence` (the audit entry) commits with the redemption or not at all.
    */
   async markRedeemed(
     jti: string,
     requestId: string,
     at: number,
-    also?: (trx: Kysely<Database>) => Promise<void>,
+    evidence: readonly AuditEvent[],
   ): Promise<boolean> {
-    // `also` (the audit entry) commits with the redemption or not at all.
     return inTransaction(this.db, async (trx) => {
       const ok = await this.#markRedeemed(trx, jti, requestId, at);
-      if (ok && also) await also(trx);
+      if (ok) await this.evidence.append(trx, evidence);
       return ok;
     });
   }

@@ -1,5 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { AuditEvent } from '../audit/audit-events.js';
 import type { Database } from './schema.js';
+import type { EvidenceLog } from './evidence-log.js';
 import { inTransaction } from './held-transaction.js';
 import type {
   LoginLinksTable,
@@ -13,29 +15,54 @@ export type LoginLinkRow = Selectable<LoginLinksTable>;
 export type OidcLoginRow = Selectable<OidcLoginsTable>;
 
 /** A handle (or a transaction) that sees the web tables too. */
-export type WebDb = Kysely<Database & WebTables>;
+type WebDb = Kysely<Database & WebTables>;
+
+/**
+ * A sign-in or logout in progress: its rows and its audit entry commit together. On SQLite the
+ * transaction holds the only connection, so every read inside it goes through here too.
+ */
+export interface WebTx {
+  insertSession(row: WebSessionRow): Promise<void>;
+  /** Revokes one live session; false when it was already revoked or never existed. */
+  revokeSession(id: string, now: number): Promise<boolean>;
+  insertLink(row: LoginLinkRow): Promise<void>;
+  /** Uses an unused, unexpired link (single use: of concurrent callers one gets it). */
+  useLink(tokenHash: string, now: number): Promise<LoginLinkRow | undefined>;
+  findLink(tokenHash: string): Promise<LoginLinkRow | undefined>;
+  appendEvidence(events: readonly AuditEvent[]): Promise<void>;
+}
 
 /** Web sessions, one-time login links and OIDC sign-ins in progress (web/). */
 export class WebSessionRepository {
   readonly #db: WebDb;
 
-  constructor(db: Kysely<Database>) {
+  constructor(
+    db: Kysely<Database>,
+    /** Sign-ins and logouts are evidence, appended in their own transaction. */
+    private readonly evidence: EvidenceLog,
+  ) {
     this.#db = db.withTables<WebTables>();
   }
 
-  /**
-   * Runs `work` in one transaction: a session and the audit entry that records it commit
-   * together. `trx` is what AuditLog.append takes; `web` is the same transaction with our tables.
-   */
-  transaction<T>(work: (trx: Transaction<Database>, web: WebDb) => Promise<T>): Promise<T> {
+  /** Runs `work` in one transaction: a session and the audit entry that records it commit together. */
+  transaction<T>(work: (tx: WebTx) => Promise<T>): Promise<T> {
     return inTransaction(this.#db, (trx) => {
+      // The log appends through the base tables; the web tables through the widened handle.
       const base = trx as unknown as Transaction<Database>;
-      return work(base, base.withTables<WebTables>());
+      const web = base.withTables<WebTables>();
+      return work({
+        insertSession: async (row) => {
+          await web.insertInto('web_sessions').values(row).execute();
+        },
+        revokeSession: (id, now) => this.revokeSession(id, now, web),
+        insertLink: async (row) => {
+          await web.insertInto('login_links').values(row).execute();
+        },
+        useLink: (tokenHash, now) => this.useLink(tokenHash, now, web),
+        findLink: (tokenHash) => this.findLink(tokenHash, web),
+        appendEvidence: (events) => this.evidence.append(base, events),
+      });
     });
-  }
-
-  async insertSession(row: WebSessionRow, db: WebDb = this.#db): Promise<void> {
-    await db.insertInto('web_sessions').values(row).execute();
   }
 
   findSession(secretHash: string): Promise<WebSessionRow | undefined> {
@@ -46,8 +73,7 @@ export class WebSessionRepository {
       .executeTakeFirst();
   }
 
-  /** Revokes one live session; false when it was already revoked or never existed. */
-  async revokeSession(id: string, now: number, db: WebDb = this.#db): Promise<boolean> {
+  private async revokeSession(id: string, now: number, db: WebDb): Promise<boolean> {
     const rows = await db
       .updateTable('web_sessions')
       .set({ revoked_at: now })
@@ -58,15 +84,15 @@ export class WebSessionRepository {
     return rows.length > 0;
   }
 
-  async insertLink(row: LoginLinkRow, db: WebDb = this.#db): Promise<void> {
-    await db.insertInto('login_links').values(row).execute();
-  }
-
   /**
    * Marks a link used if it is unused and unexpired, in one statement: of two concurrent
    * redemptions exactly one gets the row back (single use without a read-then-write race).
    */
-  async useLink(tokenHash: string, now: number, db: WebDb): Promise<LoginLinkRow | undefined> {
+  private async useLink(
+    tokenHash: string,
+    now: number,
+    db: WebDb,
+  ): Promise<LoginLinkRow | undefined> {
     return db
       .updateTable('login_links')
       .set({ used_at: now })
@@ -77,7 +103,7 @@ export class WebSessionRepository {
       .executeTakeFirst();
   }
 
-  findLink(tokenHash: string, db: WebDb = this.#db): Promise<LoginLinkRow | undefined> {
+  private findLink(tokenHash: string, db: WebDb): Promise<LoginLinkRow | undefined> {
     return db
       .selectFrom('login_links')
       .selectAll()

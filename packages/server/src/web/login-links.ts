@@ -1,8 +1,7 @@
 import { CountersignError, newId } from '@countersign/core';
-import type { Actor } from '../actions/action-writer.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import { tokenCreated, type Actor } from '../audit/audit-events.js';
 import type { Directory } from '../config/directory.js';
-import type { WebDb, WebSessionRepository } from '../storage/web-session-repository.js';
+import type { WebSessionRepository, WebTx } from '../storage/web-session-repository.js';
 import type { OpenedSession, SessionService } from './session-service.js';
 import { generateSecret, hashSecret, looksLikeSecret } from './web-secret.js';
 
@@ -19,7 +18,6 @@ export class LoginLinkService {
     private readonly sessions: SessionService,
     private readonly directory: Directory,
     private readonly now: () => number,
-    private readonly audit?: AuditLog,
   ) {}
 
   /**
@@ -39,29 +37,22 @@ export class LoginLinkService {
     const now = this.now();
     const id = newId('lnk', now);
     const expiresAt = now + ttlMs;
-    await this.repo.transaction(async (trx, web) => {
-      await this.repo.insertLink(
-        {
-          id,
-          token_hash: hashSecret(token),
-          user_id: userId,
-          created_at: now,
-          expires_at: expiresAt,
-          used_at: null,
-        },
-        web,
-      );
-      await this.audit?.append(trx, [
-        {
-          type: 'token.created',
-          actor,
-          data: {
-            token_id: id,
-            principal: { kind: 'user', id: userId },
-            label: 'one-time login link',
-            expires_at: new Date(expiresAt).toISOString(),
-          },
-        },
+    await this.repo.transaction(async (tx) => {
+      await tx.insertLink({
+        id,
+        token_hash: hashSecret(token),
+        user_id: userId,
+        created_at: now,
+        expires_at: expiresAt,
+        used_at: null,
+      });
+      await tx.appendEvidence([
+        tokenCreated(actor, {
+          token_id: id,
+          principal: { kind: 'user', id: userId },
+          label: 'one-time login link',
+          expires_at: new Date(expiresAt).toISOString(),
+        }),
       ]);
     });
     return { token, expiresAt };
@@ -75,9 +66,9 @@ export class LoginLinkService {
     const hash = hashSecret(token);
     return this.sessions.open({
       via: 'link',
-      user: async (web) => {
-        const link = await this.repo.useLink(hash, this.now(), web);
-        if (!link) throw new CountersignError('invalid_token', await this.whyUnusable(hash, web));
+      user: async (tx) => {
+        const link = await tx.useLink(hash, this.now());
+        if (!link) throw new CountersignError('invalid_token', await this.whyUnusable(hash, tx));
         if (!this.directory.user(link.user_id)) {
           throw new CountersignError('invalid_token', 'the user no longer exists');
         }
@@ -87,8 +78,8 @@ export class LoginLinkService {
   }
 
   /** Inside the redeeming transaction: SQLite has one connection, and it holds it. */
-  private async whyUnusable(hash: string, web: WebDb): Promise<string> {
-    const link = await this.repo.findLink(hash, web);
+  private async whyUnusable(hash: string, tx: WebTx): Promise<string> {
+    const link = await tx.findLink(hash);
     if (!link) return 'unknown login link';
     if (link.used_at !== null) return 'this login link was already used: links work once';
     return 'this login link has expired: ask for a new one (the demo prints new links at start)';

@@ -1,8 +1,8 @@
 import { CountersignError, newId } from '@countersign/core';
 import type { Principal } from '../auth/principal.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import { tokenCreated, tokenRevoked, type SessionEvidence } from '../audit/audit-events.js';
 import type { Directory } from '../config/directory.js';
-import type { WebDb, WebSessionRepository } from '../storage/web-session-repository.js';
+import type { WebSessionRepository, WebTx } from '../storage/web-session-repository.js';
 import { generateSecret, hashSecret, looksLikeSecret } from './web-secret.js';
 
 /** How a session began: single sign-on, or a one-time login link (the demo). */
@@ -38,7 +38,6 @@ export class SessionService {
     private readonly directory: Directory,
     private readonly ttlMs: number,
     private readonly now: () => number,
-    private readonly audit?: AuditLog,
   ) {}
 
   /**
@@ -47,38 +46,34 @@ export class SessionService {
    */
   async open(options: {
     via: SessionOrigin;
-    user: string | ((web: WebDb) => Promise<{ id: string; evidence?: Record<string, unknown> }>);
+    user: string | ((tx: WebTx) => Promise<{ id: string; evidence?: SessionEvidence }>);
     /** IdP-asserted groups, already limited to groups that exist in the directory. */
     groups?: readonly string[];
     /** Extra evidence for the audit entry (the login link's id, the IdP's issuer and sub). */
-    evidence?: Record<string, unknown>;
+    evidence?: SessionEvidence;
   }): Promise<OpenedSession> {
     const secret = generateSecret();
     const now = this.now();
     const id = newId('ses', now);
     const expiresAt = now + this.ttlMs;
-    const userId = await this.repo.transaction(async (trx, web) => {
+    const userId = await this.repo.transaction(async (tx) => {
       const found =
-        typeof options.user === 'string' ? { id: options.user } : await options.user(web);
+        typeof options.user === 'string' ? { id: options.user } : await options.user(tx);
       const userId = found.id;
-      await this.repo.insertSession(
-        {
-          id,
-          secret_hash: hashSecret(secret),
-          user_id: userId,
-          groups: JSON.stringify(options.groups ?? []),
-          via: options.via,
-          created_at: now,
-          expires_at: expiresAt,
-          revoked_at: null,
-        },
-        web,
-      );
-      await this.audit?.append(trx, [
-        {
-          type: 'token.created',
-          actor: { kind: 'user', id: userId },
-          data: {
+      await tx.insertSession({
+        id,
+        secret_hash: hashSecret(secret),
+        user_id: userId,
+        groups: JSON.stringify(options.groups ?? []),
+        via: options.via,
+        created_at: now,
+        expires_at: expiresAt,
+        revoked_at: null,
+      });
+      await tx.appendEvidence([
+        tokenCreated(
+          { kind: 'user', id: userId },
+          {
             token_id: id,
             principal: { kind: 'user', id: userId },
             label: LABEL[options.via],
@@ -87,7 +82,7 @@ export class SessionService {
             ...options.evidence,
             ...found.evidence,
           },
-        },
+        ),
       ]);
       return userId;
     });
@@ -131,14 +126,10 @@ export class SessionService {
 
   /** Ends a session (logout). Idempotent: ending an ended session is not an error. */
   async revoke(sessionId: string, userId: string): Promise<void> {
-    await this.repo.transaction(async (trx, web) => {
-      if (!(await this.repo.revokeSession(sessionId, this.now(), web))) return;
-      await this.audit?.append(trx, [
-        {
-          type: 'token.revoked',
-          actor: { kind: 'user', id: userId },
-          data: { token_id: sessionId, reason: 'logout' },
-        },
+    await this.repo.transaction(async (tx) => {
+      if (!(await tx.revokeSession(sessionId, this.now()))) return;
+      await tx.appendEvidence([
+        tokenRevoked({ kind: 'user', id: userId }, { token_id: sessionId, reason: 'logout' }),
       ]);
     });
   }

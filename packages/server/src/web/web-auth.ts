@@ -35,19 +35,13 @@ export function createWebAuth(options: {
   now: () => number;
 }): WebAuth {
   const settings = options.settings ?? DEFAULT_WEB_SETTINGS;
-  const repo = new WebSessionRepository(options.storage.db);
-  const sessions = new SessionService(
-    repo,
-    options.directory,
-    settings.sessionTtlMs,
-    options.now,
-    options.audit,
-  );
+  const repo = new WebSessionRepository(options.storage.db, options.audit);
+  const sessions = new SessionService(repo, options.directory, settings.sessionTtlMs, options.now);
   const secure = options.publicUrl.startsWith('https:');
   return {
     sessions,
     cookies: new CookieSessions(sessions, secure),
-    links: new LoginLinkService(repo, sessions, options.directory, options.now, options.audit),
+    links: new LoginLinkService(repo, sessions, options.directory, options.now),
     oidc: settings.oidc && {
       login: new OidcLogin(settings.oidc, options.publicUrl, repo, options.now),
       settings: settings.oidc,

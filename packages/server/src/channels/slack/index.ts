@@ -30,6 +30,7 @@ import { SlackInteractions } from './slack-interactions.js';
 import { SlackMetrics } from './slack-metrics.js';
 import { SlackNotifier } from './slack-notifier.js';
 import { SlackReplayCache } from './slack-replay-cache.js';
+import { SlackReplayRepository } from '../../storage/slack-replay-repository.js';
 import { slackRoutes } from './slack-routes.js';
 import type { SlackSettings } from './slack-settings.js';
 import { SlackSocketMode } from './slack-socket-mode.js';
@@ -102,7 +103,7 @@ export function createSlackChannel(
     notifiers: [notifier],
     connect(services) {
       const followUps = new SlackFollowUps(services.onError);
-      const replay = new SlackReplayCache(base.db, base.now);
+      const replay = new SlackReplayCache(new SlackReplayRepository(base.db), base.now);
       const interactions = new SlackInteractions({
         ...services,
         identities,

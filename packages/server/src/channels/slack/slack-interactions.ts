@@ -1,6 +1,6 @@
 import type { ActionRecord, ErrorCode, VoteChoice } from '@countersign/core';
 import type { VoteService } from '../../actions/vote-service.js';
-import type { AuditEvent } from '../../audit/audit-log.js';
+import { apiRefused, type AuditEvent } from '../../audit/audit-events.js';
 import type { User } from '../../config/directory.js';
 import { castChatVote } from '../chat/chat-ballot.js';
 import type { SlackApi } from './slack-api.js';
@@ -295,13 +295,12 @@ export class SlackInteractions {
   ): Promise<void> {
     await this.deps
       .record([
-        {
-          type: 'api.refused',
-          actor: who.user
+        apiRefused(
+          who.user
             ? { kind: 'user', id: who.user.id }
             : { kind: 'anonymous', id: `slack:${who.slackUser ?? 'unknown'}` },
-          ...(who.id ? { request_id: who.id } : {}),
-          data: {
+          who.id,
+          {
             code,
             reason,
             channel: 'slack',
@@ -309,7 +308,7 @@ export class SlackInteractions {
             slack_team: who.team ?? null,
             evidence: who.evidence,
           },
-        },
+        ),
       ])
       .catch(this.deps.onError);
   }

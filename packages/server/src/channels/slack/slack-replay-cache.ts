@@ -1,11 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../storage/schema.js';
-
-// Keys sort between these two, so the purge is a range scan on the primary key.
-const PREFIX = 'slack:seen:';
-const PREFIX_END = 'slack:seen;';
-// Expiry as zero-padded text: `kv.value` is text, and equal-width digits sort like numbers.
-const pad = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, '0');
+import type { SlackReplayRepository } from '../../storage/slack-replay-repository.js';
 
 /**
  * Each Slack payload is accepted once. A valid signature proves Slack sent the bytes, not that
@@ -15,7 +8,7 @@ const pad = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, '0'
  * only until its timestamp + 5 min; remembering every accepted signature until then (plus
  * clock slack) closes the window completely.
  *
- * The memory is the `kv` table, not the process: every replica behind a load balancer and a
+ * The memory is the `kv` table (storage/slack-replay-repository.ts), not the process: every replica behind a load balancer and a
  * restarted gateway see the same entries. It stays small: only verified requests are added
  * (an attacker cannot forge one), each lives about ten minutes, and expired ones are purged
  * as new ones arrive.
@@ -24,7 +17,7 @@ export class SlackReplayCache {
   #nextPurgeAt = 0;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly seen: SlackReplayRepository,
     private readonly now: () => number = Date.now,
     private readonly purgeEveryMs = 30_000,
   ) {}
@@ -35,23 +28,13 @@ export class SlackReplayCache {
    */
   async accept(id: string, keepUntilMs: number): Promise<boolean> {
     await this.purge();
-    const result = await this.db
-      .insertInto('kv')
-      .values({ key: `${PREFIX}${id}`, value: pad(keepUntilMs) })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+    return this.seen.remember(id, keepUntilMs);
   }
 
   private async purge(): Promise<void> {
     const now = this.now();
     if (now < this.#nextPurgeAt) return;
     this.#nextPurgeAt = now + this.purgeEveryMs;
-    await this.db
-      .deleteFrom('kv')
-      .where('key', '>', PREFIX)
-      .where('key', '<', PREFIX_END)
-      .where('value', '<', pad(now))
-      .execute();
+    await this.seen.forgetExpired(now);
   }
 }

@@ -1,7 +1,7 @@
 import { voteEvidence, type ErrorCode } from '@countersign/core';
 import type { ActionService } from '../../actions/action-service.js';
 import type { VoteService } from '../../actions/vote-service.js';
-import type { AuditEvent } from '../../audit/audit-log.js';
+import { apiRefused, type AuditEvent } from '../../audit/audit-events.js';
 import type { User } from '../../config/directory.js';
 import { actionView } from '../../views/action-view.js';
 import { castChatVote, chatPrincipal } from '../chat/chat-ballot.js';
@@ -54,15 +54,12 @@ export class TeamsInvokeHandler {
     };
     const audit = (code: ErrorCode, reason: string, user?: User): Promise<void> =>
       this.deps.record([
-        {
-          type: 'api.refused',
-          actor: user
+        apiRefused(
+          user
             ? { kind: 'user', id: user.id }
             : { kind: 'anonymous', id: `teams:${teamsUser.aad_object_id ?? teamsUser.id ?? '?'}` },
-          ...(click.actionId && ACTION_ID.test(click.actionId)
-            ? { request_id: click.actionId }
-            : {}),
-          data: {
+          click.actionId && ACTION_ID.test(click.actionId) ? click.actionId : undefined,
+          {
             code,
             reason,
             channel: 'teams',
@@ -70,7 +67,7 @@ export class TeamsInvokeHandler {
             teams_user: teamsUser,
             evidence,
           },
-        },
+        ),
       ]);
     const refuse = async (
       code: ErrorCode,

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
 /**
- * The index behind the outbox's set-based claim (notify/outbox-store.ts): "this target's
+ * The index behind the outbox's set-based claim (storage/outbox-repository.ts): "this target's
  * undelivered rows, oldest due first, ties by id", read straight from a partial index in
  * claim order, so a claim walks `LIMIT` index entries (plus the followers of heads still in
  * flight) whatever the backlog, of this target or of others. It replaces 0002's `outbox_due`, which ordered by `next_attempt_at` only and

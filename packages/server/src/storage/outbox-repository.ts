@@ -6,22 +6,36 @@ import {
   type Selectable,
   type Updateable,
 } from 'kysely';
-import type { Database, OutboxTable } from '../storage/schema.js';
+import type { Database, OutboxTable } from './schema.js';
 
 export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutboxRow = Insertable<OutboxTable>;
+
+/** What a transaction offers the notification sink: its outbox rows, written with the change. */
+export interface OutboxTx {
+  enqueue(rows: readonly NewOutboxRow[]): Promise<void>;
+}
+
+/** Writes outbox rows in `trx` (storage/action-tx.ts; tests that enqueue by hand). */
+export function outboxIn(trx: Kysely<Database>): OutboxTx {
+  return {
+    async enqueue(rows) {
+      if (rows.length > 0)
+        await trx
+          .insertInto('outbox')
+          .values([...rows])
+          .execute();
+    },
+  };
+}
 
 /**
  * The only code that reads or writes the `outbox` table. Every change to a claimed row is a
  * compare-and-set on `next_attempt_at`, which doubles as the lease: whoever moved it last
  * owns the row, and a replica whose lease ran out cannot overwrite the next owner's outcome.
  */
-export class OutboxStore {
+export class OutboxRepository {
   constructor(private readonly db: Kysely<Database>) {}
-
-  /** Inside the caller's transaction: the rows exist if and only if the state change does. */
-  async insert(trx: Kysely<Database>, rows: Insertable<OutboxTable>[]): Promise<void> {
-    if (rows.length > 0) await trx.insertInto('outbox').values(rows).execute();
-  }
 
   /**
    * Claims up to `limit` due rows for one target in one statement and leases them until
