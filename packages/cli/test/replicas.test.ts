@@ -67,21 +67,17 @@ describe(
       return r.body;
     };
 
-    test('a vote on C answers the long-poll and the SSE stream of the agent on B', async () => {
+    test('a vote on C answers the long-poll, the SSE stream and the inbox stream on B', async () => {
       const id = (await submit(a, RESTORE)).id;
       const waiting = b.call('GET', `/v1/actions/${id}/wait?timeout=25`, { token: t.agent });
       const stream = await fetch(`${b.url}/v1/actions/${id}/events`, {
         headers: { authorization: `Bearer ${t.agent}` },
       });
-      const streamed = (async () => {
-        const decoder = new TextDecoder();
-        let text = '';
-        for await (const chunk of stream.body as AsyncIterable<Uint8Array>) {
-          text += decoder.decode(chunk, { stream: true });
-          if (text.includes('"status":"approved"')) return text;
-        }
-        throw new Error(`the stream ended without the approval: ${text}`);
-      })();
+      const inbox = await fetch(`${b.url}/v1/inbox/events`, {
+        headers: { authorization: `Bearer ${t.frank}` },
+      });
+      const streamed = readUntil(stream, '"status":"approved"');
+      const inInbox = readUntil(inbox, `"id":"${id}","status":"approved"`);
       await sleep(300); // let B's waiters subscribe
       const voted = await vote(c, t.alice, id, 'approve');
       assert.equal(voted.status, 200, JSON.stringify(voted.body));
@@ -94,7 +90,9 @@ describe(
         ['alice'],
       );
       assert.match(await streamed, new RegExp(`"id":"${id}"`));
+      await inInbox;
       await stream.body?.cancel();
+      await inbox.body?.cancel();
     });
 
     test('three reviewers racing on three replicas: the right decision, exactly once', async () => {
@@ -353,6 +351,17 @@ describe(
     });
   },
 );
+
+/** Reads a server-sent event stream until `needle` appears; returns what was read. */
+async function readUntil(res: Response, needle: string): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    text += decoder.decode(chunk, { stream: true });
+    if (text.includes(needle)) return text;
+  }
+  throw new Error(`the stream ended without ${needle}: ${text}`);
+}
 
 interface Done {
   at: number;
