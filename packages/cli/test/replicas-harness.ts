@@ -4,6 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { TokenRepository, TokenService, openAuditLog } from '@countersign/server';
+import { withStore } from '../src/open-store.js';
 import { MAIN, exited, freePort } from './cli-harness.js';
 
 /**
@@ -68,7 +70,7 @@ const config = (databaseUrl: string) => `server:
   public_url: https://countersign.test
 storage: { url: "${databaseUrl}" }
 scheduler: { tick_ms: 100 }
-audit: { checkpoint_interval: 1s }
+audit: { checkpoint_interval: 2s }
 directory:
   groups: [{ id: data-owners }, { id: sre-oncall }]
   users:
@@ -210,31 +212,38 @@ export class Cluster {
     }
     // The first replica migrates the store, generates the keys and records its settings; the
     // others then start side by side, as a rolling deployment's new pods would (and the
-    // tokens are minted meanwhile, by CLI processes on the same store).
-    await replicas[0]?.start();
-    const others = Promise.all(replicas.slice(1).map((r) => r.start()));
-    const token = async (kind: 'agent' | 'user', id: string) => {
-      const r = await run(['token', 'create', `--${kind}`, id, '--config', configFile]);
-      if (r.status !== 0) throw new Error(`token create ${id}: ${r.stderr}`);
-      return r.stdout.trim();
-    };
-    const [agent, alice, frank, bob, carol, root] = await Promise.all([
-      token('agent', 'exporter'),
-      token('user', 'alice'),
-      token('user', 'frank'),
-      token('user', 'bob'),
-      token('user', 'carol'),
-      token('user', 'root'),
-    ]);
-    await others;
-    return new Cluster(dir, configFile, databaseUrl, replicas, {
-      agent: agent ?? '',
-      alice: alice ?? '',
-      frank: frank ?? '',
-      bob: bob ?? '',
-      carol: carol ?? '',
-      root: root ?? '',
-    });
+    // tokens are minted meanwhile).
+    const started = new Cluster(dir, configFile, databaseUrl, replicas, {} as Tokens);
+    try {
+      await replicas[0]?.start();
+      const others = Promise.all(replicas.slice(1).map((r) => r.start()));
+      others.catch(() => undefined); // awaited below; not unhandled meanwhile
+      // What `countersign token create` does, in this process: six CLI processes cost seconds.
+      const tokens = await withStore(configFile, async (storage, settings) => {
+        const audit = await openAuditLog(storage, { origin: settings.audit.origin });
+        const service = new TokenService(
+          new TokenRepository(storage.db),
+          settings.directory,
+          Date.now,
+          audit,
+        );
+        const token = async (kind: 'agent' | 'user', id: string) =>
+          (await service.create(kind, id, {})).token;
+        return {
+          agent: await token('agent', 'exporter'),
+          alice: await token('user', 'alice'),
+          frank: await token('user', 'frank'),
+          bob: await token('user', 'bob'),
+          carol: await token('user', 'carol'),
+          root: await token('user', 'root'),
+        };
+      });
+      await others;
+      return new Cluster(dir, configFile, databaseUrl, replicas, tokens);
+    } catch (e) {
+      await started.close();
+      throw e;
+    }
   }
 
   /** Stops every replica still running and drops the database. */

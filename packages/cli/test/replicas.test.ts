@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCheckpoint, parseNoteVerifierKey, verifyConsistency } from '@countersign/core';
+import {
+  openCheckpoint,
+  parseNoteVerifierKey,
+  verifyConsistency,
+  type Checkpoint,
+} from '@countersign/core';
 import {
   Cluster,
   eventually,
@@ -325,11 +330,16 @@ describe(
         .map((cp) => openCheckpoint(cp.note, [verifier]).checkpoint)
         .sort((x, y) => x.size - y.size);
       assert.ok(checkpoints.length >= 3, `${checkpoints.length} checkpoints`);
-      let pairs = 0;
-      for (let i = 0; i < checkpoints.length; i++) {
-        for (let j = i + 1; j < checkpoints.length; j++) {
-          const [older, newer] = [checkpoints[i], checkpoints[j]];
-          const via = live[pairs % live.length];
+      const pairs: Array<[Checkpoint, Checkpoint]> = [];
+      for (let i = 0; i < checkpoints.length; i++)
+        for (let j = i + 1; j < checkpoints.length; j++)
+          pairs.push([checkpoints[i], checkpoints[j]] as [Checkpoint, Checkpoint]);
+      // Eight proofs in flight at a time, alternating between the two live replicas.
+      let proved = 0;
+      const prove = async (worker: number) => {
+        for (let k = worker; k < pairs.length; k += 8) {
+          const [older, newer] = pairs[k];
+          const via = live[k % live.length];
           const proof =
             older.size === newer.size
               ? []
@@ -344,10 +354,11 @@ describe(
             verifyConsistency(older.size, newer.size, proof, older.rootHash, newer.rootHash),
             true,
           );
-          pairs++;
+          proved++;
         }
-      }
-      assert.equal(pairs, (checkpoints.length * (checkpoints.length - 1)) / 2);
+      };
+      await Promise.all(Array.from({ length: 8 }, (_, w) => prove(w)));
+      assert.equal(proved, (checkpoints.length * (checkpoints.length - 1)) / 2);
     });
   },
 );
@@ -462,7 +473,8 @@ class Load {
    * vote's request is approved; a retry of its submission, with the same key, replays it.
    */
   async check(via: Replica): Promise<void> {
-    for (const [key, ack] of this.acked) {
+    const acked = [...this.acked];
+    const one = async ([key, ack]: (typeof acked)[number]) => {
       const r = await via.call('GET', `/v1/actions/${ack.id}`, { token: this.tokens.agent });
       assert.equal(r.status, 200, `${key}: ${JSON.stringify(r.body)}`);
       if (ack.voted || (ack.body as { action: string }).action === 'db.export') {
@@ -475,7 +487,13 @@ class Load {
       });
       assert.equal(replay.status, 200, `${key}: ${JSON.stringify(replay.body)}`);
       assert.equal(replay.body.id, ack.id, `${key}: one request per idempotency key`);
-    }
+    };
+    // Eight at a time.
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let k = w; k < acked.length; k += 8) await one(acked[k]);
+      }),
+    );
   }
 }
 
