@@ -229,8 +229,9 @@ describe(
         try {
           // B was stopped mid-write and may hold row locks: requests on A and C still complete
           // while it stays frozen (at worst once PostgreSQL ends its idle transaction).
-          await eventually('10 requests completed on A and C while B is stopped', async () =>
-            onOthers() >= 10 && readiness.length >= 6 ? true : undefined,
+          await eventually(
+            '10 requests completed on A and C while B is stopped (3 s at least)',
+            async () => (onOthers() >= 10 && Date.now() - stoppedAt >= 3_000 ? true : undefined),
           );
         } finally {
           frozen = false;
