@@ -114,7 +114,17 @@ export class ActionTx implements OutboxTx {
       .orderBy(column)
       .limit(limit);
     if (this.dialect === 'postgres') q = q.forUpdate().skipLocked();
-    return (await q.execute()).map(recordFromRow);
+    const claimed = (await q.execute()).map(recordFromRow);
+    if (this.dialect === 'postgres') {
+      // A timer cannot say beforehand which rows it will claim (its `lockKey`), so it says so
+      // after: SKIP LOCKED never waits, but the claimed rows stay locked to the end of the
+      // batch, and a later unit locking a lower id must refuse to wait (NOWAIT, see `lock`).
+      const { locks } = this.scope;
+      for (const r of claimed) {
+        if (locks.highest === undefined || r.id > locks.highest) locks.highest = r.id;
+      }
+    }
+    return claimed;
   }
 
   /** Inserts a request, or returns the agent's earlier one with the same idempotency key. */

@@ -130,6 +130,13 @@ function postgresDialect(url: string, timeoutMs: number): Dialect {
             ) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
+  // A connection the server ends (idle_in_transaction_session_timeout after a stall,
+  // pg_terminate_backend, a failover) emits 'error'. pg-pool listens only while a client idles
+  // in the pool, and re-emits that on the pool: with no listener, either crashed the process.
+  // Nothing is lost by ignoring it here: the client's current or next query fails (and
+  // surfaces as storage_unavailable), and the pool discards a broken client on release.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresDialect({ pool });
 }
 
