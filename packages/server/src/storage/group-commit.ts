@@ -19,6 +19,12 @@ export interface TransactionScope {
   locks: { highest: string | undefined };
 }
 
+/**
+ * Transactions and units of work this process has committed through group commits, for the
+ * benchmarks (bench/cpu-floor.mjs measures its floor at the gateway's own batch size).
+ */
+export const groupCommitStats = { transactions: 0, units: 0 };
+
 type Work<T> = (scope: TransactionScope) => Promise<T>;
 interface Pending {
   work: Work<unknown>;
@@ -100,6 +106,8 @@ export class GroupCommit {
           for (const item of batch) await this.#runAlone(item);
           continue;
         }
+        groupCommitStats.transactions++;
+        groupCommitStats.units += batch.length;
         batch.forEach((item, i) => item.resolve(results[i]));
       }
     } finally {
@@ -109,7 +117,10 @@ export class GroupCommit {
 
   async #runAlone(item: Pending): Promise<void> {
     try {
-      item.resolve(await this.#transaction((scope) => item.work(scope)));
+      const value = await this.#transaction((scope) => item.work(scope));
+      groupCommitStats.transactions++;
+      groupCommitStats.units++;
+      item.resolve(value);
     } catch (e) {
       item.reject(e);
     }

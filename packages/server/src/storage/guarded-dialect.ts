@@ -14,6 +14,12 @@ import { CountersignError } from '@countersign/core';
 import { holdsTransactionOn } from './held-transaction.js';
 
 /**
+ * Statements this process has sent to its stores (queries, and each BEGIN, COMMIT and
+ * ROLLBACK), for the benchmarks: statements per request, round trips on PostgreSQL.
+ */
+export const storeStats = { statements: 0 };
+
+/**
  * Wraps a Kysely dialect so that no store call can wait forever:
  *
  * - taking a connection while this async context holds an open transaction on the same store
@@ -103,14 +109,17 @@ class GuardedDriver implements Driver {
   }
 
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    storeStats.statements++;
     return this.inner.beginTransaction(unwrap(connection), settings).catch(unavailable);
   }
 
   commitTransaction(connection: DatabaseConnection): Promise<void> {
+    storeStats.statements++;
     return this.inner.commitTransaction(unwrap(connection)).catch(unavailable);
   }
 
   rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    storeStats.statements++;
     return this.inner.rollbackTransaction(unwrap(connection)).catch(unavailable);
   }
 
@@ -154,6 +163,7 @@ class GuardedConnection implements DatabaseConnection {
   constructor(readonly inner: DatabaseConnection) {}
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    storeStats.statements++;
     return this.inner.executeQuery<R>(query).catch(unavailable);
   }
 
