@@ -58,7 +58,9 @@ export async function openDatabase(options: StorageOptions): Promise<Storage> {
         lock: { dialect: 'postgres', url: options.url },
       }
     : sqliteDialect(options);
-  const db = new Kysely<Database>({ dialect: new GuardedDialect(opened.dialect, timeoutMs) });
+  const db = new Kysely<Database>({
+    dialect: new GuardedDialect(opened.dialect, timeoutMs, opened.lock.dialect === 'sqlite'),
+  });
   try {
     await migrateToLatest(db, opened.lock);
   } catch (e) {
