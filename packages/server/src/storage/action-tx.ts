@@ -6,6 +6,7 @@ import type { TransactionScope } from './group-commit.js';
 import { recordFromRow, rowFromRecord } from './action-rows.js';
 import { rowFromVote, selectVotes } from './vote-rows.js';
 import { CHANGE_CHANNEL, encodeChanges } from './change-feed.js';
+import { sqliteFastPath } from './sqlite-fast-path.js';
 
 /**
  * New requests of one transaction not yet written (PostgreSQL): the whole batch's rows go in
@@ -129,8 +130,15 @@ export class ActionTx {
       this.#deferInsert(record, reviewGroups);
       return { record, created: true };
     }
-    const inserted = await this.trx.executeQuery(this.insertQuery(rowFromRecord(record)));
-    if (Number(inserted.numAffectedRows ?? 0n) === 0) {
+    const query = this.insertQuery(rowFromRecord(record));
+    // SQLite: the same statement, prepared once, run straight on the connection this
+    // transaction holds (sqlite-fast-path.ts).
+    const fast =
+      this.dialect === 'sqlite' ? sqliteFastPath(this.trx as Kysely<unknown>) : undefined;
+    const changed = fast
+      ? fast.run(query.sql, query.parameters)
+      : Number((await this.trx.executeQuery(query)).numAffectedRows ?? 0n);
+    if (changed === 0) {
       const existing = await this.trx
         .selectFrom('actions')
         .selectAll()

@@ -218,7 +218,7 @@ function noSavepoints(): CountersignError {
 const UNAVAILABLE = /^(57014|55P03|25P03|57P0[1-3]|08...|53300|SQLITE_BUSY.*|SQLITE_LOCKED.*)$/;
 
 /** Rethrows a timeout or lost connection as `storage_unavailable`; anything else unchanged. */
-function unavailable(e: unknown): never {
+export function unavailable(e: unknown): never {
   const code = (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
   if (
