@@ -69,16 +69,18 @@ export function cpuSeconds(pid) {
 /** 2 s of warm-up, then DURATION seconds measured: rate, latency and CPU per request. */
 export async function measure(kind) {
   const server = await start(kind);
+  let warm;
   let r;
   let cpuBefore;
   let cpuAfter;
+  let exitLines;
   try {
-    var warm = await load(server.url, server.token, 2); // warm-up: JIT, caches, SQLite pages
+    warm = await load(server.url, server.token, 2); // warm-up: JIT, caches, SQLite pages
     cpuBefore = cpuSeconds(server.child.pid);
     r = await load(server.url, server.token, DURATION);
     cpuAfter = cpuSeconds(server.child.pid);
   } finally {
-    var exitLines = await server.stop();
+    exitLines = await server.stop();
   }
   if (r.non2xx > 0 || r.errors > 0)
     throw new Error(`${kind}: ${r.non2xx} non-2xx, ${r.errors} errors`);
@@ -93,6 +95,7 @@ export async function measure(kind) {
       cpuBefore === null || cpuAfter === null
         ? null
         : Math.round(((cpuAfter - cpuBefore) * 1e6) / r.requests.total),
+    /** The JSON lines the server printed as it stopped (servers.mjs: the gateway's counters). */
     exit: exitLines,
   };
 }
