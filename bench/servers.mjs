@@ -6,10 +6,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { BENCH_POLICY } from './bench-policy.mjs';
 
 const kind = process.argv[2];
-// Exit cleanly on SIGTERM so --cpu-prof runs can write their profile.
-process.on('SIGTERM', () => process.exit(0));
+// Exit cleanly on SIGTERM so --cpu-prof runs can write their profile; the gateway first prints
+// one more line: how many transactions its group commits ran, and how many writes they held.
+let onStop = () => undefined;
+process.on('SIGTERM', () => {
+  onStop();
+  process.exit(0);
+});
 
 if (kind === 'bare') {
   const app = Fastify({ logger: false });
@@ -21,23 +27,7 @@ if (kind === 'bare') {
 } else if (kind === 'gateway') {
   const { createGateway, resolveConfig } = await import('../packages/server/dist/src/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
-  writeFileSync(
-    join(dir, 'policy.yaml'),
-    `version: 1
-rules:
-  - id: bench-allow
-    match: { action: "bench.*" }
-    when: params.rows <= 10000
-    decision: allow
-  - id: bench-prod
-    match: { action: "bench.*", environment: production }
-    when: params.rows > 10000
-    require_approval: { from: [reviewers], quorum: 2 }
-  - id: bench-approve
-    match: { action: latency.approve }
-    require_approval: { from: [reviewers], quorum: 1 }
-`,
-  );
+  writeFileSync(join(dir, 'policy.yaml'), BENCH_POLICY);
   const config = resolveConfig(
     {
       server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
@@ -57,6 +47,9 @@ rules:
     {},
   );
   const gateway = await createGateway(config);
+  const { groupCommitStats } = await import('../packages/server/dist/src/storage/group-commit.js');
+  const { storeStats } = await import('../packages/server/dist/src/storage/guarded-dialect.js');
+  onStop = () => console.log(JSON.stringify({ group_commit: groupCommitStats, store: storeStats }));
   const url = await gateway.listen();
   const { token } = await gateway.tokens.create('agent', 'bench-agent');
   const reviewer = (await gateway.tokens.create('user', 'rita')).token;

@@ -222,10 +222,9 @@ export class Cluster {
       const tokens = await withStore(configFile, async (storage, settings) => {
         const audit = await openAuditLog(storage, { origin: settings.audit.origin });
         const service = new TokenService(
-          new TokenRepository(storage.db),
+          new TokenRepository(storage.db, audit),
           settings.directory,
           Date.now,
-          audit,
         );
         const token = async (kind: 'agent' | 'user', id: string) =>
           (await service.create(kind, id, {})).token;

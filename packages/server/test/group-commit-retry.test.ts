@@ -39,7 +39,7 @@ describe(
       }
       [low, high] = ids.sort() as [string, string];
       // A second writer on the same store, with its own group commit (another instance).
-      repo = new ActionRepository(gw.gateway.storage.db, 'postgres');
+      repo = new ActionRepository(gw.gateway.storage.db, 'postgres', gw.gateway.audit);
       other = new pg.Client({ connectionString: gw.databaseUrl });
       await other.connect();
     });

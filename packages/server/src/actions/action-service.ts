@@ -102,7 +102,10 @@ export class ActionService {
     const record = newActionRecord(agent.id, input, digest, decision, now);
     const status = record.status;
     if (status === 'approved') {
-      record.grant = await this.deps.grants.issue(record, [], 'policy');
+      // The digest above is of `input`, whose fields the record holds: computed once.
+      record.grant = await this.deps.grants.issue(record, [], 'policy', {
+        digestJustComputed: true,
+      });
     }
     const groups = decision.approval ? reviewGroups(decision.approval) : [];
     const stored = await this.writer.write({ kind: 'agent', id: agent.id }, async (w) => {

@@ -13,5 +13,15 @@ export interface GrantIssuer {
     record: ActionRecord,
     approvers: readonly string[],
     basis: ApprovalBasis,
+    options?: IssueOptions,
   ): Promise<GrantRef>;
+}
+
+export interface IssueOptions {
+  /**
+   * The caller computed `record.digest` from `record`'s own action fields moments ago (a new
+   * submission): the issuer need not compute the canonical JSON again to check it. A record
+   * read back from the store is always re-checked.
+   */
+  digestJustComputed?: boolean;
 }

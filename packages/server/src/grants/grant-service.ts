@@ -13,7 +13,7 @@ import {
   type GrantClaims,
   type GrantRef,
 } from '@countersign/core';
-import type { ApprovalBasis, GrantIssuer } from './grant-issuer.js';
+import type { ApprovalBasis, GrantIssuer, IssueOptions } from './grant-issuer.js';
 import type { GrantRepository, GrantState } from '../storage/grant-repository.js';
 import type { KeyRing } from './key-ring.js';
 import { signCompactJws } from './compact-jws.js';
@@ -84,10 +84,12 @@ export class GrantService implements GrantIssuer {
     record: ActionRecord,
     approvers: readonly string[],
     basis: ApprovalBasis,
+    options: IssueOptions = {},
   ): Promise<GrantRef> {
     // The grant vouches for the digest; recompute it rather than trust the stored one, so a
     // record whose params and digest disagree (a bug, a hand-edited row) is never signed.
-    if (!constantTimeEqual(actionDigest(record), record.digest)) {
+    // A submission's digest was computed from these very fields a moment ago: once is enough.
+    if (!options.digestJustComputed && !constantTimeEqual(actionDigest(record), record.digest)) {
       throw new CountersignError('internal', `request ${record.id}: digest does not match params`);
     }
     const key = await this.keys.signer();

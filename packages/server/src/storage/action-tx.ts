@@ -9,6 +9,21 @@ import { CHANGE_CHANNEL, encodeChanges } from './change-feed.js';
 import type { AuditEvent } from '../audit/audit-events.js';
 import type { EvidenceLog } from './evidence-log.js';
 import { outboxIn, type NewOutboxRow, type OutboxTx } from './outbox-repository.js';
+import { sqliteFastPath } from './sqlite-fast-path.js';
+
+/**
+ * New requests of one transaction not yet written (PostgreSQL): the whole batch's rows go in
+ * one multi-row INSERT per table, one round trip instead of one per request.
+ */
+const newRows = new WeakMap<
+  TransactionScope,
+  { actions: Array<ReturnType<typeof rowFromRecord>>; groups: ReviewGroupRow[] }
+>();
+
+interface ReviewGroupRow {
+  action_id: string;
+  group_name: string;
+}
 
 /** Ids announced per transaction: every unit of a group commit shares one NOTIFY. */
 const announced = new WeakMap<TransactionScope, { origin: string; ids: Set<string> }>();
@@ -132,8 +147,21 @@ export class ActionTx implements OutboxTx {
     record: ActionRecord,
     reviewGroups: readonly string[],
   ): Promise<{ record: ActionRecord; created: boolean }> {
-    const inserted = await this.trx.executeQuery(this.insertQuery(rowFromRecord(record)));
-    if (Number(inserted.numAffectedRows ?? 0n) === 0) {
+    if (this.dialect === 'postgres' && record.idempotency_key === null) {
+      // Nothing can conflict with a request that has no idempotency key (its id is new): its
+      // row joins the batch's one INSERT, written before the commit hooks that follow.
+      this.#deferInsert(record, reviewGroups);
+      return { record, created: true };
+    }
+    const query = this.insertQuery(rowFromRecord(record));
+    // SQLite: the same statement, prepared once, run straight on the connection this
+    // transaction holds (sqlite-fast-path.ts).
+    const fast =
+      this.dialect === 'sqlite' ? sqliteFastPath(this.trx as Kysely<unknown>) : undefined;
+    const changed = fast
+      ? fast.run(query.sql, query.parameters)
+      : Number((await this.trx.executeQuery(query)).numAffectedRows ?? 0n);
+    if (changed === 0) {
       const existing = await this.trx
         .selectFrom('actions')
         .selectAll()
@@ -144,6 +172,31 @@ export class ActionTx implements OutboxTx {
     }
     await this.addReviewGroups(record.id, reviewGroups);
     return { record, created: true };
+  }
+
+  #deferInsert(record: ActionRecord, groups: readonly string[]): void {
+    let pending = newRows.get(this.scope);
+    if (!pending) {
+      const fresh = { actions: [], groups: [] };
+      newRows.set(this.scope, fresh);
+      pending = fresh;
+      this.scope.beforeCommit(
+        async () => {
+          newRows.delete(this.scope);
+          await this.trx.insertInto('actions').values(fresh.actions).execute();
+          if (fresh.groups.length > 0) {
+            await this.trx
+              .insertInto('action_review_groups')
+              .values(fresh.groups)
+              .onConflict((oc) => oc.columns(['action_id', 'group_name']).doNothing())
+              .execute();
+          }
+        },
+        { first: true },
+      );
+    }
+    pending.actions.push(rowFromRecord(record));
+    for (const group_name of groups) pending.groups.push({ action_id: record.id, group_name });
   }
 
   /**

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { DialectName } from './open-database.js';
+import { sqliteFastPath } from './sqlite-fast-path.js';
+import { writeAuditRowsFast } from './sqlite-audit-writes.js';
 
 export interface AuditHead {
   size: number;
@@ -58,6 +60,9 @@ export class AuditRepository {
     }>,
     nodes: Array<{ level: number; idx: number; hash: string }>,
   ): Promise<void> {
+    // SQLite: prepared statements on the transaction's connection (sqlite-audit-writes.ts).
+    const fast = this.dialect === 'sqlite' ? sqliteFastPath(trx as Kysely<unknown>) : undefined;
+    if (fast) return writeAuditRowsFast(fast, head, entries, nodes);
     await trx
       .insertInto('audit_entries')
       .values(

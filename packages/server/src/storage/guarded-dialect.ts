@@ -12,6 +12,13 @@ import type {
 } from 'kysely';
 import { CountersignError } from '@countersign/core';
 import { holdsTransactionOn } from './held-transaction.js';
+import { FifoTurns } from './fifo-turns.js';
+
+/**
+ * Statements this process has sent to its stores (queries, and each BEGIN, COMMIT and
+ * ROLLBACK), for the benchmarks: statements per request, round trips on PostgreSQL.
+ */
+export const storeStats = { statements: 0 };
 
 /**
  * Wraps a Kysely dialect so that no store call can wait forever:
@@ -27,9 +34,14 @@ import { holdsTransactionOn } from './held-transaction.js';
 export class GuardedDialect implements Dialect {
   #adapter: DialectAdapter | undefined;
 
+  /**
+   * `singleConnection`: the driver has one connection (SQLite); callers take turns at it in
+   * arrival order (fifo-turns.ts) instead of all waking at Kysely's mutex on every release.
+   */
   constructor(
     private readonly inner: Dialect,
     private readonly timeoutMs: number,
+    private readonly singleConnection = false,
   ) {}
 
   createAdapter(): DialectAdapter {
@@ -37,7 +49,12 @@ export class GuardedDialect implements Dialect {
   }
 
   createDriver(): Driver {
-    return new GuardedDriver(this.inner.createDriver(), this.#store(), this.timeoutMs);
+    return new GuardedDriver(
+      this.inner.createDriver(),
+      this.#store(),
+      this.timeoutMs,
+      this.singleConnection ? new FifoTurns() : undefined,
+    );
   }
 
   createQueryCompiler(): QueryCompiler {
@@ -61,6 +78,7 @@ class GuardedDriver implements Driver {
     private readonly inner: Driver,
     private readonly store: DialectAdapter,
     private readonly timeoutMs: number,
+    private readonly turns: FifoTurns | undefined,
   ) {}
 
   init(): Promise<void> {
@@ -74,7 +92,7 @@ class GuardedDriver implements Driver {
         'a query on the root store handle from inside an open transaction: it would wait for the connection that transaction holds; use the transaction handle',
       );
     }
-    const acquiring = this.inner.acquireConnection();
+    const acquiring = this.#acquire();
     let timer: NodeJS.Timeout | undefined;
     let gaveUp = false;
     const timeout = new Promise<never>((_, reject) => {
@@ -91,7 +109,7 @@ class GuardedDriver implements Driver {
     // Once we have given up, whoever hands the connection over late must hand it back, or
     // SQLite's single connection would stay taken for good.
     acquiring.then(
-      (c) => (gaveUp ? void this.inner.releaseConnection(c).catch(() => undefined) : undefined),
+      (c) => (gaveUp ? void this.releaseConnection(c).catch(() => undefined) : undefined),
       () => undefined,
     );
     try {
@@ -102,15 +120,31 @@ class GuardedDriver implements Driver {
     }
   }
 
+  /** The inner driver's connection, after this caller's turn when there is one connection. */
+  async #acquire(): Promise<DatabaseConnection> {
+    const turns = this.turns;
+    if (turns === undefined) return this.inner.acquireConnection();
+    await turns.take();
+    try {
+      return await this.inner.acquireConnection();
+    } catch (e) {
+      turns.give();
+      throw e;
+    }
+  }
+
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    storeStats.statements++;
     return this.inner.beginTransaction(unwrap(connection), settings).catch(unavailable);
   }
 
   commitTransaction(connection: DatabaseConnection): Promise<void> {
+    storeStats.statements++;
     return this.inner.commitTransaction(unwrap(connection)).catch(unavailable);
   }
 
   rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    storeStats.statements++;
     return this.inner.rollbackTransaction(unwrap(connection)).catch(unavailable);
   }
 
@@ -141,8 +175,12 @@ class GuardedDriver implements Driver {
     return this.inner.releaseSavepoint(unwrap(connection), name, compile);
   }
 
-  releaseConnection(connection: DatabaseConnection): Promise<void> {
-    return this.inner.releaseConnection(unwrap(connection));
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.inner.releaseConnection(unwrap(connection));
+    } finally {
+      this.turns?.give();
+    }
   }
 
   destroy(): Promise<void> {
@@ -154,6 +192,7 @@ class GuardedConnection implements DatabaseConnection {
   constructor(readonly inner: DatabaseConnection) {}
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    storeStats.statements++;
     return this.inner.executeQuery<R>(query).catch(unavailable);
   }
 
@@ -179,7 +218,7 @@ function noSavepoints(): CountersignError {
 const UNAVAILABLE = /^(57014|55P03|25P03|57P0[1-3]|08...|53300|SQLITE_BUSY.*|SQLITE_LOCKED.*)$/;
 
 /** Rethrows a timeout or lost connection as `storage_unavailable`; anything else unchanged. */
-function unavailable(e: unknown): never {
+export function unavailable(e: unknown): never {
   const code = (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
   if (

@@ -9,6 +9,7 @@ import { GuardedDialect } from './guarded-dialect.js';
 import { migrateToLatest, type MigrationLock } from './migrate-to-latest.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import { ReadinessProbe } from './readiness-probe.js';
+import { registerSqliteFastPath } from './sqlite-fast-path.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -58,7 +59,9 @@ export async function openDatabase(options: StorageOptions): Promise<Storage> {
         lock: { dialect: 'postgres', url: options.url },
       }
     : sqliteDialect(options);
-  const db = new Kysely<Database>({ dialect: new GuardedDialect(opened.dialect, timeoutMs) });
+  const db = new Kysely<Database>({
+    dialect: new GuardedDialect(opened.dialect, timeoutMs, opened.lock.dialect === 'sqlite'),
+  });
   try {
     await migrateToLatest(db, opened.lock);
   } catch (e) {
@@ -77,6 +80,7 @@ export async function openDatabase(options: StorageOptions): Promise<Storage> {
       },
     };
   }
+  registerSqliteFastPath(db as unknown as Kysely<unknown>, opened.lock.database);
   return {
     db,
     dialect: opened.lock.dialect,

@@ -1,0 +1,35 @@
+import type { AuditHead } from './audit-repository.js';
+import type { SqliteFastPath } from './sqlite-fast-path.js';
+
+/**
+ * The audit append's writes on SQLite (AuditRepository.write), as prepared statements of fixed
+ * text run on the transaction's connection: one INSERT per entry and per node instead of a
+ * multi-row INSERT that Kysely builds, compiles and prepares afresh for every batch size. Kept
+ * apart from audit-repository.ts on purpose: the append itself is being rebuilt elsewhere
+ * (issue 13's sequencer); this only replaces how its rows reach SQLite.
+ */
+export function writeAuditRowsFast(
+  fast: SqliteFastPath,
+  head: AuditHead,
+  entries: ReadonlyArray<{
+    index: number;
+    entry: string;
+    leaf_hash: string;
+    at: number;
+    type: string;
+    request_id: string | null;
+  }>,
+  nodes: ReadonlyArray<{ level: number; idx: number; hash: string }>,
+): void {
+  for (const e of entries) {
+    fast.run(INSERT_ENTRY, [e.index, e.entry, e.leaf_hash, e.at, e.type, e.request_id]);
+  }
+  for (const n of nodes) fast.run(INSERT_NODE, [n.level, n.idx, n.hash]);
+  fast.run(UPDATE_HEAD, [head.size, JSON.stringify(head.frontier), head.lastLeaf]);
+}
+
+const INSERT_ENTRY =
+  'insert into "audit_entries" ("idx", "entry", "leaf_hash", "at", "type", "request_id") values (?, ?, ?, ?, ?, ?)';
+const INSERT_NODE = 'insert into "audit_nodes" ("level", "idx", "hash") values (?, ?, ?)';
+const UPDATE_HEAD =
+  'update "audit_head" set "size" = ?, "frontier" = ?, "last_leaf" = ? where "id" = 1';
