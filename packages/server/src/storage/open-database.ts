@@ -130,6 +130,13 @@ function postgresDialect(url: string, timeoutMs: number): Dialect {
             ) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
+  // A checked-out connection with no query running has no error listener of pg-pool's: if
+  // the server ends it then (idle_in_transaction_session_timeout after this process was
+  // stalled, a restart, a partition), pg emits 'error' on the client and, unheard, it ends
+  // the process. Heard here: the next query on it fails (storage_unavailable) and the pool
+  // discards it on release. Errors of idle connections reach the pool's own listener.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('error', () => undefined);
   return new PostgresDialect({ pool });
 }
 
