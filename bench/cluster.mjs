@@ -131,7 +131,8 @@ async function freePort() {
 
 /**
  * Starts `countersign serve --config FILE` on a free port and waits for /readyz. The child's
- * log (warn and above) goes to this process's stderr. `fdLimit` raises the child's open-file
+ * log (warn and above) goes to this process's stderr: stdout carries only the result line,
+ * which run.mjs collects. `fdLimit` raises the child's open-file
  * limit through the shell (long-poll benchmarks).
  */
 export async function startReplica(configFile, { fdLimit } = {}) {
@@ -142,9 +143,9 @@ export async function startReplica(configFile, { fdLimit } = {}) {
   const child = fdLimit
     ? spawn('sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, ...args], {
         env,
-        stdio: ['ignore', 'inherit', 'inherit'],
+        stdio: ['ignore', 2, 2],
       })
-    : spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    : spawn(process.execPath, args, { env, stdio: ['ignore', 2, 2] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
