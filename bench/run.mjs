@@ -11,6 +11,11 @@ const benches = [
   'merkle.mjs',
   'audit-log.mjs',
   'audit-verify.mjs',
+  // several replicas on PostgreSQL (skipped without a server at BENCH_PG_URL)
+  'replicas.mjs',
+  'cross-replica-latency.mjs',
+  'waiters.mjs',
+  'timer-burst.mjs',
 ];
 const only = process.argv[2];
 const results = [];
