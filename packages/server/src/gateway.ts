@@ -136,7 +136,7 @@ export async function createGateway(
   });
   const metrics = new Metrics({
     pendingCount: async () => (await actionRepo.countByStatus()).get('pending') ?? 0,
-    auditSize: () => audit.size(),
+    auditSize: () => audit.indexedSize(),
     latestCheckpointAt: async () => (await audit.latestCheckpoint())?.created_at,
     waiters: () => events.waiterCount,
     now,
@@ -317,6 +317,11 @@ export async function createGateway(
         'policy reload refused; keeping the last good policy',
       );
   });
+  // PostgreSQL: this replica's share of sequencing the audit log (audit/audit-sequencer.ts);
+  // it also indexes what an earlier run or a CLI command left queued.
+  audit.startSequencer({
+    onError: (e) => app.log.warn({ err: e }, 'audit sequencing failed; retrying'),
+  });
   // Listening before the first waiter can arrive; a failure retries in the background.
   await pgFeed?.start();
   const scheduler = new Scheduler(
@@ -362,6 +367,7 @@ export async function createGateway(
       await grants.close();
       watcher.close();
       await feed.close();
+      await audit.stopSequencer();
       await storage.close();
     },
   };

@@ -1,0 +1,93 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** What one sequencing attempt did: how many entries it indexed, or 'busy' (another leads). */
+export type SequencerStep = () => Promise<number | 'busy'>;
+
+export interface SequencerOptions {
+  /**
+   * The safety poll: evidence queued by a process that did not sequence it (a CLI command, a
+   * replica that crashed after its commit) waits at most this long. Default 1 s.
+   */
+  pollMs?: number;
+  onError?: (e: unknown) => void;
+}
+
+/** The pause between attempts while evidence may still be committing or another replica leads. */
+export const SEQUENCER_RETRY_MS = 10;
+/**
+ * How long after this process queued evidence it keeps looking for it: the queueing
+ * transaction commits after `queued()` is called (a group-committed batch, a slow store),
+ * and the leader of the moment may have read the queue just before that commit.
+ */
+const SETTLE_MS = 2_000;
+
+/**
+ * Drives sequencing in one process (docs/audit.md "Sequencing"): after this process queues
+ * evidence, until it has seen the queue empty for a while, and on a slow safety poll. Every
+ * replica runs one; the advisory lock taken per batch (storage/audit-repository.ts
+ * `sequenceBatch`) makes one of them the leader of each batch, and any other takes over when
+ * it stops. At most one attempt runs at a time in a process.
+ */
+export class AuditSequencer {
+  #running: Promise<void> | undefined;
+  #again = false;
+  #closed = true;
+  #poll: NodeJS.Timeout | undefined;
+  #lastQueuedAt = Number.NEGATIVE_INFINITY;
+  #onError: (e: unknown) => void = () => undefined;
+
+  constructor(private readonly step: SequencerStep) {}
+
+  start(options: SequencerOptions = {}): void {
+    if (!this.#closed) return;
+    this.#closed = false;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#poll = setInterval(() => this.kick(), options.pollMs ?? 1_000);
+    this.#poll.unref();
+    // Whatever an earlier run or another process left queued.
+    this.kick();
+  }
+
+  /** This process queued evidence (in a transaction that commits soon): sequence it. */
+  queued(): void {
+    this.#lastQueuedAt = performance.now();
+    this.kick();
+  }
+
+  kick(): void {
+    if (this.#closed) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#drain().finally(() => {
+      this.#running = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.kick();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#poll);
+    await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    while (!this.#closed) {
+      let done: number | 'busy';
+      try {
+        done = await this.step();
+      } catch (e) {
+        // The poll tries again; a reader's sync() does not depend on this loop.
+        this.#onError(e);
+        return;
+      }
+      if (done !== 'busy' && done > 0) continue;
+      if (performance.now() - this.#lastQueuedAt > SETTLE_MS) return;
+      await sleep(SEQUENCER_RETRY_MS);
+    }
+  }
+}
