@@ -14,6 +14,8 @@ export interface SequencerOptions {
 
 /** The pause between attempts while evidence may still be committing or another replica leads. */
 export const SEQUENCER_RETRY_MS = 10;
+/** The longest such pause: the retries back off from SEQUENCER_RETRY_MS while nothing comes. */
+const MAX_RETRY_MS = 200;
 /**
  * How long after this process queued evidence it keeps looking for it: the queueing
  * transaction commits after `queued()` is called (a group-committed batch, a slow store),
@@ -76,6 +78,7 @@ export class AuditSequencer {
   }
 
   async #drain(): Promise<void> {
+    let pause = SEQUENCER_RETRY_MS;
     while (!this.#closed) {
       let done: number | 'busy';
       try {
@@ -85,9 +88,16 @@ export class AuditSequencer {
         this.#onError(e);
         return;
       }
-      if (done !== 'busy' && done > 0) continue;
-      if (performance.now() - this.#lastQueuedAt > SETTLE_MS) return;
-      await sleep(SEQUENCER_RETRY_MS);
+      if (done !== 'busy' && done > 0) {
+        pause = SEQUENCER_RETRY_MS;
+        continue;
+      }
+      const sinceQueued = performance.now() - this.#lastQueuedAt;
+      if (sinceQueued > SETTLE_MS) return;
+      // Fresh evidence is looked for at once; a quiet queue ever less often.
+      if (sinceQueued < pause) pause = SEQUENCER_RETRY_MS;
+      await sleep(pause);
+      pause = Math.min(pause * 2, MAX_RETRY_MS);
     }
   }
 }

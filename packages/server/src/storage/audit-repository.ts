@@ -8,7 +8,7 @@ import { inTransaction } from './held-transaction.js';
  * database; migrate-to-latest.ts uses another). Taken per batch, transaction-scoped: see
  * `sequenceBatch`.
  */
-const SEQUENCER_LOCK_KEY = '7165930224857851438';
+export const SEQUENCER_LOCK_KEY = '7165930224857851438';
 
 export interface AuditHead {
   size: number;

@@ -130,6 +130,12 @@ function postgresDialect(url: string, timeoutMs: number): Dialect {
             ) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
+  // A session the server ends while its client is checked out between two queries (an
+  // administrator's pg_terminate_backend, a failover, idle_in_transaction_session_timeout)
+  // emits 'error' on that client, which pg-pool listens for only while it is idle: without a
+  // listener it would crash the process. The next query on it fails instead, and the pool
+  // discards it when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresDialect({ pool });
 }
 
