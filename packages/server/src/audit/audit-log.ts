@@ -127,15 +127,13 @@ export class AuditLog {
   async append(trx: Kysely<Database>, events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
     const at = this.now();
-    const items = events.map(
-      (event): Unsequenced => ({
-        at,
-        type: event.type,
-        actor: event.actor,
-        request_id: event.request_id ?? null,
-        data: event.redact ? this.redactor.apply(event.data) : event.data,
-      }),
-    );
+    const items = events.map((event): Unsequenced => ({
+      at,
+      type: event.type,
+      actor: event.actor,
+      request_id: event.request_id ?? null,
+      data: event.redact ? this.redactor.apply(event.data) : event.data,
+    }));
     if (this.repo.sequencesInline) {
       const batch = this.#extend(await this.repo.lockHead(trx), items);
       await this.repo.write(trx, batch.head, batch.entries, batch.nodes);

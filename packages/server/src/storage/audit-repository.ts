@@ -67,7 +67,11 @@ export class AuditRepository {
 
   /** Queues evidence in the change's own transaction: an insert, no lock beyond its rows. */
   async enqueue(trx: Kysely<Database>, rows: ReadonlyArray<Omit<QueuedEvent, 'id'>>) {
-    if (rows.length > 0) await trx.insertInto('audit_queue').values([...rows]).execute();
+    if (rows.length > 0)
+      await trx
+        .insertInto('audit_queue')
+        .values([...rows])
+        .execute();
   }
 
   /** Whether any queued evidence is visible (with `upTo`: any with an id at or below it). */
