@@ -4,7 +4,7 @@
 // DATABASE_URL names the server; each run creates (and drops) a database of its own.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -89,9 +89,18 @@ if (process.argv[2] === 'replica') {
         }),
       ),
     );
+  // CPU seconds (user + system, every thread) of the replicas, from /proc (Linux).
+  const cpu = () =>
+    replicas.reduce((sum, r) => {
+      const f = readFileSync(`/proc/${r.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return sum + (Number(f[11]) + Number(f[12])) / 100;
+    }, 0);
   try {
     await load(2); // warm-up
+    const cpuBefore = cpu();
     const results = await load(DURATION);
+    const cpuUsed = cpu() - cpuBefore;
+    const total = results.reduce((s, r) => s + r.requests.total, 0);
     const bad = results.reduce((n, r) => n + r.non2xx + r.errors, 0);
     console.log(
       JSON.stringify({
@@ -102,6 +111,7 @@ if (process.argv[2] === 'replica') {
         rps: Math.round(results.reduce((s, r) => s + r.requests.average, 0)),
         per_replica_rps: results.map((r) => Math.round(r.requests.average)),
         p99_ms: Math.max(...results.map((r) => r.latency.p99)),
+        replicas_cpu_us_per_request: Math.round((cpuUsed * 1e6) / total),
         failed: bad,
       }),
     );

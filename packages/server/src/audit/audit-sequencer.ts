@@ -17,6 +17,12 @@ export const SEQUENCER_RETRY_MS = 10;
 /** The longest such pause: the retries back off from SEQUENCER_RETRY_MS while nothing comes. */
 const MAX_RETRY_MS = 200;
 /**
+ * The pause while another replica leads: it keeps draining while it finds work, so this only
+ * bounds how late an entry it just missed is picked up, and keeps the other replicas from
+ * spending a transaction per few milliseconds on a lock they will not get.
+ */
+const BUSY_RETRY_MS = 100;
+/**
  * How long after this process queued evidence it keeps looking for it: the queueing
  * transaction commits after `queued()` is called (a group-committed batch, a slow store),
  * and the leader of the moment may have read the queue just before that commit.
@@ -96,7 +102,7 @@ export class AuditSequencer {
       if (sinceQueued > SETTLE_MS) return;
       // Fresh evidence is looked for at once; a quiet queue ever less often.
       if (sinceQueued < pause) pause = SEQUENCER_RETRY_MS;
-      await sleep(pause);
+      await sleep(done === 'busy' ? Math.max(pause, BUSY_RETRY_MS) : pause);
       pause = Math.min(pause * 2, MAX_RETRY_MS);
     }
   }
