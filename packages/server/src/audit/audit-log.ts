@@ -27,7 +27,12 @@ import type {
 import type { Database } from '../storage/schema.js';
 import type { AuditKeys } from './audit-keys.js';
 import type { Redactor } from './redactor.js';
-import { AuditSequencer, SEQUENCER_RETRY_MS, type SequencerOptions } from './audit-sequencer.js';
+import {
+  AuditSequencer,
+  SEQUENCE_BATCH,
+  SEQUENCER_RETRY_MS,
+  type SequencerOptions,
+} from './audit-sequencer.js';
 
 /** What a caller records; the log adds the index, the previous leaf hash and the time. */
 export interface AuditEvent {
@@ -48,8 +53,6 @@ interface Unsequenced {
   data: unknown;
 }
 
-/** Queued rows indexed per sequencing transaction. */
-const SEQUENCE_BATCH = 500;
 /**
  * How long `sync()` waits for queued evidence to be indexed: longer than PostgreSQL takes to
  * end a leader frozen mid-batch (idle_in_transaction_session_timeout, storage/open-database.ts),
