@@ -60,10 +60,18 @@ if (process.argv[2] === 'replica') {
     'version: 1\nrules:\n  - id: bench-allow\n    match: { action: "bench.*" }\n    decision: allow\n',
   );
   const start = async () => {
-    const child = spawn(process.execPath, [new URL(import.meta.url).pathname, 'replica', dir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, BENCH_DB_URL: url.toString() },
-    });
+    // BENCH_PROF=<dir>: a CPU profile of every replica (written when it exits).
+    const prof = process.env.BENCH_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]
+      : [];
+    const child = spawn(
+      process.execPath,
+      [...prof, new URL(import.meta.url).pathname, 'replica', dir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, BENCH_DB_URL: url.toString() },
+      },
+    );
     const [line] = await once(createInterface({ input: child.stdout }), 'line');
     return { child, ...JSON.parse(line) };
   };
