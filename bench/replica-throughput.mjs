@@ -48,7 +48,7 @@ if (process.argv[2] === 'replica') {
 } else {
   const server = process.env.DATABASE_URL;
   if (!server) throw new Error('DATABASE_URL (a PostgreSQL server) is required');
-  const name = `cs_bench_${randomBytes(4).toString('hex')}`;
+  const name = `cs_seqbench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();
   await admin.query(`create database ${name}`);

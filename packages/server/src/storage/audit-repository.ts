@@ -76,7 +76,9 @@ export class AuditRepository {
 
   /** Whether any queued evidence is visible (with `upTo`: any with an id at or below it). */
   async hasQueued(upTo?: number): Promise<boolean> {
-    let q = this.db.selectFrom('audit_queue').select('id').limit(1);
+    // In key order, so PostgreSQL reads the primary key's index, not a heap full of rows the
+    // sequencer deleted and vacuum has not reclaimed yet.
+    let q = this.db.selectFrom('audit_queue').select('id').orderBy('id').limit(1);
     if (upTo !== undefined) q = q.where('id', '<=', upTo);
     return (await q.executeTakeFirst()) !== undefined;
   }
