@@ -129,7 +129,7 @@ export async function createGateway(
   });
   const metrics = new Metrics({
     pendingCount: async () => (await actionRepo.countByStatus()).get('pending') ?? 0,
-    auditSize: () => audit.size(),
+    auditSize: () => audit.indexedSize(),
     latestCheckpointAt: async () => (await audit.latestCheckpoint())?.created_at,
     waiters: () => events.waiterCount,
     now,
@@ -219,6 +219,11 @@ export async function createGateway(
   });
   await recordAcceptedChanges(acceptedChanges, record, app.log);
   reportPolicyReloads(policy, record, log);
+  // PostgreSQL: this replica's share of sequencing the audit log (audit/audit-sequencer.ts);
+  // it also indexes what an earlier run or a CLI command left queued.
+  audit.startSequencer({
+    onError: (e) => app.log.warn({ err: e }, 'audit sequencing failed; retrying'),
+  });
   // Listening before the first waiter can arrive; a failure retries in the background.
   await pgFeed?.start();
   const scheduler = new Scheduler(
@@ -264,6 +269,7 @@ export async function createGateway(
       await grants.close();
       watcher.close();
       await feed.close();
+      await audit.stopSequencer();
       await storage.close();
     },
   };

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dialects, startGateway, type TestGateway } from './harness.js';
+import { dialects, startGateway, type TestGateway, indexedStore } from './harness.js';
 
 const smallExport = (rows: number) => ({
   action: 'db.export',
@@ -44,7 +44,9 @@ for (const dialect of await dialects()) {
       (await gw.call('POST', '/v1/grants/verify', { body: { grant } })).body.redeemed_at === null;
     const audited = async (type: string, requestId: string | undefined) =>
       (
-        await gw.gateway.storage.db
+        await (
+          await indexedStore(gw)
+        )
           .selectFrom('audit_entries')
           .select('entry')
           .where('type', '=', type)

@@ -243,6 +243,16 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
   return self;
 }
 
+/**
+ * The gateway's store once the audit evidence committed so far has its index (PostgreSQL
+ * sequences it after the commit: docs/audit.md "Sequencing"): for tests that read
+ * `audit_entries` directly.
+ */
+export async function indexedStore(gw: Pick<TestGateway, 'gateway'>) {
+  await gw.gateway.audit.sync();
+  return gw.gateway.storage.db;
+}
+
 /** A JSON body of about `bytes` bytes. */
 export function bigBody(bytes: number) {
   return { action: 'db.query', resource: 'x', params: { sql: 'x'.repeat(bytes) } };

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bigBody, startGateway, type TestGateway } from './harness.js';
+import { bigBody, startGateway, type TestGateway, indexedStore } from './harness.js';
 import { MAX_JSON_DEPTH } from '../src/http/json-depth.js';
 import { asSession, signIn } from './web-harness.js';
 
@@ -207,7 +207,9 @@ describe('refusals', () => {
   async function refusalsRecorded(): Promise<
     { actor: { kind: string; id: string }; data: { code: string; route: string } }[]
   > {
-    const rows = await gw.gateway.storage.db
+    const rows = await (
+      await indexedStore(gw)
+    )
       .selectFrom('audit_entries')
       .select('entry')
       .where('type', '=', 'api.refused')

@@ -4,7 +4,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { CountersignError } from '@countersign/core';
 import { checkReplicaSettings, replicaSettings } from '../src/config/replica-settings.js';
 import { ReplicaSettingsRepository } from '../src/storage/replica-settings-repository.js';
-import { postgresAvailable, startGateway, type TestGateway } from './harness.js';
+import { postgresAvailable, startGateway, type TestGateway, indexedStore } from './harness.js';
 
 /**
  * Replicas on one store must agree on public_url (the grants' issuer) and their keys: the
@@ -101,7 +101,9 @@ for (const dialect of (await postgresAvailable()) ? (['postgres'] as const) : []
         acceptConfigChange: true,
       });
       // The accepted change is on record, naming what changed.
-      const entries = await b.gateway.storage.db
+      const entries = await (
+        await indexedStore(b)
+      )
         .selectFrom('audit_entries')
         .select('entry')
         .execute();

@@ -12,6 +12,9 @@ import { postgresAvailable, startGateway, type TestGateway } from './harness.js'
  * pool connection waits on the lock), writers get 503 storage_unavailable after lock_timeout
  * instead of hanging, and once the server ends the stalled session
  * (idle_in_transaction_session_timeout) writes succeed again.
+ *
+ * Since the audit sequencer (audit-sequencer.test.ts), no request path locks the head: only
+ * the sequencer waits on it, and the burst commits at once. The bounds below still hold.
  */
 if (await postgresAvailable()) {
   describe('a replica stalled mid-transaction (postgres)', () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { POLICY, dialects, startGateway, type TestGateway } from './harness.js';
+import { POLICY, dialects, startGateway, type TestGateway, indexedStore } from './harness.js';
 import { asSession, signIn } from './web-harness.js';
 
 /** The shared policy plus a rule whose approvals need the web inbox's sign-on. */
@@ -40,7 +40,9 @@ for (const dialect of await dialects()) {
     };
     const entries = async (type: string, requestId: string) =>
       (
-        await gw.gateway.storage.db
+        await (
+          await indexedStore(gw)
+        )
           .selectFrom('audit_entries')
           .select('entry')
           .where('type', '=', type)

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dialects, type TestGateway } from './harness.js';
+import { dialects, type TestGateway, indexedStore } from './harness.js';
 import { until } from './webhooks-receiver.js';
 import { startFakeBotFramework, type FakeBotFramework } from './fake-teams/fake-bot-framework.js';
 import { CHANNEL, cardText, startTeamsGateway, submitExport } from './fake-teams/teams-gateway.js';
@@ -85,7 +85,9 @@ for (const dialect of await dialects()) {
       // Each attempt is evidence (action.notified), recorded as the attempt settles.
       const notified = async () =>
         (
-          await gw.gateway.storage.db
+          await (
+            await indexedStore(gw)
+          )
             .selectFrom('audit_entries')
             .select('entry')
             .where('type', '=', 'action.notified')

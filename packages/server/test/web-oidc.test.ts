@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, resolveConfig, type ConfigFile } from '../src/index.js';
-import { DIRECTORY } from './harness.js';
+import { DIRECTORY, indexedStore } from './harness.js';
 import { OIDC_CLIENT_ID, startOidcGateway, type OidcGateway } from './web-harness.js';
 
 /**
@@ -58,7 +58,9 @@ describe('web single sign-on (OIDC)', () => {
     assert.equal(bad.headers.get('location'), '/login?error=idp_error');
     const replay = await get(`/auth/callback?code=forged&state=${state}`, stateCookie);
     assert.equal(replay.headers.get('location'), '/login?error=expired');
-    const refused = await gw.gateway.storage.db
+    const refused = await (
+      await indexedStore(gw)
+    )
       .selectFrom('audit_entries')
       .select('entry')
       .where('type', '=', 'api.refused')

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { dialects, startGateway, type TestGateway } from './harness.js';
+import { dialects, startGateway, type TestGateway, indexedStore } from './harness.js';
 import { asSession, signIn, type WebSession } from './web-harness.js';
 import type { WebTables } from '../src/storage/web-tables.js';
 
@@ -206,7 +206,9 @@ for (const dialect of await dialects()) {
       assert.equal(later.status, 401);
       assert.equal(later.body.code, 'token_revoked');
       // Sign-in and sign-out are evidence in the audit log.
-      const entries = await gw.gateway.storage.db
+      const entries = await (
+        await indexedStore(gw)
+      )
         .selectFrom('audit_entries')
         .select(['entry', 'type'])
         .where('type', 'in', ['token.created', 'token.revoked'])

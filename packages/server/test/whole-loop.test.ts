@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyLog } from '@countersign/core';
-import { dialects } from './harness.js';
+import { dialects, indexedStore } from './harness.js';
 import { until } from './fake-slack/slack-gateway.js';
 import { cardText, executeActions } from './fake-teams/teams-gateway.js';
 import { asSession, signIn } from './web-harness.js';
@@ -227,7 +227,9 @@ async function approvalLoop(
 /** The request's whole life is in the log, under a signed checkpoint, and the log verifies. */
 async function auditVerifies(loop: AllChannels, auditor: string, id: string, where: string) {
   const { gw } = loop;
-  const life = await gw.gateway.storage.db
+  const life = await (
+    await indexedStore(gw)
+  )
     .selectFrom('audit_entries')
     .select(['idx', 'type', 'entry'])
     .where('request_id', '=', id)

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startGateway, type TestGateway } from './harness.js';
+import { startGateway, type TestGateway, indexedStore } from './harness.js';
 
 /**
  * Refusals below the routes, seen from a raw socket: what Node's HTTP parser and Fastify's
@@ -123,7 +123,9 @@ describe('wire refusals', () => {
     );
     let found: { actor: { kind: string }; data: { code: string } } | undefined;
     for (let i = 0; i < 100 && !found; i++) {
-      const rows = await gw.gateway.storage.db
+      const rows = await (
+        await indexedStore(gw)
+      )
         .selectFrom('audit_entries')
         .select('entry')
         .where('type', '=', 'api.refused')
@@ -151,7 +153,9 @@ describe('wire refusals', () => {
       assert.equal(body.code, code);
       assert.equal(body.status, status);
       // Recorded before the answer, like every refusal through the app's error path.
-      const recorded = await gw.gateway.storage.db
+      const recorded = await (
+        await indexedStore(gw)
+      )
         .selectFrom('audit_entries')
         .select('entry')
         .where('type', '=', 'api.refused')

@@ -1,8 +1,16 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { DialectName } from './open-database.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
 import { writeAuditRowsFast } from './sqlite-audit-writes.js';
+import { inTransaction } from './held-transaction.js';
+
+/**
+ * The PostgreSQL advisory lock whose holder sequences the next batch (one key for the
+ * database; migrate-to-latest.ts uses another). Taken per batch, transaction-scoped: see
+ * `sequenceBatch`.
+ */
+export const SEQUENCER_LOCK_KEY = '7165930224857851438';
 
 export interface AuditHead {
   size: number;
@@ -15,6 +23,25 @@ export interface StoredEntry {
   index: number;
   entry: string;
   leaf_hash: string;
+}
+
+/** Evidence committed with its change and not yet given an index (PostgreSQL). */
+export interface QueuedEvent {
+  id: number;
+  at: number;
+  type: string;
+  request_id: string | null;
+  /** JSON text. */
+  actor: string;
+  /** Canonical JSON text, redacted. */
+  data: string;
+}
+
+/** What one sequencing batch writes: the new head, its entries and completed subtrees. */
+export interface SequencedBatch {
+  head: AuditHead;
+  entries: Parameters<AuditRepository['write']>[2];
+  nodes: Parameters<AuditRepository['write']>[3];
 }
 
 export interface StoredCheckpoint {
@@ -32,9 +59,93 @@ export class AuditRepository {
   ) {}
 
   /**
-   * Reads the head inside `trx` and, on PostgreSQL, locks it until commit: appends from every
-   * replica are serialised, so indexes are dense and every entry's `prev` is the real previous
-   * leaf. (SQLite serialises write transactions already.)
+   * Whether appends are sequenced inside the committing transaction (SQLite: one writer at a
+   * time anyway) rather than queued for the sequencer (PostgreSQL: no request path may hold a
+   * lock every replica needs).
+   */
+  get sequencesInline(): boolean {
+    return this.dialect !== 'postgres';
+  }
+
+  /** Queues evidence in the change's own transaction: an insert, no lock beyond its rows. */
+  async enqueue(trx: Kysely<Database>, rows: ReadonlyArray<Omit<QueuedEvent, 'id'>>) {
+    if (rows.length > 0)
+      await trx
+        .insertInto('audit_queue')
+        .values([...rows])
+        .execute();
+  }
+
+  /** Whether any queued evidence is visible (with `upTo`: any with an id at or below it). */
+  async hasQueued(upTo?: number): Promise<boolean> {
+    // In key order, so PostgreSQL reads the primary key's index, not a heap full of rows the
+    // sequencer deleted and vacuum has not reclaimed yet.
+    let q = this.db.selectFrom('audit_queue').select('id').orderBy('id').limit(1);
+    if (upTo !== undefined) q = q.where('id', '<=', upTo);
+    return (await q.executeTakeFirst()) !== undefined;
+  }
+
+  /** The newest queued id visible now, if any. */
+  async lastQueuedId(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('audit_queue')
+      .select('id')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && Number(row.id);
+  }
+
+  /**
+   * One sequencing batch, in a short transaction of its own: if no other session holds the
+   * sequencer's advisory lock, the oldest `limit` queued rows become entries (`build` gives
+   * their indexes and hashes from the head) and leave the queue, atomically. 'busy' when
+   * another session is sequencing.
+   *
+   * `pg_try_advisory_xact_lock` never waits, and the lock ends with the transaction: a leader
+   * that dies or freezes mid-batch loses it when PostgreSQL ends its session (a dropped
+   * connection, `idle_in_transaction_session_timeout`, `statement_timeout`), its batch rolls
+   * back whole, and the next replica to try takes over from the committed head. Between
+   * batches nobody holds it, so a frozen leader never blocks the others.
+   * (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS)
+   */
+  sequenceBatch(
+    limit: number,
+    build: (head: AuditHead, rows: QueuedEvent[]) => SequencedBatch,
+  ): Promise<number | 'busy'> {
+    return inTransaction(this.db, async (trx) => {
+      const { rows: lock } = await sql<{ ok: boolean }>`
+        select pg_try_advisory_xact_lock(${SEQUENCER_LOCK_KEY}::bigint) as ok`.execute(trx);
+      if (!lock[0]?.ok) return 'busy';
+      // The head row lock also holds off a writer of an older version that still appends in
+      // its own transaction (a rolling upgrade).
+      const head = await this.lockHead(trx);
+      const queued = await trx
+        .selectFrom('audit_queue')
+        .selectAll()
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      if (queued.length === 0) return 0;
+      const rows = queued.map((r) => ({ ...r, id: Number(r.id), at: Number(r.at) }));
+      const batch = build(head, rows);
+      await this.write(trx, batch.head, batch.entries, batch.nodes);
+      await trx
+        .deleteFrom('audit_queue')
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      return rows.length;
+    });
+  }
+
+  /**
+   * Reads the head inside `trx` and, on PostgreSQL, locks it until commit. Appends inline
+   * (SQLite) and sequencing batches (PostgreSQL) hold it, never a request's transaction on
+   * PostgreSQL: indexes are dense and every entry's `prev` is the real previous leaf.
    */
   async lockHead(trx: Kysely<Database>): Promise<AuditHead> {
     let q = trx.selectFrom('audit_head').selectAll().where('id', '=', 1);

@@ -134,6 +134,18 @@ export interface AuditHeadTable {
   last_leaf: string | null;
 }
 
+/** Evidence committed with its change, waiting for the sequencer (PostgreSQL only). */
+export interface AuditQueueTable {
+  id: Generated<number>;
+  at: number;
+  type: string;
+  request_id: string | null;
+  /** JSON text of the entry's actor. */
+  actor: string;
+  /** Canonical JSON text of the entry's data, already redacted. */
+  data: string;
+}
+
 export interface AuditCheckpointsTable {
   size: number;
   root_hash: string;
@@ -153,6 +165,7 @@ export interface Database {
   audit_nodes: AuditNodesTable;
   audit_head: AuditHeadTable;
   audit_checkpoints: AuditCheckpointsTable;
+  audit_queue: AuditQueueTable;
   /** Kysely's own migration bookkeeping is created by the Migrator. */
   _unused?: { id: Generated<number> };
 }

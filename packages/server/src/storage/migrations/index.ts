@@ -5,6 +5,7 @@ import { audit } from './0004-audit.js';
 import { notifications } from './0003-notifications.js';
 import { webSessions } from './0005-web-sessions.js';
 import { queueClaims } from './0006-queue-claims.js';
+import { auditQueue } from './0007-audit-queue.js';
 
 /**
  * Versioned migrations, in order. Never edit one that has shipped: add the next number.
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-audit': audit,
   '0005-web-sessions': webSessions,
   '0006-queue-claims': queueClaims,
+  '0007-audit-queue': auditQueue,
 };
 
 export const migrationProvider: MigrationProvider = {
