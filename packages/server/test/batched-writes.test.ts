@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dialects, startGateway, type TestGateway } from './harness.js';
+import { dialects, indexedStore, startGateway, type TestGateway } from './harness.js';
 
 // Issue 13: a group commit writes its batch's new requests in one INSERT per table on
 // PostgreSQL, and through prepared statements on SQLite. Whatever the path, every request of
@@ -48,7 +48,9 @@ for (const dialect of await dialects()) {
       const listed = new Set(inbox.body.items.map((r: { id: string }) => r.id));
       for (const id of pending) assert.ok(listed.has(id), `${id} missing from the inbox`);
       // Two audit entries per created request, none for a replay.
-      const rows = await gw.gateway.storage.db
+      const rows = await (
+        await indexedStore(gw)
+      )
         .selectFrom('audit_entries')
         .select(['request_id'])
         .where(

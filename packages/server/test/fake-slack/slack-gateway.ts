@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway, resolveConfig, type ConfigFile, type Gateway } from '../../src/index.js';
 import type { SlackConfig } from '../../src/channels/slack/index.js';
-import { DIRECTORY, POLICY } from '../harness.js';
+import { DIRECTORY, POLICY, indexedStore } from '../harness.js';
 import { BOT_TOKEN, type FakeSlack } from './fake-slack.js';
 import { SIGNING_SECRET, type JsonBody } from './slack-payloads.js';
 
@@ -124,7 +124,10 @@ export async function until(
 
 /** Audit entries of one type, parsed. */
 export async function auditEntries(gw: SlackGateway, type: string): Promise<JsonBody[]> {
-  const rows = await gw.gateway.storage.db
+  // Indexed entries only: on PostgreSQL evidence gets its index after the commit.
+  const rows = await (
+    await indexedStore(gw)
+  )
     .selectFrom('audit_entries')
     .select('entry')
     .where('type', '=', type)

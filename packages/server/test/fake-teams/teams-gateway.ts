@@ -1,6 +1,12 @@
 import type { ConfigFile } from '../../src/index.js';
 import type { TeamsConfig } from '../../src/channels/teams/index.js';
-import { DIRECTORY, startGateway, type Dialect, type TestGateway } from '../harness.js';
+import {
+  DIRECTORY,
+  indexedStore,
+  startGateway,
+  type Dialect,
+  type TestGateway,
+} from '../harness.js';
 import { APP_ID, APP_PASSWORD, TENANT_ID, type FakeBotFramework } from './fake-bot-framework.js';
 
 // Tests assert on JSON off the wire (cards, problem bodies, audit entries) field by field.
@@ -163,7 +169,10 @@ export async function postActivity(
 
 /** Audit entries of one type, parsed, oldest first. */
 export async function auditEntries(gw: TestGateway, type: string): Promise<Json[]> {
-  const rows = await gw.gateway.storage.db
+  // Indexed entries only: on PostgreSQL evidence gets its index after the commit.
+  const rows = await (
+    await indexedStore(gw)
+  )
     .selectFrom('audit_entries')
     .select('entry')
     .where('type', '=', type)
