@@ -70,6 +70,35 @@ describe('the audit sequencer (postgres)', { skip: !(await postgresAvailable()) 
     return entries;
   };
 
+  test('evidence queued in a transaction is sequenced by the kick after it, not the poll', async () => {
+    // The other replicas and the safety poll out of the way: only the kick can index it.
+    await Promise.all([a, b, c].map((gw) => gw.gateway.audit.stopSequencer()));
+    const errors: unknown[] = [];
+    const drained = async () => {
+      for (let waited = 0; (await queued()) > 0; waited += 20) {
+        assert.ok(waited < 10_000, `still queued; sequencer errors: ${errors.join('; ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    a.gateway.audit.startSequencer({ pollMs: 3_600_000, onError: (e) => errors.push(e) });
+    try {
+      await drained(); // what was queued before: the start's own kick
+      await new Promise((r) => setTimeout(r, 300)); // and that drain has ended: idle
+      // An idle sequencer, kicked from inside a transaction: its drain must not run in it.
+      await inTransaction(a.gateway.storage.db, (trx) =>
+        a.gateway.audit.append(trx, [configChanged(['kicked'])]),
+      );
+      await drained();
+      const results = await Promise.all(Array.from({ length: 5 }, () => submit(a)));
+      for (const r of results) assert.equal(r.status, 201, JSON.stringify(r.body));
+      await drained();
+      assert.deepEqual(errors, [], 'the drain never ran inside a transaction');
+    } finally {
+      await a.gateway.audit.stopSequencer();
+      for (const gw of [a, b, c]) gw.gateway.audit.startSequencer();
+    }
+  });
+
   test('concurrent writes on three replicas make one dense, verifying log', async () => {
     const before = await a.gateway.audit.size();
     const results = await Promise.all(
@@ -99,6 +128,7 @@ describe('the audit sequencer (postgres)', { skip: !(await postgresAvailable()) 
     await inTransaction(db, (trx) => a.gateway.audit.append(trx, [event('committed')]));
     const markers = (await verifiedLog(c))
       .filter((e) => e.type === 'config.changed')
+      .filter((e) => (e.data.changes as string[])[0] !== 'kicked')
       .map((e) => (e.data.changes as string[])[0]);
     assert.deepEqual(markers, ['committed']);
     assert.equal(await queued(), 0);

@@ -28,6 +28,7 @@ import type { Database } from '../storage/schema.js';
 import type { AuditKeys } from './audit-keys.js';
 import type { Redactor } from './redactor.js';
 import type { AuditEvent } from './audit-events.js';
+import { outsideTransactions } from '../storage/held-transaction.js';
 import {
   AuditSequencer,
   SEQUENCE_BATCH,
@@ -146,7 +147,8 @@ export class AuditLog {
         data: canonicalJson(i.data as JsonValue),
       })),
     );
-    this.#sequencer.queued();
+    // The drain runs on its own connections after this transaction commits, not inside it.
+    outsideTransactions(() => this.#sequencer.queued());
   }
 
   /**

@@ -44,6 +44,15 @@ export function inTransaction<DB, T>(
 }
 
 /**
+ * Runs `work` as if no transaction were open: for work started inside one that runs on its
+ * own connections after it (the audit sequencer's drain, kicked by evidence queued in a
+ * transaction), which the guard would otherwise refuse as a query from inside it.
+ */
+export function outsideTransactions<T>(work: () => T): T {
+  return context.exit(work);
+}
+
+/**
  * The transaction this async context holds open on `db`'s store, if any: code that may run
  * inside one (the key ring's refresh) reads through it rather than through the root handle.
  */
