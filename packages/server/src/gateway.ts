@@ -124,6 +124,9 @@ export async function createGateway(
     feed,
     events,
     findByIds: (ids) => actionRepo.findByIds(ids),
+    // The database's clock on PostgreSQL unless one is injected (tests), as for deadlines.
+    changedSince: (since, overlapMs) =>
+      actionRepo.changedSince(since, overlapMs, storage.dialect === 'postgres' ? options.now : now),
     pollMs: options.pollMs,
     onError: (e) => app.log.warn({ err: e }, 'change watcher could not read changes'),
   });

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ActionRecord, Status, Vote } from '@countersign/core';
 import type { Database } from './schema.js';
 import { recordFromRow } from './action-rows.js';
@@ -67,6 +67,42 @@ export class ActionRepository {
       .where('id', 'in', [...ids])
       .execute();
     return rows.map(recordFromRow);
+  }
+
+  /**
+   * The requests whose row changed in the window that starts `overlapMs` before `since` (a
+   * reading of this clock from the previous call; undefined: before now), and the reading to
+   * pass next time. One query whatever the number of requests or of waiters: it walks the
+   * index `actions_changed` (updated_at, id) over the window only.
+   *
+   * The clock: the database's on PostgreSQL, read by the same statement (one clock for every
+   * replica), unless `localNow` is given (an injected clock, as the timers do; SQLite always).
+   */
+  async changedSince(
+    since: number | undefined,
+    overlapMs: number,
+    localNow: (() => number) | undefined,
+  ): Promise<{ now: number; ids: string[] }> {
+    if (this.dialect === 'postgres' && localNow === undefined) {
+      const { rows } = await sql<{ now: string | number; ids: string[] }>`
+        with c as (select floor(extract(epoch from clock_timestamp()) * 1000)::bigint as now)
+        select c.now, array(
+          select a.id from actions a
+          where a.updated_at >= coalesce(${since ?? null}::bigint, c.now) - ${overlapMs}::bigint
+        ) as ids
+        from c`.execute(this.db);
+      const row = rows[0];
+      const now = Number(row?.now);
+      if (!row || !Number.isSafeInteger(now)) throw new Error('the database returned no clock');
+      return { now, ids: row.ids };
+    }
+    const now = (localNow ?? Date.now)();
+    const rows = await this.db
+      .selectFrom('actions')
+      .select('id')
+      .where('updated_at', '>=', (since ?? now) - overlapMs)
+      .execute();
+    return { now, ids: rows.map((r) => r.id) };
   }
 
   async findByIdempotencyKey(agentId: string, key: string): Promise<ActionRecord | undefined> {
