@@ -25,13 +25,13 @@ export interface ActionWatcherDeps {
   events: ActionEvents;
   findByIds(ids: readonly string[]): Promise<ActionRecord[]>;
   /**
-   * Requests changed since a previous clock reading minus `overlapMs`, and the reading to pass
+   * Requests changed (id, updated_at) since a previous clock reading minus `overlapMs`, and the reading to pass
    * next (storage/action-repository.ts `changedSince`): one query, whatever the waiters.
    */
   changedSince(
     since: number | undefined,
     overlapMs: number,
-  ): Promise<{ now: number; ids: string[] }>;
+  ): Promise<{ now: number; changes: ReadonlyArray<{ id: string; updated_at: number }> }>;
   /** Safety poll interval (default {@link SAFETY_POLL_MS}). */
   pollMs?: number | undefined;
   onError?: (e: unknown) => void;
@@ -50,6 +50,12 @@ export class ActionWatcher {
   readonly #poll: NodeJS.Timeout;
   /** The previous safety poll's clock reading; undefined while nobody waits. */
   #since: number | undefined;
+  /**
+   * The version (`updated_at`) of each request changed within the current window that this
+   * watcher has already read or passed over: overlapping windows return a change several times,
+   * but it is read once.
+   */
+  readonly #seen = new Map<string, number>();
 
   constructor(private readonly deps: ActionWatcherDeps) {
     deps.feed.onChange((ids) => {
@@ -74,17 +80,27 @@ export class ActionWatcher {
     const { events } = this.deps;
     if (!events.listening) {
       this.#since = undefined;
+      this.#seen.clear();
       return;
     }
-    let changed: { now: number; ids: string[] };
+    let window: Awaited<ReturnType<ActionWatcherDeps['changedSince']>>;
     try {
-      changed = await this.deps.changedSince(this.#since, POLL_OVERLAP_MS);
+      window = await this.deps.changedSince(this.#since, POLL_OVERLAP_MS);
     } catch (e) {
       this.deps.onError?.(e); // the window stays where it was: the next poll covers this one
       return;
     }
-    this.#since = changed.now;
-    await this.#read(changed.ids.filter((id) => events.wants(id)));
+    const from = (this.#since ?? window.now) - POLL_OVERLAP_MS;
+    this.#since = window.now;
+    const fresh: string[] = [];
+    for (const { id, updated_at } of window.changes) {
+      // A change nobody here waits on is passed over for good: whoever waits on it later
+      // reads the request itself when it starts waiting.
+      if (this.#seen.get(id) !== updated_at && events.wants(id)) fresh.push(id);
+      this.#seen.set(id, updated_at);
+    }
+    for (const [id, at] of this.#seen) if (at < from) this.#seen.delete(id);
+    await this.#read(fresh);
   }
 
   /**
@@ -115,7 +131,10 @@ export class ActionWatcher {
         this.deps.onError?.(e); // the next notification or safety poll reads it again
         continue;
       }
-      for (const r of records) this.deps.events.publishRemote(r);
+      for (const r of records) {
+        if (this.#since !== undefined) this.#seen.set(r.id, r.updated_at);
+        this.deps.events.publishRemote(r);
+      }
     }
   }
 }

@@ -24,6 +24,12 @@ export interface ActionFilter {
   limit: number;
 }
 
+/** A request's id and the time of its last change (`changedSince`). */
+export interface RowVersion {
+  id: string;
+  updated_at: number;
+}
+
 /** The only code that reads or writes the `actions` tables. */
 export class ActionRepository {
   readonly #writes: GroupCommit;
@@ -82,27 +88,34 @@ export class ActionRepository {
     since: number | undefined,
     overlapMs: number,
     localNow: (() => number) | undefined,
-  ): Promise<{ now: number; ids: string[] }> {
+  ): Promise<{ now: number; changes: RowVersion[] }> {
     if (this.dialect === 'postgres' && localNow === undefined) {
-      const { rows } = await sql<{ now: string | number; ids: string[] }>`
+      // A left join: the one row of `c` comes back even when nothing changed.
+      const { rows } = await sql<{
+        now: string | number;
+        id: string | null;
+        updated_at: string | number | null;
+      }>`
         with c as (select floor(extract(epoch from clock_timestamp()) * 1000)::bigint as now)
-        select c.now, array(
-          select a.id from actions a
-          where a.updated_at >= coalesce(${since ?? null}::bigint, c.now) - ${overlapMs}::bigint
-        ) as ids
-        from c`.execute(this.db);
-      const row = rows[0];
-      const now = Number(row?.now);
-      if (!row || !Number.isSafeInteger(now)) throw new Error('the database returned no clock');
-      return { now, ids: row.ids };
+        select c.now, a.id, a.updated_at from c
+        left join actions a
+          on a.updated_at >= coalesce(${since ?? null}::bigint, c.now) - ${overlapMs}::bigint`.execute(
+        this.db,
+      );
+      const now = Number(rows[0]?.now);
+      if (!Number.isSafeInteger(now)) throw new Error('the database returned no clock reading');
+      const changes = rows.flatMap((r) =>
+        r.id === null ? [] : [{ id: r.id, updated_at: Number(r.updated_at) }],
+      );
+      return { now, changes };
     }
     const now = (localNow ?? Date.now)();
     const rows = await this.db
       .selectFrom('actions')
-      .select('id')
+      .select(['id', 'updated_at'])
       .where('updated_at', '>=', (since ?? now) - overlapMs)
       .execute();
-    return { now, ids: rows.map((r) => r.id) };
+    return { now, changes: rows.map((r) => ({ id: r.id, updated_at: Number(r.updated_at) })) };
   }
 
   async findByIdempotencyKey(agentId: string, key: string): Promise<ActionRecord | undefined> {
