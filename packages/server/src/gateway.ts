@@ -184,7 +184,10 @@ export async function createGateway(
     { votes, actions, find: (id) => actionRepo.findById(id), record },
     (channel, e) => app.log.error({ err: e, channel }, `${channel} channel failed`),
   );
-  const timers = new ActionTimers(actions.writer, deadlineClock(storage, options.now));
+  // Deadlines on one clock: the database's on PostgreSQL unless one is injected (tests).
+  const timers = new ActionTimers(actions.writer, deadlineClock(storage, options.now), () =>
+    actionRepo.nextDeadlines(storage.dialect === 'postgres' ? options.now : now),
+  );
   const tokens = new TokenService(new TokenRepository(storage.db, audit), config.directory, now);
   const web = createWebAuth({
     storage,
@@ -232,7 +235,8 @@ export async function createGateway(
   const scheduler = new Scheduler(
     config.schedulerTickMs,
     {
-      timers: [() => timers.expireDue(), () => timers.escalateDue()],
+      timers: [() => timers.runDue()],
+      untilDeadline: () => Promise.resolve(timers.untilNext),
       delivery: [() => notifications.deliverDue()],
       housekeeping: [
         () => audit.checkpoint(config.audit.checkpointIntervalMs),

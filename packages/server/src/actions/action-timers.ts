@@ -1,6 +1,7 @@
 import { reviewGroups, type ActionRecord } from '@countersign/core';
 import type { ActionWriter, Actor, WriteScope } from './action-writer.js';
 import type { Escalation } from '../storage/action-tx.js';
+import type { NextDeadlines } from '../storage/action-repository.js';
 import { firstEscalation } from './new-action-record.js';
 
 const SYSTEM: Actor = { kind: 'system', id: 'scheduler' };
@@ -16,10 +17,40 @@ const SYSTEM: Actor = { kind: 'system', id: 'scheduler' };
  * replica), the gateway's (injected) clock otherwise.
  */
 export class ActionTimers {
+  /** Milliseconds from the last `runDue` until the next deadline, if any is known. */
+  #untilNext: number | undefined;
+
   constructor(
     private readonly writer: ActionWriter,
     private readonly clock: () => Promise<number>,
+    /** The earliest deadlines and now (storage/action-repository.ts `nextDeadlines`). */
+    private readonly deadlines: () => Promise<NextDeadlines>,
   ) {}
+
+  /**
+   * The timer loop's job: one peek at the earliest deadlines (an idle tick costs that one
+   * query), then expiries and escalations only if some are due, each drained while batches
+   * come back full. Remembers when the next deadline comes (`untilNext`), so the loop can wake
+   * then instead of at its next tick.
+   */
+  async runDue(): Promise<number> {
+    let next = await this.deadlines();
+    let fired = 0;
+    const due = (at: number | undefined) => at !== undefined && at <= next.now;
+    if (due(next.expiry) || due(next.escalation)) {
+      if (due(next.expiry)) fired += await this.expireDue();
+      if (due(next.escalation)) fired += await this.escalateDue();
+      next = await this.deadlines();
+    }
+    const soonest = Math.min(next.expiry ?? Infinity, next.escalation ?? Infinity);
+    this.#untilNext = Number.isFinite(soonest) ? soonest - next.now : undefined;
+    return fired;
+  }
+
+  /** Milliseconds until the next deadline as of the last `runDue` (≤ 0: due, not firable yet). */
+  get untilNext(): number | undefined {
+    return this.#untilNext;
+  }
 
   /**
    * Expires pending requests whose deadline passed; returns how many. Set-based: a claimed

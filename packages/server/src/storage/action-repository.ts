@@ -30,6 +30,13 @@ export interface RowVersion {
   updated_at: number;
 }
 
+/** `nextDeadlines`: the earliest deadlines of pending requests, and now, on one clock. */
+export interface NextDeadlines {
+  now: number;
+  expiry: number | undefined;
+  escalation: number | undefined;
+}
+
 /** The only code that reads or writes the `actions` tables. */
 export class ActionRepository {
   readonly #writes: GroupCommit;
@@ -116,6 +123,33 @@ export class ActionRepository {
       .where('updated_at', '>=', (since ?? now) - overlapMs)
       .execute();
     return { now, changes: rows.map((r) => ({ id: r.id, updated_at: Number(r.updated_at) })) };
+  }
+
+  /**
+   * The earliest expiry and escalation deadline of pending requests (undefined: none) and the
+   * clock reading they compare against, in one statement: two reads of the first entries of
+   * the partial indexes `actions_pending_expiry` / `actions_pending_escalation`. The timers
+   * peek with it, so an idle tick costs one query, and wake at the next deadline. The clock as
+   * in `changedSince`: the database's on PostgreSQL unless `localNow` is given.
+   */
+  async nextDeadlines(localNow: (() => number) | undefined): Promise<NextDeadlines> {
+    const useDb = this.dialect === 'postgres' && localNow === undefined;
+    const { rows } = await sql<{
+      expiry: string | number | null;
+      escalation: string | number | null;
+      now: string | number | null;
+    }>`select
+        (select min(expires_at) from actions where status = 'pending') as expiry,
+        (select min(escalate_at) from actions where status = 'pending') as escalation,
+        ${useDb ? sql`floor(extract(epoch from clock_timestamp()) * 1000)::bigint` : sql`null`} as now`.execute(
+      this.db,
+    );
+    const row = rows[0];
+    const at = (v: string | number | null | undefined) =>
+      v === null || v === undefined ? undefined : Number(v);
+    const now = useDb ? Number(row?.now) : (localNow ?? Date.now)();
+    if (!Number.isSafeInteger(now)) throw new Error('the database returned no clock reading');
+    return { now, expiry: at(row?.expiry), escalation: at(row?.escalation) };
   }
 
   async findByIdempotencyKey(agentId: string, key: string): Promise<ActionRecord | undefined> {
