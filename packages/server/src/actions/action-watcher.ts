@@ -25,8 +25,9 @@ export interface ActionWatcherDeps {
   events: ActionEvents;
   findByIds(ids: readonly string[]): Promise<ActionRecord[]>;
   /**
-   * Requests changed (id, updated_at) since a previous clock reading minus `overlapMs`, and the reading to pass
-   * next (storage/action-repository.ts `changedSince`): one query, whatever the waiters.
+   * Requests changed (id, updated_at) since a previous clock reading minus `overlapMs`, and
+   * the reading to pass next (storage/action-repository.ts `changedSince`): one query,
+   * whatever the number of waiters.
    */
   changedSince(
     since: number | undefined,
