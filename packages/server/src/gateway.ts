@@ -124,6 +124,9 @@ export async function createGateway(
     feed,
     events,
     findByIds: (ids) => actionRepo.findByIds(ids),
+    // The database's clock on PostgreSQL unless one is injected (tests), as for deadlines.
+    changedSince: (since, overlapMs) =>
+      actionRepo.changedSince(since, overlapMs, storage.dialect === 'postgres' ? options.now : now),
     pollMs: options.pollMs,
     onError: (e) => app.log.warn({ err: e }, 'change watcher could not read changes'),
   });
@@ -181,7 +184,10 @@ export async function createGateway(
     { votes, actions, find: (id) => actionRepo.findById(id), record },
     (channel, e) => app.log.error({ err: e, channel }, `${channel} channel failed`),
   );
-  const timers = new ActionTimers(actions.writer, deadlineClock(storage, options.now));
+  // Deadlines on one clock: the database's on PostgreSQL unless one is injected (tests).
+  const timers = new ActionTimers(actions.writer, deadlineClock(storage, options.now), () =>
+    actionRepo.nextDeadlines(storage.dialect === 'postgres' ? options.now : now),
+  );
   const tokens = new TokenService(new TokenRepository(storage.db, audit), config.directory, now);
   const web = createWebAuth({
     storage,
@@ -229,7 +235,8 @@ export async function createGateway(
   const scheduler = new Scheduler(
     config.schedulerTickMs,
     {
-      timers: [() => timers.expireDue(), () => timers.escalateDue()],
+      timers: [() => timers.runDue()],
+      untilDeadline: () => Promise.resolve(timers.untilNext),
       delivery: [() => notifications.deliverDue()],
       housekeeping: [
         () => audit.checkpoint(config.audit.checkpointIntervalMs),

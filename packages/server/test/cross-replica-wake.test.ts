@@ -101,8 +101,9 @@ describe('cross-replica wake-ups (postgres)', { skip: !(await postgresAvailable(
       const id = await submitOn(a);
       const waiting = c.call('GET', `/v1/actions/${id}/wait?timeout=20`, { token: exporter });
       await new Promise((r) => setTimeout(r, 300));
-      // Behind the gateways' back: no NOTIFY, as if the listener had been reconnecting.
-      await sql`update actions set status = 'cancelled', decided_at = updated_at where id = ${id}`.execute(
+      // Behind the gateways' back: no NOTIFY, as if the listener had been reconnecting. As
+      // every write path does, the change moves `updated_at`: the poll looks for that.
+      await sql`update actions set status = 'cancelled', updated_at = updated_at + 1, decided_at = updated_at + 1 where id = ${id}`.execute(
         a.gateway.storage.db,
       );
       const r = await waiting;

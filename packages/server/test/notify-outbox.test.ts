@@ -4,6 +4,8 @@ import type { ActionRecord, JsonValue } from '@countersign/core';
 import { NotificationDispatcher, verifyWebhookSignature, type Notifier } from '../src/index.js';
 import type { NotificationEvent } from '../src/notify/notification.js';
 import { DeliveryWorker } from '../src/notify/delivery-worker.js';
+import { deliveryOutcomes } from '../src/notify/delivery-outcomes.js';
+import { Metrics } from '../src/metrics/metrics.js';
 import { outboxIn } from '../src/storage/outbox-repository.js';
 import { createWebhookChannel, defaultWebhookSettings } from '../src/channels/webhook/index.js';
 import { dialects, startGateway, type TestGateway } from './harness.js';
@@ -294,6 +296,38 @@ for (const dialect of await dialects()) {
       });
       await Promise.all(workers.map((w) => w.drain()));
       assert.deepEqual([...new Set(deliveries.values())], [1], 'each row delivered exactly once');
+    });
+
+    test('closing the worker waits for each settled outcome to be recorded (the store closes after)', async () => {
+      const ok: Notifier = { name: 'ok', wants: () => true, deliver: async () => ({ ok: true }) };
+      const sink = new NotificationDispatcher(db(), [ok]);
+      const order: string[] = [];
+      let entered = false;
+      let release = () => undefined as void;
+      const recorded = new Promise<void>((r) => (release = r));
+      const worker = new DeliveryWorker(db(), {
+        notifiers: [ok],
+        // The gateway's own outcome handler, its audit write held until `release`.
+        onSettled: deliveryOutcomes({
+          metrics: new Metrics({ pendingCount: () => Promise.resolve(0) }),
+          record: async () => {
+            entered = true;
+            await recorded;
+            order.push('recorded');
+          },
+          log: () => gw.gateway.app.log,
+        }),
+      });
+      await enqueue('action.requested', fakeRecord(), sink);
+      await until(async () => {
+        await worker.runDue();
+        return entered;
+      });
+      const closing = worker.close().then(() => order.push('closed'));
+      await new Promise((r) => setTimeout(r, 50)); // time for a close that does not wait
+      release();
+      await closing;
+      assert.deepEqual(order, ['recorded', 'closed']);
     });
 
     test('a channel keeps per-request state between events (to update its message in place)', async () => {

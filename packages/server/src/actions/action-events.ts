@@ -66,6 +66,11 @@ export class ActionEvents {
     return this.#every.size > 0 || this.#byId.has(id);
   }
 
+  /** Whether anyone in this process listens for changes made elsewhere. */
+  get listening(): boolean {
+    return this.#every.size > 0 || this.#byId.size > 0;
+  }
+
   /** The requests someone in this process is waiting on. */
   watchedIds(): string[] {
     return [...this.#byId.keys()];

@@ -33,6 +33,11 @@ export interface WriteScope {
     votes?: Vote[],
     options?: { audit?: boolean },
   ): Promise<void>;
+  /**
+   * `changed` for a batch with one event (the timers): the votes of every record a channel
+   * wants are loaded in one query instead of one per record.
+   */
+  changedAll(records: readonly ActionRecord[], event: NotificationEvent): Promise<void>;
   /** Signs a grant and approves, in this transaction; undefined if no longer pending. */
   approve(
     record: ActionRecord,
@@ -110,6 +115,11 @@ export class ActionWriter {
               at: now,
             });
           }
+        },
+        changedAll: async (records, event) => {
+          const wanted = records.filter((r) => this.deps.notifications.wants(event, r));
+          const votes = await tx.votesOf(wanted.map((r) => r.id));
+          for (const r of records) await scope.changed(r, event, votes.get(r.id) ?? []);
         },
         approve: async (record, approvers, basis, reason) => {
           const grant = await this.deps.grants.issue(record, approvers, basis);

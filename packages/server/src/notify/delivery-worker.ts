@@ -25,8 +25,12 @@ export interface DeliveryWorkerOptions {
   random?: () => number;
   /** Unexpected errors (the store failing while recording an outcome). */
   onError?: (e: unknown) => void;
-  /** Every settled attempt: for metrics, logs and the audit trail. */
-  onSettled?: (outcome: DeliveryOutcome) => void;
+  /**
+   * Every settled attempt: for metrics, logs and the audit trail. A promise it returns (the
+   * audit entry's write) holds the attempt's slot until it settles, so `drain` and `close`
+   * wait for it: the gateway closes the store only after every outcome is recorded.
+   */
+  onSettled?: (outcome: DeliveryOutcome) => void | Promise<void>;
 }
 
 export interface DeliveryOutcome {

@@ -4,6 +4,8 @@ import { Loop } from './loop.js';
 export interface ScheduledJobs {
   /** Expiry and escalation: deadlines, the only work with a promise of timeliness. */
   timers: Array<() => Promise<unknown>>;
+  /** Milliseconds until the earliest deadline: the timers also wake then, not only each tick. */
+  untilDeadline?: () => Promise<number | undefined>;
   /** Notices outbox rows that came due; the delivery worker refills its own slots between. */
   delivery: Array<() => Promise<unknown>>;
   /** Checkpoints, purges: may be slow, and nothing waits on them. */
@@ -19,9 +21,11 @@ export class Scheduler {
   readonly #loops: Loop[];
 
   constructor(tickMs: number, jobs: ScheduledJobs, onError: (e: unknown) => void) {
-    this.#loops = [jobs.timers, jobs.delivery, jobs.housekeeping].map(
-      (j) => new Loop(tickMs, j, onError),
-    );
+    this.#loops = [
+      new Loop(tickMs, jobs.timers, onError, jobs.untilDeadline),
+      new Loop(tickMs, jobs.delivery, onError),
+      new Loop(tickMs, jobs.housekeeping, onError),
+    ];
   }
 
   start(): void {

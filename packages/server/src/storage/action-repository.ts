@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ActionRecord, Status, Vote } from '@countersign/core';
 import type { Database } from './schema.js';
 import { recordFromRow } from './action-rows.js';
@@ -22,6 +22,19 @@ export interface ActionFilter {
   /** Keyset pagination: ids sort by creation time. */
   before_id?: string | undefined;
   limit: number;
+}
+
+/** A request's id and the time of its last change (`changedSince`). */
+export interface RowVersion {
+  id: string;
+  updated_at: number;
+}
+
+/** `nextDeadlines`: the earliest deadlines of pending requests, and now, on one clock. */
+export interface NextDeadlines {
+  now: number;
+  expiry: number | undefined;
+  escalation: number | undefined;
 }
 
 /** The only code that reads or writes the `actions` tables. */
@@ -67,6 +80,76 @@ export class ActionRepository {
       .where('id', 'in', [...ids])
       .execute();
     return rows.map(recordFromRow);
+  }
+
+  /**
+   * The requests whose row changed in the window that starts `overlapMs` before `since` (a
+   * reading of this clock from the previous call; undefined: before now), and the reading to
+   * pass next time. One query whatever the number of requests or of waiters: it walks the
+   * index `actions_changed` (updated_at, id) over the window only.
+   *
+   * The clock: the database's on PostgreSQL, read by the same statement (one clock for every
+   * replica), unless `localNow` is given (an injected clock, as the timers do; SQLite always).
+   */
+  async changedSince(
+    since: number | undefined,
+    overlapMs: number,
+    localNow: (() => number) | undefined,
+  ): Promise<{ now: number; changes: RowVersion[] }> {
+    if (this.dialect === 'postgres' && localNow === undefined) {
+      // A left join: the one row of `c` comes back even when nothing changed.
+      const { rows } = await sql<{
+        now: string | number;
+        id: string | null;
+        updated_at: string | number | null;
+      }>`
+        with c as (select floor(extract(epoch from clock_timestamp()) * 1000)::bigint as now)
+        select c.now, a.id, a.updated_at from c
+        left join actions a
+          on a.updated_at >= coalesce(${since ?? null}::bigint, c.now) - ${overlapMs}::bigint`.execute(
+        this.db,
+      );
+      const now = Number(rows[0]?.now);
+      if (!Number.isSafeInteger(now)) throw new Error('the database returned no clock reading');
+      const changes = rows.flatMap((r) =>
+        r.id === null ? [] : [{ id: r.id, updated_at: Number(r.updated_at) }],
+      );
+      return { now, changes };
+    }
+    const now = (localNow ?? Date.now)();
+    const rows = await this.db
+      .selectFrom('actions')
+      .select(['id', 'updated_at'])
+      .where('updated_at', '>=', (since ?? now) - overlapMs)
+      .execute();
+    return { now, changes: rows.map((r) => ({ id: r.id, updated_at: Number(r.updated_at) })) };
+  }
+
+  /**
+   * The earliest expiry and escalation deadline of pending requests (undefined: none) and the
+   * clock reading they compare against, in one statement: two reads of the first entries of
+   * the partial indexes `actions_pending_expiry` / `actions_pending_escalation`. The timers
+   * peek with it, so an idle tick costs one query, and wake at the next deadline. The clock as
+   * in `changedSince`: the database's on PostgreSQL unless `localNow` is given.
+   */
+  async nextDeadlines(localNow: (() => number) | undefined): Promise<NextDeadlines> {
+    const useDb = this.dialect === 'postgres' && localNow === undefined;
+    const { rows } = await sql<{
+      expiry: string | number | null;
+      escalation: string | number | null;
+      now: string | number | null;
+    }>`select
+        (select min(expires_at) from actions where status = 'pending') as expiry,
+        (select min(escalate_at) from actions where status = 'pending') as escalation,
+        ${useDb ? sql`floor(extract(epoch from clock_timestamp()) * 1000)::bigint` : sql`null`} as now`.execute(
+      this.db,
+    );
+    const row = rows[0];
+    const at = (v: string | number | null | undefined) =>
+      v === null || v === undefined ? undefined : Number(v);
+    const now = useDb ? Number(row?.now) : (localNow ?? Date.now)();
+    if (!Number.isSafeInteger(now)) throw new Error('the database returned no clock reading');
+    return { now, expiry: at(row?.expiry), escalation: at(row?.escalation) };
   }
 
   async findByIdempotencyKey(agentId: string, key: string): Promise<ActionRecord | undefined> {

@@ -1,10 +1,10 @@
-import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ActionRecord, ActionResult, GrantRef, Status, Vote } from '@countersign/core';
 import type { Database } from './schema.js';
 import type { DialectName } from './open-database.js';
 import type { TransactionScope } from './group-commit.js';
 import { recordFromRow, rowFromRecord } from './action-rows.js';
-import { rowFromVote, selectVotes } from './vote-rows.js';
+import { rowFromVote, selectVotes, selectVotesOf } from './vote-rows.js';
 import { CHANGE_CHANNEL, encodeChanges } from './change-feed.js';
 import type { AuditEvent } from '../audit/audit-events.js';
 import type { EvidenceLog } from './evidence-log.js';
@@ -23,6 +23,26 @@ const newRows = new WeakMap<
 interface ReviewGroupRow {
   action_id: string;
   group_name: string;
+}
+
+/** Outbox rows of one transaction not yet written (PostgreSQL): one multi-row INSERT at commit. */
+const newOutboxRows = new WeakMap<TransactionScope, NewOutboxRow[]>();
+
+/** Rows per outbox INSERT: 11 parameters a row, well under any driver's parameter limit. */
+const OUTBOX_CHUNK = 1000;
+
+/** A due request to expire, with the reason its record will carry. */
+export interface Expiry {
+  id: string;
+  reason: string;
+}
+
+/** A due escalation: the rules escalated so far, the next deadline, the groups that join. */
+export interface Escalation {
+  id: string;
+  escalatedRules: readonly string[];
+  nextEscalateAt: number | null;
+  newGroups: readonly string[];
 }
 
 /** Ids announced per transaction: every unit of a group commit shares one NOTIFY. */
@@ -56,7 +76,23 @@ export class ActionTx implements OutboxTx {
 
   /** Outgoing notifications (notify/): they exist if and only if the change does. */
   enqueue(rows: readonly NewOutboxRow[]): Promise<void> {
-    return outboxIn(this.trx).enqueue(rows);
+    if (this.dialect !== 'postgres' || rows.length === 0) return outboxIn(this.trx).enqueue(rows);
+    // PostgreSQL: every unit's rows join one multi-row INSERT before the commit (a round trip
+    // per batch, not per change). Ids were drawn in enqueue order, so delivery order is kept.
+    let pending = newOutboxRows.get(this.scope);
+    if (!pending) {
+      const fresh: NewOutboxRow[] = [];
+      newOutboxRows.set(this.scope, fresh);
+      pending = fresh;
+      this.scope.beforeCommit(async () => {
+        newOutboxRows.delete(this.scope);
+        for (let i = 0; i < fresh.length; i += OUTBOX_CHUNK) {
+          await outboxIn(this.trx).enqueue(fresh.slice(i, i + OUTBOX_CHUNK));
+        }
+      });
+    }
+    pending.push(...rows);
+    return Promise.resolve();
   }
 
   /** Audit entries, appended at the end of this transaction with the batch's others. */
@@ -275,26 +311,67 @@ export class ActionTx implements OutboxTx {
     return this.read(id);
   }
 
-  /** Records that some rules escalated: their groups may vote from now on. */
-  async escalate(
-    id: string,
-    escalatedRules: readonly string[],
-    nextEscalateAt: number | null,
-    newGroups: readonly string[],
-    now: number,
-  ): Promise<ActionRecord | undefined> {
-    await this.trx
+  /**
+   * Expires a claimed batch of pending requests (`lockDue`) in one statement, each with its own
+   * reason; the same compare-and-set as `transition(id, 'pending', 'expired')`. Returns the
+   * records that did expire, in the order of `items`.
+   */
+  async expire(items: readonly Expiry[], now: number): Promise<ActionRecord[]> {
+    if (items.length === 0) return [];
+    const rows = await this.trx
       .updateTable('actions')
       .set({
-        escalated_rules: JSON.stringify(escalatedRules),
-        escalate_at: nextEscalateAt,
+        status: 'expired',
+        updated_at: now,
+        decided_at: now,
+        escalate_at: null,
+        reason: byId(items.map((i) => [i.id, sql`${i.reason}`])),
+      })
+      .where(
+        'id',
+        'in',
+        items.map((i) => i.id),
+      )
+      .where('status', '=', 'pending')
+      .returningAll()
+      .execute();
+    return inOrderOf(items, rows.map(recordFromRow));
+  }
+
+  /**
+   * Escalates a claimed batch of pending requests (`lockDue`): one UPDATE for every request and
+   * one INSERT for every group that joins. Returns the updated records, in the order of `items`.
+   */
+  async escalateAll(items: readonly Escalation[], now: number): Promise<ActionRecord[]> {
+    if (items.length === 0) return [];
+    const rows = await this.trx
+      .updateTable('actions')
+      .set({
+        escalated_rules: byId(items.map((i) => [i.id, sql`${JSON.stringify(i.escalatedRules)}`])),
+        // A bare parameter in a CASE is text to PostgreSQL: cast to the column's type.
+        escalate_at: byId(items.map((i) => [i.id, sql`cast(${i.nextEscalateAt} as bigint)`])),
         updated_at: now,
       })
-      .where('id', '=', id)
+      .where(
+        'id',
+        'in',
+        items.map((i) => i.id),
+      )
       .where('status', '=', 'pending')
+      .returningAll()
       .execute();
-    await this.addReviewGroups(id, newGroups);
-    return this.read(id);
+    const updated = new Set(rows.map((r) => r.id));
+    const groups = items
+      .filter((i) => updated.has(i.id))
+      .flatMap((i) => i.newGroups.map((group_name) => ({ action_id: i.id, group_name })));
+    if (groups.length > 0) {
+      await this.trx
+        .insertInto('action_review_groups')
+        .values(groups)
+        .onConflict((oc) => oc.columns(['action_id', 'group_name']).doNothing())
+        .execute();
+    }
+    return inOrderOf(items, rows.map(recordFromRow));
   }
 
   /**
@@ -320,6 +397,11 @@ export class ActionTx implements OutboxTx {
     return selectVotes(this.trx, id);
   }
 
+  /** The votes of several requests, in one query. */
+  votesOf(ids: readonly string[]): Promise<Map<string, Vote[]>> {
+    return selectVotesOf(this.trx, ids);
+  }
+
   private async read(id: string): Promise<ActionRecord | undefined> {
     const row = await this.trx
       .selectFrom('actions')
@@ -328,4 +410,18 @@ export class ActionTx implements OutboxTx {
       .executeTakeFirst();
     return row && recordFromRow(row);
   }
+}
+
+/** `CASE id WHEN … THEN … END`: one value per row of a multi-row UPDATE, in both dialects. */
+function byId(values: ReadonlyArray<readonly [string, RawBuilder<unknown>]>): RawBuilder<never> {
+  return sql<never>`case ${sql.join(
+    values.map(([id, value]) => sql`when id = ${id} then ${value}`),
+    sql` `,
+  )} end`;
+}
+
+/** `records` in the order of `items` (RETURNING has none). */
+function inOrderOf(items: ReadonlyArray<{ id: string }>, records: ActionRecord[]): ActionRecord[] {
+  const byKey = new Map(records.map((r) => [r.id, r]));
+  return items.flatMap((i) => byKey.get(i.id) ?? []);
 }

@@ -14,6 +14,28 @@ export async function selectVotes(db: Kysely<Database>, actionId: string): Promi
   return rows.map(voteFromRow);
 }
 
+/** The votes of several requests in one query, by request, each in the order they were cast. */
+export async function selectVotesOf(
+  db: Kysely<Database>,
+  actionIds: readonly string[],
+): Promise<Map<string, Vote[]>> {
+  const byAction = new Map<string, Vote[]>();
+  if (actionIds.length === 0) return byAction;
+  const rows = await db
+    .selectFrom('votes')
+    .selectAll()
+    .where('action_id', 'in', [...actionIds])
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  for (const row of rows) {
+    const list = byAction.get(row.action_id);
+    if (list) list.push(voteFromRow(row));
+    else byAction.set(row.action_id, [voteFromRow(row)]);
+  }
+  return byAction;
+}
+
 export function voteFromRow(row: Selectable<VotesTable>): Vote {
   return {
     id: row.id,

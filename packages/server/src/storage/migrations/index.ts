@@ -6,6 +6,7 @@ import { notifications } from './0003-notifications.js';
 import { webSessions } from './0005-web-sessions.js';
 import { queueClaims } from './0006-queue-claims.js';
 import { auditQueue } from './0007-audit-queue.js';
+import { actionsChanged } from './0010-actions-changed.js';
 
 /**
  * Versioned migrations, in order. Never edit one that has shipped: add the next number.
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-web-sessions': webSessions,
   '0006-queue-claims': queueClaims,
   '0007-audit-queue': auditQueue,
+  '0010-actions-changed': actionsChanged,
 };
 
 export const migrationProvider: MigrationProvider = {
