@@ -2,6 +2,8 @@
 // an event loop with the server it measures. Prints one JSON line {url, token?} when ready.
 //   node bench/servers.mjs gateway   the real gateway: auth, validation, policy, durable SQLite insert
 //   node bench/servers.mjs bare      a bare Fastify JSON route on the same machine (the baseline)
+//   node bench/servers.mjs bare-view the same bare route answering with a body of the size and
+//                                    shape of the gateway's answer (bench/bare-view.mjs)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +24,16 @@ if (kind === 'bare') {
   app.post('/v1/actions', async (request, reply) =>
     reply.code(201).send({ id: 'x', status: 'approved', body: request.body }),
   );
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  console.log(JSON.stringify({ url }));
+} else if (kind === 'bare-view') {
+  const { bareView } = await import('./bare-view.mjs');
+  const app = Fastify({ logger: false });
+  let n = 0;
+  app.post('/v1/actions', async (request, reply) => {
+    const view = bareView(request.body, n++);
+    return reply.code(201).header('location', `/v1/actions/${view.id}`).send(view);
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   console.log(JSON.stringify({ url }));
 } else if (kind === 'gateway') {

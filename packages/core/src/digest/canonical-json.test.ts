@@ -41,6 +41,22 @@ test('agrees byte for byte with the canonicalize package on 20,000 random values
   }
 });
 
+test('orders every key count alike: the insertion sort (≤ 16 keys) and the built-in one', () => {
+  const random = prng(3_2_3);
+  const alphabet = [...KEYS, 'aa', 'a\u0000', '\u{10000}', '\ud7ff', '\ue000', 'Z', '1'];
+  for (let n = 0; n <= 40; n++) {
+    for (let round = 0; round < 50; round++) {
+      const o: Record<string, JsonValue> = {};
+      for (let i = 0; i < n; i++) {
+        const a = alphabet[Math.floor(random() * alphabet.length)];
+        const b = alphabet[Math.floor(random() * alphabet.length)];
+        o[`${a}${b}${i % 3}`] = i;
+      }
+      assert.equal(canonicalJson(o), canonicalize(o), JSON.stringify(o));
+    }
+  }
+});
+
 test('RFC 8785 §3.2.2.3 number samples and §3.2.3 key order', () => {
   const numbers: Array<[number, string]> = [
     [0, '0'],

@@ -5,7 +5,7 @@ import type { EvidenceLog } from '../storage/evidence-log.js';
 import { GrantService, type GrantServiceOptions } from './grant-service.js';
 import { KeyRing } from './key-ring.js';
 import { SigningKeyRepository } from '../storage/signing-key-repository.js';
-import { WorkerSigner } from './worker-signer.js';
+import { InThreadSigner } from './in-thread-signer.js';
 
 export interface OpenGrantServiceOptions {
   /** The `iss` claim: the gateway's public URL. */
@@ -22,8 +22,8 @@ export interface OpenGrantServiceOptions {
 /**
  * Wires the grant service over a store: makes sure a signing key is active (generating one on
  * first start) and that this gateway can sign with it, or throws `config_invalid`. Signatures
- * are made on a worker thread (worker-signer.ts), started at the first grant; close the
- * service to end it.
+ * are made in-thread: on this 2-core machine the signing worker (worker-signer.ts) cost more
+ * CPU per decision than it moved off the event loop (docs/decisions.md).
  */
 export async function openGrantService(
   db: Kysely<Database>,
@@ -42,6 +42,6 @@ export async function openGrantService(
     ttlMs: options.ttlMs,
     now: options.now,
     onRedeemed: options.onRedeemed,
-    signer: new WorkerSigner(),
+    signer: new InThreadSigner(),
   });
 }

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { DialectName } from './open-database.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
-import { writeAuditRowsFast } from './sqlite-audit-writes.js';
+import { readAuditHeadFast, writeAuditRowsFast } from './sqlite-audit-writes.js';
 import { inTransaction } from './held-transaction.js';
 
 /**
@@ -148,6 +148,9 @@ export class AuditRepository {
    * PostgreSQL: indexes are dense and every entry's `prev` is the real previous leaf.
    */
   async lockHead(trx: Kysely<Database>): Promise<AuditHead> {
+    // SQLite: a prepared statement on the transaction's connection (sqlite-audit-writes.ts).
+    const fast = this.dialect === 'sqlite' ? sqliteFastPath(trx as Kysely<unknown>) : undefined;
+    if (fast) return readAuditHeadFast(fast);
     let q = trx.selectFrom('audit_head').selectAll().where('id', '=', 1);
     if (this.dialect === 'postgres') q = q.forUpdate();
     const row = await q.executeTakeFirstOrThrow();

@@ -28,6 +28,19 @@ export function writeAuditRowsFast(
   fast.run(UPDATE_HEAD, [head.size, JSON.stringify(head.frontier), head.lastLeaf]);
 }
 
+/** The audit head, read on the transaction's connection (AuditRepository.lockHead on SQLite). */
+export function readAuditHeadFast(fast: SqliteFastPath): AuditHead {
+  const row = fast.get(SELECT_HEAD, []) as
+    { size: number | bigint; frontier: string; last_leaf: string } | undefined;
+  if (row === undefined) throw new Error('audit_head has no row: the store is not migrated');
+  return {
+    size: Number(row.size),
+    frontier: JSON.parse(row.frontier) as string[],
+    lastLeaf: row.last_leaf,
+  };
+}
+
+const SELECT_HEAD = 'select "size", "frontier", "last_leaf" from "audit_head" where "id" = 1';
 const INSERT_ENTRY =
   'insert into "audit_entries" ("idx", "entry", "leaf_hash", "at", "type", "request_id") values (?, ?, ?, ?, ?, ?)';
 const INSERT_NODE = 'insert into "audit_nodes" ("level", "idx", "hash") values (?, ?, ?)';

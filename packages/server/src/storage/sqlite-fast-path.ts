@@ -16,17 +16,33 @@ export class SqliteFastPath {
 
   /** Runs `sql` with `values`; the number of rows it changed. Errors as Kysely's would be. */
   run(sql: string, values: readonly unknown[]): number {
-    let stmt = this.#statements.get(sql);
-    if (stmt === undefined) {
-      stmt = this.db.prepare(sql);
-      this.#statements.set(sql, stmt);
-    }
+    const stmt = this.#prepared(sql);
     storeStats.statements++;
     try {
       return stmt.run(values).changes;
     } catch (e) {
       return unavailable(e);
     }
+  }
+
+  /** The first row `sql` returns with `values`, if any. */
+  get(sql: string, values: readonly unknown[]): unknown {
+    const stmt = this.#prepared(sql);
+    storeStats.statements++;
+    try {
+      return stmt.get(values);
+    } catch (e) {
+      return unavailable(e);
+    }
+  }
+
+  #prepared(sql: string): BetterSqlite3.Statement {
+    let stmt = this.#statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
   }
 }
 
