@@ -142,6 +142,7 @@ export async function createGateway(
   const grants = await openGrantService(storage.db, {
     issuer: config.server.publicUrl,
     ttlMs: config.grants.ttlMs,
+    signingThread: config.grants.signingThread,
     signingKey: config.grants.signingKey,
     now,
     evidence: audit,

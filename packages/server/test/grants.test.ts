@@ -594,7 +594,7 @@ test('grants.ttl defaults to 15m, accepts 10s to 24h, and the key comes from the
       '/tmp',
       env,
     ).grants;
-  assert.deepEqual(config(), { ttlMs: TTL_MS, signingKey: undefined });
+  assert.deepEqual(config(), { ttlMs: TTL_MS, signingThread: 'event-loop', signingKey: undefined });
   assert.equal(config('1h30m').ttlMs, 5_400_000);
   assert.equal(config('10s').ttlMs, 10_000);
   assert.equal(config('24h').ttlMs, 86_400_000);
@@ -605,4 +605,40 @@ test('grants.ttl defaults to 15m, accepts 10s to 24h, and the key comes from the
     );
   }
   assert.equal(config(undefined, { COUNTERSIGN_GRANT_SIGNING_KEY: 'pem' }).signingKey, 'pem');
+});
+
+test('grants.signing_thread: worker signs on a worker thread; the grants verify and redeem the same', async () => {
+  const thread = (signing_thread: string) =>
+    resolveConfig(
+      { directory: DIRECTORY, policy: 'policy.yaml', grants: { signing_thread } } as never,
+      '/tmp',
+      {},
+    ).grants.signingThread;
+  assert.equal(thread('worker'), 'worker');
+  assert.throws(
+    () => thread('gpu'),
+    (e: unknown) => isCountersignError(e) && e.code === 'config_invalid',
+  );
+  const gw = await startGateway({ grants: { signing_thread: 'worker' } });
+  try {
+    const token = await gw.token('agent', 'exporter');
+    const body = {
+      action: 'db.export',
+      resource: 'postgres://prod/customers',
+      params: { rows: 5 },
+    };
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => gw.call('POST', '/v1/actions', { token, body })),
+    );
+    for (const res of results) {
+      assert.equal(res.body.status, 'approved', JSON.stringify(res.body));
+      const grant = res.body.grant.token as string;
+      const verified = await gw.call('POST', '/v1/grants/verify', { body: { grant } });
+      assert.equal(verified.status, 200, JSON.stringify(verified.body));
+    }
+    const grant = results[0]?.body.grant.token as string;
+    assert.equal((await gw.call('POST', '/v1/grants/redeem', { body: { grant } })).status, 200);
+  } finally {
+    await gw.close();
+  }
 });

@@ -110,6 +110,7 @@ export interface TestGateway {
 
 export interface StartOptions {
   dialect?: Dialect;
+  grants?: ConfigFile['grants'];
   policy?: string;
   directory?: ConfigFile['directory'];
   tickMs?: number;
@@ -183,6 +184,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       policy: policyFile,
       webhooks: options.webhooks,
       channels: options.channels,
+      grants: options.grants,
     },
     dir,
     {},

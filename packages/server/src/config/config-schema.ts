@@ -98,7 +98,13 @@ const BaseProperties = {
   ),
   grants: Type.Optional(
     Type.Object(
-      { ttl: Type.Optional(Type.String({ description: 'Grant lifetime, 10s to 24h; 15m' })) },
+      {
+        ttl: Type.Optional(Type.String({ description: 'Grant lifetime, 10s to 24h; 15m' })),
+        /** Where grants are signed (docs/operations.md "Threads"): default the event loop. */
+        signing_thread: Type.Optional(
+          Type.Union([Type.Literal('event-loop'), Type.Literal('worker')]),
+        ),
+      },
       { additionalProperties: false },
     ),
   ),

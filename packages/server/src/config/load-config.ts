@@ -29,6 +29,8 @@ export interface GatewayConfig {
   audit: { origin?: string | undefined; checkpointIntervalMs: number };
   grants: {
     ttlMs: number;
+    /** Sign on the event loop, or on a worker thread (hosts with spare cores). */
+    signingThread: 'event-loop' | 'worker';
     /** COUNTERSIGN_GRANT_SIGNING_KEY: an Ed25519 JWK or PKCS#8 PEM; absent → generated, stored. */
     signingKey?: string | undefined;
   };
@@ -123,6 +125,12 @@ export function resolveConfig(
   if (grantTtlMs < 10_000 || grantTtlMs > 86_400_000) {
     problems.push(`${where(['grants', 'ttl'])}: grants.ttl must be a duration from 10s to 24h`);
   }
+  const signingThread = raw.grants?.signing_thread ?? 'event-loop';
+  if (signingThread !== 'event-loop' && signingThread !== 'worker') {
+    problems.push(
+      `${where(['grants', 'signing_thread'])}: grants.signing_thread must be event-loop or worker`,
+    );
+  }
   const factories: readonly ChannelFactory<never, unknown>[] = CHANNEL_FACTORIES;
   const channels = factories.flatMap((factory) => {
     const resolved = resolveChannel(factory, sectionAt(raw, factory.configPath), {
@@ -159,7 +167,11 @@ export function resolveConfig(
     },
     dataDir,
     schedulerTickMs: raw.scheduler?.tick_ms ?? 1000,
-    grants: { ttlMs: grantTtlMs, signingKey: env.COUNTERSIGN_GRANT_SIGNING_KEY },
+    grants: {
+      ttlMs: grantTtlMs,
+      signingThread,
+      signingKey: env.COUNTERSIGN_GRANT_SIGNING_KEY,
+    },
     audit: {
       origin: env.COUNTERSIGN_AUDIT_ORIGIN ?? raw.audit?.origin,
       checkpointIntervalMs,

@@ -6,11 +6,14 @@ import { GrantService, type GrantServiceOptions } from './grant-service.js';
 import { KeyRing } from './key-ring.js';
 import { SigningKeyRepository } from '../storage/signing-key-repository.js';
 import { InThreadSigner } from './in-thread-signer.js';
+import { WorkerSigner } from './worker-signer.js';
 
 export interface OpenGrantServiceOptions {
   /** The `iss` claim: the gateway's public URL. */
   issuer: string;
   ttlMs: number;
+  /** `grants.signing_thread`: default the event loop. */
+  signingThread?: 'event-loop' | 'worker';
   /** COUNTERSIGN_GRANT_SIGNING_KEY, if the operator supplies the key. */
   signingKey?: string | undefined;
   now?: () => number;
@@ -22,8 +25,9 @@ export interface OpenGrantServiceOptions {
 /**
  * Wires the grant service over a store: makes sure a signing key is active (generating one on
  * first start) and that this gateway can sign with it, or throws `config_invalid`. Signatures
- * are made in-thread: on this 2-core machine the signing worker (worker-signer.ts) cost more
- * CPU per decision than it moved off the event loop (docs/decisions.md).
+ * are made on the event loop by default: on a 2-core machine the signing worker
+ * (worker-signer.ts) cost more CPU per decision than it moved off the event loop
+ * (docs/decisions.md); `grants.signing_thread: worker` chooses it on hosts with spare cores.
  */
 export async function openGrantService(
   db: Kysely<Database>,
@@ -42,6 +46,6 @@ export async function openGrantService(
     ttlMs: options.ttlMs,
     now: options.now,
     onRedeemed: options.onRedeemed,
-    signer: new InThreadSigner(),
+    signer: options.signingThread === 'worker' ? new WorkerSigner() : new InThreadSigner(),
   });
 }
