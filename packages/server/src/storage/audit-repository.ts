@@ -19,6 +19,16 @@ export interface AuditHead {
   lastLeaf: string | null;
 }
 
+/** One sequenced entry as it is stored: its index, canonical text, leaf hash and keys. */
+export interface AuditEntryRow {
+  index: number;
+  entry: string;
+  leaf_hash: string;
+  at: number;
+  type: string;
+  request_id: string | null;
+}
+
 export interface StoredEntry {
   index: number;
   entry: string;
@@ -164,14 +174,7 @@ export class AuditRepository {
   async write(
     trx: Kysely<Database>,
     head: AuditHead,
-    entries: Array<{
-      index: number;
-      entry: string;
-      leaf_hash: string;
-      at: number;
-      type: string;
-      request_id: string | null;
-    }>,
+    entries: AuditEntryRow[],
     nodes: Array<{ level: number; idx: number; hash: string }>,
   ): Promise<void> {
     // SQLite: prepared statements on the transaction's connection (sqlite-audit-writes.ts).

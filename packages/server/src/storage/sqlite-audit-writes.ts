@@ -1,24 +1,16 @@
-import type { AuditHead } from './audit-repository.js';
+import type { AuditEntryRow, AuditHead } from './audit-repository.js';
 import type { SqliteFastPath } from './sqlite-fast-path.js';
 
 /**
  * The audit append's writes on SQLite (AuditRepository.write), as prepared statements of fixed
  * text run on the transaction's connection: one INSERT per entry and per node instead of a
- * multi-row INSERT that Kysely builds, compiles and prepares afresh for every batch size. Kept
- * apart from audit-repository.ts on purpose: the append itself is being rebuilt elsewhere
- * (issue 13's sequencer); this only replaces how its rows reach SQLite.
+ * multi-row INSERT that Kysely builds, compiles and prepares afresh for every batch size. Only
+ * how the rows reach SQLite differs; what they hold is the repository's (AuditEntryRow).
  */
 export function writeAuditRowsFast(
   fast: SqliteFastPath,
   head: AuditHead,
-  entries: ReadonlyArray<{
-    index: number;
-    entry: string;
-    leaf_hash: string;
-    at: number;
-    type: string;
-    request_id: string | null;
-  }>,
+  entries: readonly AuditEntryRow[],
   nodes: ReadonlyArray<{ level: number; idx: number; hash: string }>,
 ): void {
   for (const e of entries) {
