@@ -133,6 +133,7 @@ export async function createGateway(
   const metrics = new Metrics({
     pendingCount: async () => (await actionRepo.countByStatus()).get('pending') ?? 0,
     auditSize: () => audit.indexedSize(),
+    auditSequencingLag: () => audit.sequencingLagSeconds(),
     latestCheckpointAt: async () => (await audit.latestCheckpoint())?.created_at,
     waiters: () => events.waiterCount,
     now,

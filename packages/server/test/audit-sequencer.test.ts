@@ -99,6 +99,24 @@ describe('the audit sequencer (postgres)', { skip: !(await postgresAvailable()) 
     }
   });
 
+  test('the sequencing lag metric: the age of the oldest unindexed evidence, 0 once indexed', async () => {
+    await Promise.all([a, b, c].map((gw) => gw.gateway.audit.stopSequencer()));
+    try {
+      await a.gateway.audit.sync(); // nothing left from earlier tests
+      assert.equal(await a.gateway.audit.sequencingLagSeconds(), 0);
+      await inTransaction(a.gateway.storage.db, (trx) =>
+        a.gateway.audit.append(trx, [configChanged(['lagging'])]),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      // Every replica sees the same queue: the lag is the cluster's, read on any of them.
+      assert.ok((await b.gateway.audit.sequencingLagSeconds()) >= 0.05);
+    } finally {
+      for (const gw of [a, b, c]) gw.gateway.audit.startSequencer();
+    }
+    await c.gateway.audit.sync();
+    assert.equal(await a.gateway.audit.sequencingLagSeconds(), 0);
+  });
+
   test('concurrent writes on three replicas make one dense, verifying log', async () => {
     const before = await a.gateway.audit.size();
     const results = await Promise.all(
@@ -128,7 +146,7 @@ describe('the audit sequencer (postgres)', { skip: !(await postgresAvailable()) 
     await inTransaction(db, (trx) => a.gateway.audit.append(trx, [event('committed')]));
     const markers = (await verifiedLog(c))
       .filter((e) => e.type === 'config.changed')
-      .filter((e) => (e.data.changes as string[])[0] !== 'kicked')
+      .filter((e) => !['kicked', 'lagging'].includes((e.data.changes as string[])[0] ?? ''))
       .map((e) => (e.data.changes as string[])[0]);
     assert.deepEqual(markers, ['committed']);
     assert.equal(await queued(), 0);

@@ -261,6 +261,16 @@ export class AuditLog {
   }
 
   /** The size as indexed now, without waiting for the sequencer (metrics). */
+  /**
+   * Seconds the oldest evidence has waited for its index (0 when none waits, and always on
+   * SQLite): the sequencing lag an operator alerts on.
+   */
+  async sequencingLagSeconds(): Promise<number> {
+    if (this.repo.sequencesInline) return 0;
+    const at = await this.repo.oldestQueuedAt();
+    return at === undefined ? 0 : Math.max(0, (this.now() - at) / 1000);
+  }
+
   indexedSize(): Promise<number> {
     return this.repo.size();
   }

@@ -5,6 +5,8 @@ export interface MetricSources {
   pendingCount: () => Promise<number>;
   /** Entries in the audit log's Merkle tree. */
   auditSize?: () => Promise<number>;
+  /** Seconds the oldest audit evidence has waited for its index (PostgreSQL's sequencer). */
+  auditSequencingLag?: () => Promise<number>;
   /** When the newest signed checkpoint was made (epoch ms), if any. */
   latestCheckpointAt?: () => Promise<number | undefined>;
   /** Long-polls and event streams open on this replica. */
@@ -87,7 +89,17 @@ export class Metrics {
         this.set(await sources.pendingCount());
       },
     });
-    const { auditSize, latestCheckpointAt, waiters } = sources;
+    const { auditSize, auditSequencingLag, latestCheckpointAt, waiters } = sources;
+    if (auditSequencingLag) {
+      new Gauge({
+        name: 'countersign_audit_sequencing_lag_seconds',
+        help: 'Seconds the oldest committed audit evidence has waited for its index (0: none)',
+        registers: [this.registry],
+        async collect() {
+          this.set(await auditSequencingLag());
+        },
+      });
+    }
     if (auditSize) {
       new Gauge({
         name: 'countersign_audit_log_entries',

@@ -95,6 +95,17 @@ export class AuditRepository {
     return (await q.executeTakeFirst()) !== undefined;
   }
 
+  /** When the oldest evidence still waiting for its index was queued (epoch ms), if any. */
+  async oldestQueuedAt(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('audit_queue')
+      .select('at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row && Number(row.at);
+  }
+
   /** The newest queued id visible now, if any. */
   async lastQueuedId(): Promise<number | undefined> {
     const row = await this.db
