@@ -100,10 +100,11 @@ describe('the audit sequencer (postgres)', { skip: !(await postgresAvailable()) 
   });
 
   test('the sequencing lag metric: the age of the oldest unindexed evidence, 0 once indexed', async () => {
-    await Promise.all([a, b, c].map((gw) => gw.gateway.audit.stopSequencer()));
+    await a.gateway.audit.sync(); // nothing left from earlier tests
+    assert.equal(await a.gateway.audit.sequencingLagSeconds(), 0);
+    // Nobody can sequence while another session holds the sequencer's lock (a frozen leader).
+    await admin.query('select pg_advisory_lock($1::bigint)', [SEQUENCER_LOCK_KEY]);
     try {
-      await a.gateway.audit.sync(); // nothing left from earlier tests
-      assert.equal(await a.gateway.audit.sequencingLagSeconds(), 0);
       await inTransaction(a.gateway.storage.db, (trx) =>
         a.gateway.audit.append(trx, [configChanged(['lagging'])]),
       );
@@ -111,7 +112,7 @@ describe('the audit sequencer (postgres)', { skip: !(await postgresAvailable()) 
       // Every replica sees the same queue: the lag is the cluster's, read on any of them.
       assert.ok((await b.gateway.audit.sequencingLagSeconds()) >= 0.05);
     } finally {
-      for (const gw of [a, b, c]) gw.gateway.audit.startSequencer();
+      await admin.query('select pg_advisory_unlock($1::bigint)', [SEQUENCER_LOCK_KEY]);
     }
     await c.gateway.audit.sync();
     assert.equal(await a.gateway.audit.sequencingLagSeconds(), 0);
