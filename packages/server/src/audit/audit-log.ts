@@ -29,6 +29,7 @@ import type { AuditKeys } from './audit-keys.js';
 import type { Redactor } from './redactor.js';
 import type { AuditEvent } from './audit-events.js';
 import { outsideTransactions } from '../storage/held-transaction.js';
+import type { TransactionScope } from '../storage/group-commit.js';
 import {
   AuditSequencer,
   SEQUENCE_BATCH,
@@ -93,29 +94,17 @@ export class AuditLog {
     return this.keys.verifierKey;
   }
 
-  readonly #atCommit = new WeakMap<object, AuditEvent[]>();
-
   /**
    * Appends events at the end of a group-committed transaction: every unit of work in the batch
    * adds its evidence, written in one go (SQLite: one read and update of the head; PostgreSQL:
    * one insert into the queue).
    */
   appendAtCommit(
-    tx: { trx: Kysely<Database>; beforeCommit(hook: () => Promise<void>): void },
+    tx: Pick<TransactionScope, 'trx' | 'collect'>,
     events: readonly AuditEvent[],
   ): void {
     if (events.length === 0) return;
-    let list = this.#atCommit.get(tx.trx);
-    if (!list) {
-      const fresh: AuditEvent[] = [];
-      list = fresh;
-      this.#atCommit.set(tx.trx, fresh);
-      tx.beforeCommit(async () => {
-        this.#atCommit.delete(tx.trx);
-        await this.append(tx.trx, fresh);
-      });
-    }
-    list.push(...events);
+    tx.collect(this, events, (all: AuditEvent[]) => this.append(tx.trx, all));
   }
 
   /**
@@ -260,7 +249,6 @@ export class AuditLog {
     return this.repo.size();
   }
 
-  /** The size as indexed now, without waiting for the sequencer (metrics). */
   /**
    * Seconds the oldest evidence has waited for its index (0 when none waits, and always on
    * SQLite): the sequencing lag an operator alerts on.
@@ -271,6 +259,7 @@ export class AuditLog {
     return at === undefined ? 0 : Math.max(0, (this.now() - at) / 1000);
   }
 
+  /** The size as indexed now, without waiting for the sequencer (metrics). */
   indexedSize(): Promise<number> {
     return this.repo.size();
   }

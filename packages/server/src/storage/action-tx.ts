@@ -12,21 +12,19 @@ import { outboxIn, type NewOutboxRow, type OutboxTx } from './outbox-repository.
 import { sqliteFastPath } from './sqlite-fast-path.js';
 
 /**
- * New requests of one transaction not yet written (PostgreSQL): the whole batch's rows go in
- * one multi-row INSERT per table, one round trip instead of one per request.
+ * Keys of what a transaction collects for one write at its end (TransactionScope.collect):
+ * PostgreSQL writes a batch's new requests, review groups and outbox rows one multi-row INSERT
+ * per table, and its change announcements in one NOTIFY statement.
  */
-const newRows = new WeakMap<
-  TransactionScope,
-  { actions: Array<ReturnType<typeof rowFromRecord>>; groups: ReviewGroupRow[] }
->();
+const NEW_ACTIONS = {};
+const NEW_REVIEW_GROUPS = {};
+const NEW_OUTBOX_ROWS = {};
+const ANNOUNCED = {};
 
 interface ReviewGroupRow {
   action_id: string;
   group_name: string;
 }
-
-/** Outbox rows of one transaction not yet written (PostgreSQL): one multi-row INSERT at commit. */
-const newOutboxRows = new WeakMap<TransactionScope, NewOutboxRow[]>();
 
 /** Rows per outbox INSERT: 11 parameters a row, well under any driver's parameter limit. */
 const OUTBOX_CHUNK = 1000;
@@ -44,9 +42,6 @@ export interface Escalation {
   nextEscalateAt: number | null;
   newGroups: readonly string[];
 }
-
-/** Ids announced per transaction: every unit of a group commit shares one NOTIFY. */
-const announced = new WeakMap<TransactionScope, { origin: string; ids: Set<string> }>();
 
 const INSERT_SQL = new Map<DialectName, string>();
 
@@ -79,30 +74,17 @@ export class ActionTx implements OutboxTx {
     if (this.dialect !== 'postgres' || rows.length === 0) return outboxIn(this.trx).enqueue(rows);
     // PostgreSQL: every unit's rows join one multi-row INSERT before the commit (a round trip
     // per batch, not per change). Ids were drawn in enqueue order, so delivery order is kept.
-    let pending = newOutboxRows.get(this.scope);
-    if (!pending) {
-      const fresh: NewOutboxRow[] = [];
-      newOutboxRows.set(this.scope, fresh);
-      pending = fresh;
-      this.scope.beforeCommit(async () => {
-        newOutboxRows.delete(this.scope);
-        for (let i = 0; i < fresh.length; i += OUTBOX_CHUNK) {
-          await outboxIn(this.trx).enqueue(fresh.slice(i, i + OUTBOX_CHUNK));
-        }
-      });
-    }
-    pending.push(...rows);
+    this.scope.collect(NEW_OUTBOX_ROWS, rows, async (all: NewOutboxRow[]) => {
+      for (let i = 0; i < all.length; i += OUTBOX_CHUNK) {
+        await outboxIn(this.trx).enqueue(all.slice(i, i + OUTBOX_CHUNK));
+      }
+    });
     return Promise.resolve();
   }
 
   /** Audit entries, appended at the end of this transaction with the batch's others. */
   appendEvidence(events: readonly AuditEvent[]): void {
     this.evidence.appendAtCommit(this.scope, events);
-  }
-
-  /** Runs `hook` once at the end of this transaction, after every unit of work in it. */
-  beforeCommit(hook: () => Promise<void>): void {
-    this.scope.beforeCommit(hook);
   }
 
   /**
@@ -112,18 +94,12 @@ export class ActionTx implements OutboxTx {
    */
   announce(origin: string, ids: readonly string[]): void {
     if (this.dialect !== 'postgres' || ids.length === 0) return;
-    let pending = announced.get(this.scope);
-    if (!pending) {
-      const fresh = { origin, ids: new Set<string>() };
-      announced.set(this.scope, fresh);
-      pending = fresh;
-      this.scope.beforeCommit(async () => {
-        await sql`select pg_notify(${CHANGE_CHANNEL}, p) from unnest(${encodeChanges(fresh.origin, [...fresh.ids])}::text[]) as p`.execute(
-          this.trx,
-        );
-      });
-    }
-    for (const id of ids) pending.ids.add(id);
+    this.scope.collect(ANNOUNCED, ids, async (all: string[]) => {
+      const unique = [...new Set(all)];
+      await sql`select pg_notify(${CHANGE_CHANNEL}, p) from unnest(${encodeChanges(origin, unique)}::text[]) as p`.execute(
+        this.trx,
+      );
+    });
   }
 
   /**
@@ -211,28 +187,34 @@ export class ActionTx implements OutboxTx {
   }
 
   #deferInsert(record: ActionRecord, groups: readonly string[]): void {
-    let pending = newRows.get(this.scope);
-    if (!pending) {
-      const fresh = { actions: [], groups: [] };
-      newRows.set(this.scope, fresh);
-      pending = fresh;
-      this.scope.beforeCommit(
-        async () => {
-          newRows.delete(this.scope);
-          await this.trx.insertInto('actions').values(fresh.actions).execute();
-          if (fresh.groups.length > 0) {
-            await this.trx
-              .insertInto('action_review_groups')
-              .values(fresh.groups)
-              .onConflict((oc) => oc.columns(['action_id', 'group_name']).doNothing())
-              .execute();
-          }
-        },
-        { first: true },
-      );
-    }
-    pending.actions.push(rowFromRecord(record));
-    for (const group_name of groups) pending.groups.push({ action_id: record.id, group_name });
+    // Written before the other commit hooks (`first`), which may refer to these rows; the
+    // requests before their groups.
+    const first = { first: true };
+    this.scope.collect(
+      NEW_ACTIONS,
+      [rowFromRecord(record)],
+      async (rows: Array<ReturnType<typeof rowFromRecord>>) => {
+        await this.trx.insertInto('actions').values(rows).execute();
+      },
+      first,
+    );
+    if (groups.length === 0) return;
+    this.scope.collect(
+      NEW_REVIEW_GROUPS,
+      groups.map((group_name) => ({ action_id: record.id, group_name })),
+      (rows: ReviewGroupRow[]) => this.#insertReviewGroups(rows),
+      first,
+    );
+  }
+
+  /** Review groups that join requests; a group already there stays as it is. */
+  async #insertReviewGroups(rows: readonly ReviewGroupRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.trx
+      .insertInto('action_review_groups')
+      .values([...rows])
+      .onConflict((oc) => oc.columns(['action_id', 'group_name']).doNothing())
+      .execute();
   }
 
   /**
@@ -258,13 +240,8 @@ export class ActionTx implements OutboxTx {
     return CompiledQuery.raw(text, Object.values(row));
   }
 
-  async addReviewGroups(id: string, groups: readonly string[]): Promise<void> {
-    if (groups.length === 0) return;
-    await this.trx
-      .insertInto('action_review_groups')
-      .values(groups.map((group_name) => ({ action_id: id, group_name })))
-      .onConflict((oc) => oc.columns(['action_id', 'group_name']).doNothing())
-      .execute();
+  addReviewGroups(id: string, groups: readonly string[]): Promise<void> {
+    return this.#insertReviewGroups(groups.map((group_name) => ({ action_id: id, group_name })));
   }
 
   /**
@@ -364,13 +341,7 @@ export class ActionTx implements OutboxTx {
     const groups = items
       .filter((i) => updated.has(i.id))
       .flatMap((i) => i.newGroups.map((group_name) => ({ action_id: i.id, group_name })));
-    if (groups.length > 0) {
-      await this.trx
-        .insertInto('action_review_groups')
-        .values(groups)
-        .onConflict((oc) => oc.columns(['action_id', 'group_name']).doNothing())
-        .execute();
-    }
+    await this.#insertReviewGroups(groups);
     return inOrderOf(items, rows.map(recordFromRow));
   }
 

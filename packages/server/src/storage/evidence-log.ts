@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AuditEvent } from '../audit/audit-events.js';
 import type { Database } from './schema.js';
 import { inTransaction } from './held-transaction.js';
+import type { TransactionScope } from './group-commit.js';
 
 /**
  * Where a transaction's evidence goes: the audit log (audit/audit-log.ts). Repositories take
@@ -13,7 +14,7 @@ export interface EvidenceLog {
   append(trx: Kysely<Database>, events: readonly AuditEvent[]): Promise<void>;
   /** Appends once at the end of a group-committed transaction, for every unit in it. */
   appendAtCommit(
-    tx: { trx: Kysely<Database>; beforeCommit(hook: () => Promise<void>): void },
+    tx: Pick<TransactionScope, 'trx' | 'collect'>,
     events: readonly AuditEvent[],
   ): void;
 }

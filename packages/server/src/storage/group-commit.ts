@@ -16,6 +16,17 @@ export interface TransactionScope {
    */
   beforeCommit(hook: () => Promise<void>, options?: { first?: boolean }): void;
   /**
+   * Rows that join one write at the end of this transaction, whichever unit adds them: the
+   * first call for `key` registers `write` (a `beforeCommit` hook, with `options`), and every
+   * call adds its rows to the list `write` is given. One statement per batch, not per unit.
+   */
+  collect<T>(
+    key: object,
+    rows: readonly T[],
+    write: (rows: T[]) => Promise<void>,
+    options?: { first?: boolean },
+  ): void;
+  /**
    * The highest request id this transaction has locked so far (action-tx.ts `lock`): a later
    * lock on a lower id would break the ascending order that keeps transactions from
    * deadlocking, so it refuses to wait instead (NOWAIT) and the batch is retried unit by unit.
@@ -134,9 +145,22 @@ export class GroupCommit {
     return inTransaction(this.db, async (trx) => {
       const first: Array<() => Promise<void>> = [];
       const hooks: Array<() => Promise<void>> = [];
+      const beforeCommit: TransactionScope['beforeCommit'] = (hook, options) =>
+        (options?.first ? first : hooks).push(hook);
+      const collected = new Map<object, unknown[]>();
       const value = await body({
         trx,
-        beforeCommit: (hook, options) => (options?.first ? first : hooks).push(hook),
+        beforeCommit,
+        collect(key, rows, write, options) {
+          let list = collected.get(key) as (typeof rows)[number][] | undefined;
+          if (!list) {
+            const fresh: (typeof rows)[number][] = [];
+            collected.set(key, fresh);
+            beforeCommit(() => write(fresh), options);
+            list = fresh;
+          }
+          list.push(...rows);
+        },
         locks: { highest: undefined },
       });
       for (const hook of first) await hook();
