@@ -59,7 +59,13 @@ export async function startCloudEventsReceiver(
         return;
       }
       const raw = Buffer.concat(chunks);
-      const got: ReceivedEvent = { path, headers: req.headers, raw, event: undefined, refusal: undefined };
+      const got: ReceivedEvent = {
+        path,
+        headers: req.headers,
+        raw,
+        event: undefined,
+        refusal: undefined,
+      };
       try {
         verifyCloudEventSignature(secret, req.headers, raw, 300, now());
         const parsed = HTTP.toEvent({ headers: req.headers, body: raw.toString('utf8') });

@@ -39,7 +39,12 @@ describe('webhooks as CloudEvents 1.0, through the API', () => {
             secret: SECRET,
             format: 'cloudevents-structured',
           },
-          { name: 'ce-binary', url: `${ce.url}/binary`, secret: SECRET, format: 'cloudevents-binary' },
+          {
+            name: 'ce-binary',
+            url: `${ce.url}/binary`,
+            secret: SECRET,
+            format: 'cloudevents-binary',
+          },
           { name: 'native', url: `${native.url}/native`, secret: SECRET },
           {
             name: 'ce-refused',
@@ -100,7 +105,13 @@ describe('webhooks as CloudEvents 1.0, through the API', () => {
     assert.equal(plain.headers['countersign-event'], 'action.decided');
     assert.equal(plain.headers['webhook-request-origin'], undefined);
     assert.equal(JSON.parse(plain.body).type, 'action.decided');
-    verifyWebhookSignature(SECRET, String(plain.headers['countersign-signature']), plain.body, 300, now());
+    verifyWebhookSignature(
+      SECRET,
+      String(plain.headers['countersign-signature']),
+      plain.body,
+      300,
+      now(),
+    );
     assert.ok(
       native.received.every((r) => r.headers['webhook-request-origin'] === undefined),
       'no handshake with a native endpoint',
@@ -161,7 +172,9 @@ describe('webhooks as CloudEvents 1.0, through the API', () => {
     assert.equal(refusing.posts.length, 0, 'nothing delivered');
     assert.ok(refusing.options.length >= 3, 'asked before each attempt');
     const entries = (
-      await (await indexedStore(gw))
+      await (
+        await indexedStore(gw)
+      )
         .selectFrom('audit_entries')
         .select('entry')
         .where('type', '=', 'action.notified')
@@ -169,10 +182,7 @@ describe('webhooks as CloudEvents 1.0, through the API', () => {
     )
       .map((r) => JSON.parse(r.entry))
       .filter((e) => e.request_id === id && e.data.target === 'webhook:ce-refused');
-    assert.deepEqual(
-      entries.map((e) => e.data.status).sort(),
-      ['failed', 'retrying', 'retrying'],
-    );
+    assert.deepEqual(entries.map((e) => e.data.status).sort(), ['failed', 'retrying', 'retrying']);
     const metrics = await fetch(`${gw.url}/metrics`).then((r) => r.text());
     assert.match(
       metrics,

@@ -10,7 +10,7 @@ import { anyMatches, invalid, parseSignatureHeader } from './webhook-signature.j
  *   Countersign-Signature: t=<unix seconds>,h=<names;…>,v1=<hex HMAC-SHA256(secret, S)>
  *   S = "<t>." + for each name in h: "<name>:<value as sent>\n" + raw body
  *
- * `h` lists `content-type` and every `ce-*` header sent, lower-case, sorted. Both CloudEvents
+ * `h` lists `content-type`, then every `ce-*` header sent (lower-case, sorted). Both CloudEvents
  * modes use it: in structured mode `h` is just `content-type`, which decides how the body is
  * read (§3.2.1; a receiver told `application/json` would read the same bytes as binary-mode
  * data with attacker-chosen `ce-*` headers). A receiver must refuse a `ce-*` header that is

@@ -1,4 +1,9 @@
-import type { Delivery, DeliveryContext, DeliveryPolicy, DeliveryResult } from '../../notify/notifier.js';
+import type {
+  Delivery,
+  DeliveryContext,
+  DeliveryPolicy,
+  DeliveryResult,
+} from '../../notify/notifier.js';
 import { cloudEventOf } from './cloud-event-of.js';
 import { cloudEventMessage, type CloudEventsMode } from './cloud-event-message.js';
 import { signCloudEvent } from './cloud-event-signature.js';
@@ -27,7 +32,11 @@ export class CloudEventsNotifier extends WebhookNotifier {
   readonly #source: string;
   readonly #validation: WebhookValidation;
 
-  constructor(endpoint: WebhookEndpoint, options: CloudEventsOptions, delivery?: Partial<DeliveryPolicy>) {
+  constructor(
+    endpoint: WebhookEndpoint,
+    options: CloudEventsOptions,
+    delivery?: Partial<DeliveryPolicy>,
+  ) {
     super(endpoint, delivery);
     this.#mode = endpoint.format === 'cloudevents-binary' ? 'binary' : 'structured';
     this.#source = `${options.publicUrl.replace(/\/+$/, '')}/v1/actions`;
