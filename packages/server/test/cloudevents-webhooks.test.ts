@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ActionRecord } from '@countersign/core';
 import { CloudEventsNotifier } from '../src/channels/webhook/cloud-events-notifier.js';
 import { percentEncodeHeaderValue } from '../src/channels/webhook/cloud-event-message.js';
-import { cloudEventType } from '../src/channels/webhook/cloud-event-of.js';
+import { cloudEventType } from '../src/channels/webhook/cloud-event-types.js';
 import type { WebhookFormat } from '../src/channels/webhook/webhook-notifier.js';
 import { buildPayload } from '../src/notify/notification-payload.js';
 import type { NotificationEvent } from '../src/notify/notification.js';

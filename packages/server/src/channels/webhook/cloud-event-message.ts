@@ -1,4 +1,6 @@
 import { HTTP, type CloudEvent } from 'cloudevents';
+import type { NotificationPayload } from '../../notify/notification-payload.js';
+import { cloudEventOf } from './cloud-event-of.js';
 
 /** The two CloudEvents HTTP content modes (HTTP protocol binding §3.1, §3.2). */
 export type CloudEventsMode = 'structured' | 'binary';
@@ -7,6 +9,15 @@ export type CloudEventsMode = 'structured' | 'binary';
 export interface CloudEventMessage {
   headers: Record<string, string>;
   body: string;
+}
+
+/** The wire form of one notification as a CloudEvent from `source`, in `mode`. */
+export function encodeCloudEvent(
+  payload: NotificationPayload,
+  source: string,
+  mode: CloudEventsMode,
+): CloudEventMessage {
+  return cloudEventMessage(cloudEventOf(payload, source), mode);
 }
 
 /**

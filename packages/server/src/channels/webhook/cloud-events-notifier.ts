@@ -4,12 +4,17 @@ import type {
   DeliveryPolicy,
   DeliveryResult,
 } from '../../notify/notifier.js';
-import { cloudEventOf } from './cloud-event-of.js';
-import { cloudEventMessage, type CloudEventsMode } from './cloud-event-message.js';
+import type { CloudEventsMode, encodeCloudEvent } from './cloud-event-message.js';
 import { signCloudEvent } from './cloud-event-signature.js';
 import { sendWebhook } from './post-webhook.js';
 import { WebhookNotifier, type WebhookEndpoint } from './webhook-notifier.js';
 import { WebhookValidation } from './webhook-validation.js';
+
+/**
+ * The cloudevents SDK (with ajv, ~0.2 s to load) is loaded on the first CloudEvents delivery,
+ * so a gateway or CLI without such an endpoint never pays for it.
+ */
+let encoding: Promise<{ encodeCloudEvent: typeof encodeCloudEvent }> | undefined;
 
 /** What a CloudEvents endpoint needs from the gateway besides its own entry. */
 export interface CloudEventsOptions {
@@ -50,7 +55,8 @@ export class CloudEventsNotifier extends WebhookNotifier {
   override async deliver(delivery: Delivery, context: DeliveryContext): Promise<DeliveryResult> {
     const refusal = await this.#validation.refusal(context.signal, context.now());
     if (refusal !== undefined) return { ok: false, retry: true, error: refusal };
-    const message = cloudEventMessage(cloudEventOf(delivery.payload, this.#source), this.#mode);
+    const { encodeCloudEvent } = await (encoding ??= import('./cloud-event-message.js'));
+    const message = encodeCloudEvent(delivery.payload, this.#source, this.#mode);
     const signature = signCloudEvent(
       this.endpoint.secret,
       message.headers,

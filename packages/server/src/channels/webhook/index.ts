@@ -16,7 +16,7 @@ export { HostAllowlist } from './host-allowlist.js';
 export { WebhookNotifier, type WebhookEndpoint, type WebhookFormat } from './webhook-notifier.js';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature } from './webhook-signature.js';
 export { CloudEventsNotifier } from './cloud-events-notifier.js';
-export { CLOUDEVENT_TYPES, cloudEventOf, type CloudEventType } from './cloud-event-of.js';
+export { CLOUDEVENT_TYPES, type CloudEventType } from './cloud-event-types.js';
 export { signCloudEvent, verifyCloudEventSignature } from './cloud-event-signature.js';
 export {
   WebhooksConfigSchema,
