@@ -1,5 +1,8 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ActionRecord } from '@countersign/core';
 import { CloudEventsNotifier } from '../src/channels/webhook/cloud-events-notifier.js';
 import { percentEncodeHeaderValue } from '../src/channels/webhook/cloud-event-message.js';
@@ -10,8 +13,12 @@ import type { NotificationEvent } from '../src/notify/notification.js';
 import type { Delivery, DeliveryContext, DeliveryResult } from '../src/notify/notifier.js';
 import {
   CLOUDEVENT_TYPES,
+  ConfigError,
+  channelSettings,
+  loadConfig,
   verifyCloudEventSignature,
   verifyWebhookSignature,
+  webhookChannelFactory,
 } from '../src/index.js';
 import { startCloudEventsReceiver, type CloudEventsReceiver } from './cloudevents-receiver.js';
 import { SECRET, fakeRecord } from './webhooks-receiver.js';
@@ -318,6 +325,52 @@ describe('webhooks as CloudEvents 1.0', () => {
     assert.equal(receiver.options.length, 3);
   });
 
+  test('Web Hooks §4.1: deliveries that start together share one OPTIONS', async () => {
+    const ce = endpoint(receiver, 'cloudevents-binary', clock);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => ce.deliver(deliveryOf(fakeRecord({ status: 'approved' })))),
+    );
+    assert.deepEqual(
+      results,
+      Array.from({ length: 5 }, () => ({ ok: true })),
+    );
+    assert.equal(receiver.options.length, 1);
+    assert.equal(receiver.posts.length, 5);
+  });
+
+  test('a CloudEvents signature header without a usable h= list is malformed, never accepted', async () => {
+    await endpoint(receiver, 'cloudevents-binary', clock).deliver(
+      deliveryOf(fakeRecord({ status: 'approved' })),
+    );
+    const [post] = receiver.posts;
+    assert.ok(post?.event);
+    const signature = String(post.headers['countersign-signature']);
+    const reasonFor = (header: string) => {
+      try {
+        verifyCloudEventSignature(
+          SECRET,
+          { ...post.headers, 'countersign-signature': header },
+          post.raw,
+          300,
+          clock.now,
+        );
+        return 'accepted';
+      } catch (e) {
+        return (e as { extra?: { reason?: string } }).extra?.reason;
+      }
+    };
+    const h = /,h=([^,]*),/.exec(signature)?.[1] ?? '';
+    assert.equal(reasonFor(signature.replace(`,h=${h}`, '')), 'malformed', 'no h');
+    assert.equal(
+      reasonFor(signature.replace(`h=${h}`, `h=${h.replace('content-type;', '')}`)),
+      'malformed',
+    );
+    assert.equal(reasonFor(signature.replace(`h=${h}`, `h=${h};ce-id`)), 'malformed', 'duplicate');
+    assert.equal(reasonFor(signature.replace(`h=${h}`, `h=${h.toUpperCase()}`)), 'malformed');
+    assert.equal(reasonFor(signature.replace(`h=${h}`, `h=content-type`)), 'unsigned');
+    assert.equal(reasonFor(signature), 'accepted');
+  });
+
   test('CloudEvents "type": one reverse-DNS type per outcome, every one listed in CLOUDEVENT_TYPES', () => {
     const pairs: [NotificationEvent, string, string][] = [
       ['action.requested', 'pending', 'dev.countersign.request.requested'],
@@ -338,5 +391,64 @@ describe('webhooks as CloudEvents 1.0', () => {
       [...CLOUDEVENT_TYPES],
     );
     assert.throws(() => cloudEventType('action.decided', 'pending'), /no CloudEvents type/);
+  });
+});
+
+describe('CloudEvents webhooks configuration', () => {
+  const load = (lines: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-events-'));
+    try {
+      writeFileSync(join(dir, 'policy.yaml'), 'version: 1\nrules: []\n');
+      const file = join(dir, 'countersign.yaml');
+      writeFileSync(file, ['policy: policy.yaml', 'directory: {}', ...lines, ''].join('\n'));
+      return loadConfig(file, {});
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const endpointLines = (format: string) => [
+    'webhooks:',
+    '  endpoints:',
+    '    - name: ce',
+    '      url: https://events.example.com/',
+    '      secret: file-secret-0123456789',
+    `      format: ${format}`,
+  ];
+
+  test('format per endpoint (native by default); validation_ttl_ms defaults to 1 hour', () => {
+    for (const format of ['native', 'cloudevents-structured', 'cloudevents-binary']) {
+      const settings = channelSettings(load(endpointLines(format)).channels, webhookChannelFactory);
+      assert.equal(settings?.endpoints[0]?.format, format);
+      assert.equal(settings?.cloudEvents.validationTtlMs, 3_600_000);
+    }
+    const bare = load([
+      'webhooks:',
+      '  endpoints: []',
+      '  cloudevents: { validation_ttl_ms: 60000 }',
+    ]);
+    assert.equal(
+      channelSettings(bare.channels, webhookChannelFactory)?.cloudEvents.validationTtlMs,
+      60_000,
+    );
+  });
+
+  test('an unknown format or a TTL under a minute is a config error with file:line', () => {
+    const problems = (lines: string[]) => {
+      try {
+        load(lines);
+      } catch (e) {
+        assert.ok(e instanceof ConfigError, String(e));
+        return e.problems.join('\n');
+      }
+      assert.fail('expected a ConfigError');
+    };
+    assert.match(
+      problems(endpointLines('cloudevents-batch')),
+      /countersign\.yaml:8: \/webhooks\/endpoints\/0\/format/,
+    );
+    assert.match(
+      problems(['webhooks:', '  cloudevents: { validation_ttl_ms: 1000 }']),
+      /\/webhooks\/cloudevents\/validation_ttl_ms/,
+    );
   });
 });

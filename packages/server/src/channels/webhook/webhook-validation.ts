@@ -16,6 +16,8 @@ import { describeFetchError } from './post-webhook.js';
  */
 export class WebhookValidation {
   #validUntil = -Infinity;
+  /** The question in flight: deliveries started together share one OPTIONS. */
+  #asking: Promise<string | undefined> | undefined;
 
   constructor(
     private readonly url: string,
@@ -27,7 +29,10 @@ export class WebhookValidation {
   /** Undefined when the endpoint has consented (now or within the TTL), else why not. */
   async refusal(signal: AbortSignal, nowMs: number): Promise<string | undefined> {
     if (nowMs < this.#validUntil) return undefined;
-    const refusal = await this.ask(signal);
+    this.#asking ??= this.ask(signal).finally(() => {
+      this.#asking = undefined;
+    });
+    const refusal = await this.#asking;
     // Only a consent is remembered: a refusal is asked again on the next attempt, so an
     // endpoint fixed by its operator is delivered to on the next retry.
     if (refusal === undefined) this.#validUntil = nowMs + this.ttlMs;
