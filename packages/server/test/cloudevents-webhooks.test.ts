@@ -46,10 +46,15 @@ function deliveryOf(record: ActionRecord, event: NotificationEvent = 'action.dec
 }
 
 /** A CloudEvents endpoint on the receiver, its clock driven by the test. */
-function endpoint(receiver: CloudEventsReceiver, format: WebhookFormat, clock: { now: number }) {
+function endpoint(
+  receiver: CloudEventsReceiver,
+  format: WebhookFormat,
+  clock: { now: number },
+  publicUrl = PUBLIC_URL,
+) {
   const notifier = new CloudEventsNotifier(
     { name: 'ce', url: `${receiver.url}/events`, secret: SECRET, format },
-    { publicUrl: PUBLIC_URL, validationTtlMs: TTL_MS },
+    { publicUrl, validationTtlMs: TTL_MS },
   );
   const context: DeliveryContext = {
     signal: AbortSignal.timeout(5000),
@@ -121,7 +126,7 @@ describe('webhooks as CloudEvents 1.0', () => {
     assert.equal(post.headers['countersign-delivery'], 'dlv_01test');
   });
 
-  test('HTTP binding §3.1 binary mode: ce- headers (§3.1.3.1), data as the body (§3.1.2), Content-Type from datacontenttype (§3.1.1)', async () => {
+  test('HTTP binding §3.1.4 example shape, binary mode: ce- headers (§3.1.3.1), data as the body (§3.1.2), Content-Type from datacontenttype (§3.1.1)', async () => {
     const record = fakeRecord({ status: 'denied', decision: 'deny' });
     const result = await endpoint(receiver, 'cloudevents-binary', clock).deliver(
       deliveryOf(record),
@@ -263,15 +268,22 @@ describe('webhooks as CloudEvents 1.0', () => {
     assert.equal(options?.headers['webhook-request-origin'], 'gw.example.com');
   });
 
-  test('Web Hooks §4.2.1: WebHook-Allowed-Origin equal to the origin (any case) or "*" is consent', async () => {
-    for (const allowedOrigin of ['gw.example.com', 'GW.Example.com', '*']) {
+  test('Web Hooks §4.1.2 and §4.2.1 examples: origin eventemitter.example.com, consent by "eventemitter.example.com" (any case) or "*"', async () => {
+    for (const allowedOrigin of ['eventemitter.example.com', 'EventEmitter.Example.com', '*']) {
       receiver.consent = { status: 200, allowedOrigin };
-      clock.now += 2 * TTL_MS;
-      const result = await endpoint(receiver, 'cloudevents-binary', clock).deliver(
-        deliveryOf(fakeRecord({ status: 'approved' })),
+      const ce = endpoint(
+        receiver,
+        'cloudevents-binary',
+        clock,
+        'https://eventemitter.example.com',
       );
+      const result = await ce.deliver(deliveryOf(fakeRecord({ status: 'approved' })));
       assert.deepEqual(result, { ok: true }, allowedOrigin);
     }
+    assert.deepEqual(
+      receiver.options.map((o) => o.headers['webhook-request-origin']),
+      Array(3).fill('eventemitter.example.com'),
+    );
     assert.equal(receiver.posts.length, 3);
   });
 

@@ -16,7 +16,10 @@ import { describeFetchError } from './post-webhook.js';
  */
 export class WebhookValidation {
   #validUntil = -Infinity;
-  /** The question in flight: deliveries started together share one OPTIONS. */
+  /**
+   * The question in flight: deliveries started together share one OPTIONS (under the first
+   * one's signal; if that attempt times out, the others fail too and are retried).
+   */
   #asking: Promise<string | undefined> | undefined;
 
   constructor(
