@@ -6,7 +6,7 @@ import { startCloudEventsReceiver, type CloudEventsReceiver } from './cloudevent
 import { SECRET, startReceiver, until, type Receiver } from './webhooks-receiver.js';
 
 const PUBLIC_URL = 'https://countersign.example.com';
-const TTL_MS = 60_000;
+const TTL_MS = 3_600_000;
 
 /**
  * Through the API, next to a native endpoint: the CloudEvents formats share the outbox,
