@@ -52,6 +52,9 @@ export type { DeliveryOutcome } from './notify/delivery-worker.js';
 export { NotificationDispatcher } from './notify/notification-dispatcher.js';
 export {
   verifyWebhookSignature,
+  verifyCloudEventSignature,
+  signCloudEvent,
+  CLOUDEVENT_TYPES,
   signWebhook,
   SIGNATURE_HEADER,
   HostAllowlist,

@@ -87,7 +87,7 @@ for (const dialect of await dialects()) {
       );
 
     test('nothing configured: no rows and no work', async () => {
-      const bare = createWebhookChannel(defaultWebhookSettings());
+      const bare = createWebhookChannel(defaultWebhookSettings(), 'http://localhost');
       const sink = new NotificationDispatcher(db(), bare.notifiers);
       const record = fakeRecord({ status: 'approved' });
       assert.equal(sink.wants('action.decided', record), false);

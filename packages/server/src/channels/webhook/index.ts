@@ -7,13 +7,17 @@
  */
 import type { Notifier } from '../../notify/notifier.js';
 import { CallbackNotifier } from './callback-notifier.js';
+import { CloudEventsNotifier } from './cloud-events-notifier.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import { resolveWebhookSettings, type WebhookSettings } from './webhook-settings.js';
 
 export { CallbackNotifier } from './callback-notifier.js';
 export { HostAllowlist } from './host-allowlist.js';
-export { WebhookNotifier, type WebhookEndpoint } from './webhook-notifier.js';
+export { WebhookNotifier, type WebhookEndpoint, type WebhookFormat } from './webhook-notifier.js';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature } from './webhook-signature.js';
+export { CloudEventsNotifier } from './cloud-events-notifier.js';
+export { CLOUDEVENT_TYPES, type CloudEventType } from './cloud-event-types.js';
+export { signCloudEvent, verifyCloudEventSignature } from './cloud-event-signature.js';
 export {
   WebhooksConfigSchema,
   resolveWebhookSettings,
@@ -25,13 +29,20 @@ export {
 /**
  * The channel's notifiers: one per configured endpoint, plus the callback notifier, which is
  * always present so that an agent's `callback_url` is either delivered or refused on record.
+ * `publicUrl` (`server.public_url`) names the gateway in CloudEvents (`source`, the origin).
  */
-export function createWebhookChannel(settings: WebhookSettings): {
+export function createWebhookChannel(
+  settings: WebhookSettings,
+  publicUrl: string,
+): {
   notifiers: Notifier[];
   callbacks: CallbackNotifier;
 } {
-  const notifiers: Notifier[] = settings.endpoints.map(
-    (e) => new WebhookNotifier(e, settings.delivery),
+  const cloudEvents = { publicUrl, validationTtlMs: settings.cloudEvents.validationTtlMs };
+  const notifiers: Notifier[] = settings.endpoints.map((e) =>
+    e.format === 'native'
+      ? new WebhookNotifier(e, settings.delivery)
+      : new CloudEventsNotifier(e, cloudEvents, settings.delivery),
   );
   const callbacks = new CallbackNotifier(
     settings.callback.allowedHosts,

@@ -18,8 +18,8 @@ export const webhookChannelFactory = {
   configPath: ['webhooks'] as const,
   configSchema: WebhooksConfigSchema,
   resolve: (raw, { env, where, problems }) => resolveWebhookSettings(raw, env, where, problems),
-  create(settings) {
-    const { notifiers, callbacks } = createWebhookChannel(settings);
+  create(settings, base) {
+    const { notifiers, callbacks } = createWebhookChannel(settings, base.publicUrl);
     return { notifiers, callbackPolicy: callbacks };
   },
 } satisfies ChannelFactory<WebhooksConfig, WebhookSettings>;

@@ -14,7 +14,11 @@ export interface WebhookEndpoint {
   secret: string;
   /** The events it is subscribed to; all of them when absent. */
   events?: readonly NotificationEvent[] | undefined;
+  /** What it is sent: the native JSON (docs/webhooks.md) or a CloudEvent (docs/cloudevents.md). */
+  format: WebhookFormat;
 }
+
+export type WebhookFormat = 'native' | 'cloudevents-structured' | 'cloudevents-binary';
 
 /**
  * A configured endpoint (`webhooks.endpoints[]`): the operator chose the URL, so it is
@@ -25,7 +29,7 @@ export class WebhookNotifier implements Notifier {
   readonly #events: ReadonlySet<NotificationEvent> | undefined;
 
   constructor(
-    private readonly endpoint: WebhookEndpoint,
+    protected readonly endpoint: WebhookEndpoint,
     readonly delivery?: Partial<DeliveryPolicy>,
   ) {
     this.name = `webhook:${endpoint.name}`;

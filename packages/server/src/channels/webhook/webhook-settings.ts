@@ -28,6 +28,14 @@ export const WebhooksConfigSchema = Type.Object(
             secret: Type.Optional(Secret),
             secret_env: Type.Optional(EnvName),
             events: Type.Optional(Type.Array(EventName, { minItems: 1 })),
+            // docs/cloudevents.md; absent: native
+            format: Type.Optional(
+              Type.Union([
+                Type.Literal('native'),
+                Type.Literal('cloudevents-structured'),
+                Type.Literal('cloudevents-binary'),
+              ]),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -39,6 +47,15 @@ export const WebhooksConfigSchema = Type.Object(
           secret: Type.Optional(Secret),
           secret_env: Type.Optional(EnvName),
           allowed_hosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    cloudevents: Type.Optional(
+      Type.Object(
+        {
+          // How long an endpoint's consent (the validation handshake) is trusted: 1 min – 7 days.
+          validation_ttl_ms: Type.Optional(Type.Integer({ minimum: 60_000, maximum: 604_800_000 })),
         },
         { additionalProperties: false },
       ),
@@ -63,6 +80,7 @@ export type WebhooksConfig = Static<typeof WebhooksConfigSchema>;
 export interface WebhookSettings {
   endpoints: WebhookEndpoint[];
   callback: { secret: string | undefined; allowedHosts: HostAllowlist };
+  cloudEvents: { validationTtlMs: number };
   delivery: DeliveryPolicy;
 }
 
@@ -124,7 +142,13 @@ export function resolveWebhookSettings(
         `${where(path)}: endpoint "${e.name}" needs a secret (secret, secret_env or ${endpointSecretEnv(e.name)})`,
       );
     }
-    endpoints.push({ name: e.name, url: e.url, secret: secret ?? '', events: e.events });
+    endpoints.push({
+      name: e.name,
+      url: e.url,
+      secret: secret ?? '',
+      events: e.events,
+      format: e.format ?? 'native',
+    });
   });
 
   const callbackPath = ['webhooks', 'callback'];
@@ -150,6 +174,7 @@ export function resolveWebhookSettings(
   return {
     endpoints,
     callback: { secret: callbackSecret, allowedHosts },
+    cloudEvents: { validationTtlMs: raw?.cloudevents?.validation_ttl_ms ?? 3_600_000 },
     delivery: {
       maxAttempts: raw?.max_attempts ?? 12,
       timeoutMs: raw?.timeout_ms ?? 5000,

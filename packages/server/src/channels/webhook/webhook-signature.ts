@@ -38,10 +38,31 @@ export function verifyWebhookSignature(
   toleranceSeconds = 300,
   nowMs: number = Date.now(),
 ): { timestamp: number } {
+  const { timestamp, candidates } = parseSignatureHeader(header, toleranceSeconds, nowMs);
+  if (!anyMatches(hmacHex(secret, timestamp, rawBody), candidates)) throw invalid('mismatch');
+  return { timestamp };
+}
+
+/** The members of a signature header; `h` is the CloudEvents modes' signed header list. */
+export interface SignatureFields {
+  timestamp: number;
+  candidates: string[];
+  signedHeaders: string | undefined;
+}
+
+/**
+ * Parses `t=…,[h=…,]v1=…[,v1=…]` and checks that `t` is within the tolerance. The header is
+ * attacker-controlled: parse it so that it can only fail with our error.
+ */
+export function parseSignatureHeader(
+  header: string | null | undefined,
+  toleranceSeconds: number,
+  nowMs: number,
+): SignatureFields {
   if (!header) throw invalid('missing');
   let timestamp: number | undefined;
+  let signedHeaders: string | undefined;
   const candidates: string[] = [];
-  // The header is attacker-controlled: parse it so that it can only fail with our error.
   for (const part of header.split(',')) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw invalid('malformed');
@@ -50,18 +71,23 @@ export function verifyWebhookSignature(
     if (key === 't') {
       if (timestamp !== undefined || !/^\d{1,12}$/.test(value)) throw invalid('malformed');
       timestamp = Number(value);
+    } else if (key === 'h') {
+      if (signedHeaders !== undefined) throw invalid('malformed');
+      signedHeaders = value;
     } else if (key === 'v1') {
       candidates.push(value.toLowerCase());
     } // other schemes (v0, future v2) are ignored, as Stripe does
   }
   if (timestamp === undefined || candidates.length === 0) throw invalid('malformed');
   if (Math.abs(nowMs / 1000 - timestamp) > toleranceSeconds) throw invalid('stale');
-  const expected = hmacHex(secret, timestamp, rawBody);
-  // Every candidate is compared, matched or not, so timing says nothing about which one.
+  return { timestamp, candidates, signedHeaders };
+}
+
+/** Every candidate is compared, matched or not, so timing says nothing about which one. */
+export function anyMatches(expected: string, candidates: readonly string[]): boolean {
   let match = false;
   for (const c of candidates) match = constantTimeEqual(expected, c) || match;
-  if (!match) throw invalid('mismatch');
-  return { timestamp };
+  return match;
 }
 
 // Bytes are signed as received: decoding a Buffer to text first could alter invalid UTF-8.
@@ -69,12 +95,16 @@ function hmacHex(secret: string, timestampSeconds: number, body: string | Uint8A
   return createHmac('sha256', secret).update(`${timestampSeconds}.`).update(body).digest('hex');
 }
 
-function invalid(reason: 'missing' | 'malformed' | 'stale' | 'mismatch'): CountersignError {
-  const messages = {
+/** Why a signature was refused (`extra.reason` of the `invalid_signature` error). */
+export type SignatureRefusal = 'missing' | 'malformed' | 'stale' | 'mismatch' | 'unsigned';
+
+export function invalid(reason: SignatureRefusal): CountersignError {
+  const messages: Record<SignatureRefusal, string> = {
     missing: 'no Countersign-Signature header',
     malformed: 'the Countersign-Signature header is malformed',
     stale: 'the signature timestamp is outside the tolerance (a replay, or a wrong clock)',
     mismatch: 'no signature matches the body and secret',
+    unsigned: 'a ce- header is not covered by the signature',
   };
   return new CountersignError('invalid_signature', messages[reason], { reason });
 }
