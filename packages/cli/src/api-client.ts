@@ -85,5 +85,8 @@ export async function apiStream(options: ApiOptions, path: string): Promise<Resp
 /** An RFC 9457 problem answer as a CountersignError with its code. */
 function problem(status: number, parsed: unknown, text: string): CountersignError {
   const p = (parsed ?? {}) as { code?: ErrorCode; detail?: string };
-  return new CountersignError(p.code ?? 'internal', `${status} ${p.code ?? ''}: ${p.detail ?? text}`);
+  return new CountersignError(
+    p.code ?? 'internal',
+    `${status} ${p.code ?? ''}: ${p.detail ?? text}`,
+  );
 }

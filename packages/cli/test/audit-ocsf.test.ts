@@ -77,7 +77,17 @@ describe('countersign audit export --format ocsf against a running gateway (SQLi
 
       // Resume into a file: exactly the tail, and the file is not overwritten without --force.
       const file = join(dir, 'events.ndjson');
-      const resumed = cli(['audit', 'export', '--format', 'ocsf', '--from', '3', '-o', file, ...flags]);
+      const resumed = cli([
+        'audit',
+        'export',
+        '--format',
+        'ocsf',
+        '--from',
+        '3',
+        '-o',
+        file,
+        ...flags,
+      ]);
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.match(resumed.stderr, /exported entries \[3, \d+\) as OCSF events/);
       const tail = readFileSync(file, 'utf8').split('\n').slice(0, -1);

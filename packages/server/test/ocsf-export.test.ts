@@ -48,7 +48,9 @@ for (const dialect of await dialects()) {
     after(() => gw.close());
 
     const exportRaw = (query: string, token = auditor) =>
-      fetch(`${gw.url}/v1/audit/export?${query}`, { headers: { authorization: `Bearer ${token}` } });
+      fetch(`${gw.url}/v1/audit/export?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
     const exportLines = async (query = 'format=ocsf') => {
       const res = await exportRaw(query);
       assert.equal(res.status, 200, await res.clone().text());
@@ -59,7 +61,7 @@ for (const dialect of await dialects()) {
       const from = Number(res.headers.get('x-countersign-audit-from'));
       const to = Number(res.headers.get('x-countersign-audit-to'));
       assert.equal(lines.length, to - from, 'one line per entry of the announced range');
-      return { lines, events: lines.map((l) => JSON.parse(l) as Event), from, to };
+      return { lines, events: lines.map((l) => JSON.parse(l)), from, to };
     };
     const submit = (params: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
       gw.call('POST', '/v1/actions', {
@@ -168,11 +170,9 @@ for (const dialect of await dialects()) {
       ]);
       const index = approved.metadata.sequence as number;
       const proof = (
-        await gw.call(
-          'GET',
-          `/v1/audit/proofs/inclusion?index=${index}&size=${checkpoint.size}`,
-          { token: auditor },
-        )
+        await gw.call('GET', `/v1/audit/proofs/inclusion?index=${index}&size=${checkpoint.size}`, {
+          token: auditor,
+        })
       ).body;
       assert.ok(
         verifyInclusion(
@@ -253,35 +253,46 @@ describe('OCSF 1.9 mapping and the published schema', () => {
   const event = (type: string, data?: Record<string, unknown>) =>
     toOcsfEvent({ text: entry(type, data), leafHash: 'x', checkpoint, productVersion: '0.1.0' });
 
-  test('an event type added later (directory changes) falls back to a valid Base Event', {
-    skip: SKIP_SCHEMA,
-  }, () => {
-    const e = event('directory.user_added', { user: 'zed', groups: ['a'] });
-    assert.equal(e.class_uid, 0);
-    assert.equal(e.activity_id, 99);
-    assert.equal(e.activity_name, 'directory.user_added');
-    assert.deepEqual((e.unmapped as Event).countersign.data, { user: 'zed', groups: ['a'] });
-    assertValid(e, 'fallback');
-  });
+  test(
+    'an event type added later (directory changes) falls back to a valid Base Event',
+    {
+      skip: SKIP_SCHEMA,
+    },
+    () => {
+      const e = event('directory.user_added', { user: 'zed', groups: ['a'] });
+      assert.equal(e.class_uid, 0);
+      assert.equal(e.activity_id, 99);
+      assert.equal(e.activity_name, 'directory.user_added');
+      assert.deepEqual((e.unmapped as Event).countersign.data, { user: 'zed', groups: ['a'] });
+      assertValid(e, 'fallback');
+    },
+  );
 
-  test('each mapped administrative type is valid (token, key, config, policy)', {
-    skip: SKIP_SCHEMA,
-  }, () => {
-    for (const [type, data] of [
-      ['token.created', { token_id: 't1', principal: { kind: 'agent', id: 'a' }, label: null }],
-      ['token.created', { token_id: 't2', principal: { kind: 'user', id: 'u' }, login_link: 'l' }],
-      ['token.revoked', { token_id: 't2', reason: 'logout' }],
-      ['token.revoked', { token_id: 't1' }],
-      ['key.rotated', { purpose: 'grants', kid: 'k2', retired: 'k1' }],
-      ['config.changed', { accepted_with: '--accept-config-change', changes: ['x'] }],
-      ['policy.reload_refused', { file: 'p.yaml', kept_version: 'v', error: 'bad' }],
-      ['action.escalated', { status: 'pending', reason: 'r', escalated_rules: [] }],
-      ['action.expired', { status: 'expired', reason: 'timeout' }],
-      ['action.notified', { delivery: 'd', target: 'slack', event: 'e', status: 'failed' }],
-    ] as const) {
-      assertValid(event(type, data), type);
-    }
-  });
+  test(
+    'each mapped administrative type is valid (token, key, config, policy)',
+    {
+      skip: SKIP_SCHEMA,
+    },
+    () => {
+      for (const [type, data] of [
+        ['token.created', { token_id: 't1', principal: { kind: 'agent', id: 'a' }, label: null }],
+        [
+          'token.created',
+          { token_id: 't2', principal: { kind: 'user', id: 'u' }, login_link: 'l' },
+        ],
+        ['token.revoked', { token_id: 't2', reason: 'logout' }],
+        ['token.revoked', { token_id: 't1' }],
+        ['key.rotated', { purpose: 'grants', kid: 'k2', retired: 'k1' }],
+        ['config.changed', { accepted_with: '--accept-config-change', changes: ['x'] }],
+        ['policy.reload_refused', { file: 'p.yaml', kept_version: 'v', error: 'bad' }],
+        ['action.escalated', { status: 'pending', reason: 'r', escalated_rules: [] }],
+        ['action.expired', { status: 'expired', reason: 'timeout' }],
+        ['action.notified', { delivery: 'd', target: 'slack', event: 'e', status: 'failed' }],
+      ] as const) {
+        assertValid(event(type, data), type);
+      }
+    },
+  );
 
   test('the validation can fail: a broken event is rejected', { skip: SKIP_SCHEMA }, () => {
     const good = event('action.approved', { status: 'approved', reason: 'ok' });
@@ -291,12 +302,40 @@ describe('OCSF 1.9 mapping and the published schema', () => {
       change(e);
       return validator!.validate(e).ok;
     };
-    assert.equal(broken((e) => delete e.metadata.version), false, 'a required attribute missing');
-    assert.equal(broken((e) => delete e.entity), false, "the class's required entity missing");
-    assert.equal(broken((e) => (e.approvers = ['a'])), false, 'an attribute OCSF does not define');
-    assert.equal(broken((e) => (e.disposition_id = 123)), false, 'an enum value not in OCSF');
-    assert.equal(broken((e) => (e.type_uid = 300201)), false, 'type_uid of another class');
-    assert.equal(broken((e) => (e.time = '2026-01-15')), false, 'a timestamp that is a string');
-    assert.equal(broken((e) => (e.actor = {})), false, 'an actor with nobody in it');
+    assert.equal(
+      broken((e) => delete e.metadata.version),
+      false,
+      'a required attribute missing',
+    );
+    assert.equal(
+      broken((e) => delete e.entity),
+      false,
+      "the class's required entity missing",
+    );
+    assert.equal(
+      broken((e) => (e.approvers = ['a'])),
+      false,
+      'an attribute OCSF does not define',
+    );
+    assert.equal(
+      broken((e) => (e.disposition_id = 123)),
+      false,
+      'an enum value not in OCSF',
+    );
+    assert.equal(
+      broken((e) => (e.type_uid = 300201)),
+      false,
+      'type_uid of another class',
+    );
+    assert.equal(
+      broken((e) => (e.time = '2026-01-15')),
+      false,
+      'a timestamp that is a string',
+    );
+    assert.equal(
+      broken((e) => (e.actor = {})),
+      false,
+      'an actor with nobody in it',
+    );
   });
 });

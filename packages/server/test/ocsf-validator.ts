@@ -74,7 +74,11 @@ export class OcsfValidator {
     >;
     const walk = (dir: string): string[] =>
       readdirSync(join(OCSF_SCHEMA_DIR, dir), { withFileTypes: true }).flatMap((d) =>
-        d.isDirectory() ? walk(join(dir, d.name)) : d.name.endsWith('.json') ? [join(dir, d.name)] : [],
+        d.isDirectory()
+          ? walk(join(dir, d.name))
+          : d.name.endsWith('.json')
+            ? [join(dir, d.name)]
+            : [],
       );
     for (const path of walk('events')) {
       const file = this.#read(path) as unknown as SourceFile;
@@ -120,7 +124,11 @@ export class OcsfValidator {
   /** The JSON Schema of an event class with the given profiles applied. */
   classSchema(file: SourceFile, profiles: ReadonlySet<string>): Json {
     const chain: SourceFile[] = [];
-    for (let f: SourceFile | undefined = file; f; f = f.extends ? this.#classes.get(f.extends) : undefined) {
+    for (
+      let f: SourceFile | undefined = file;
+      f;
+      f = f.extends ? this.#classes.get(f.extends) : undefined
+    ) {
       chain.unshift(f);
     }
     const attributes = this.#merge(chain, profiles);
@@ -234,7 +242,7 @@ export class OcsfValidator {
     if (!(type in defs)) {
       defs[type] = {}; // placeholder: objects refer to each other (process → parent_process)
       const chain: SourceFile[] = [];
-      for (let name: string | undefined = type; name && name !== 'object'; ) {
+      for (let name: string | undefined = type; name && name !== 'object';) {
         const file = this.#read(join('objects', `${name}.json`)) as unknown as SourceFile;
         chain.unshift(file);
         name = file.extends;

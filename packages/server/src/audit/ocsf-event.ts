@@ -197,7 +197,11 @@ function mapEntry(entry: AuditEntry, data: Json, request: RequestContext): Mappe
       if (data.decision === 'deny') {
         return onRequest(3, { ...fields, ...decision(DENIED, DISPOSITION.blocked, 'Blocked') });
       }
-      return onRequest(3, { ...fields, disposition_id: DISPOSITION.delayed, disposition: 'Delayed' });
+      return onRequest(3, {
+        ...fields,
+        disposition_id: DISPOSITION.delayed,
+        disposition: 'Delayed',
+      });
     }
     case 'action.notified':
       return onRequest(99, status(data.status !== 'failed', data.error), {
@@ -206,10 +210,14 @@ function mapEntry(entry: AuditEntry, data: Json, request: RequestContext): Mappe
       });
     case 'action.vote_counted': {
       const comment = typeof data.comment === 'string' ? { comment: data.comment } : {};
-      return onRequest(3, { ...comment, ...status(true) }, {
-        activity_name: 'Vote',
-        severity_id: data.break_glass === true ? HIGH : INFORMATIONAL,
-      });
+      return onRequest(
+        3,
+        { ...comment, ...status(true) },
+        {
+          activity_name: 'Vote',
+          severity_id: data.break_glass === true ? HIGH : INFORMATIONAL,
+        },
+      );
     }
     case 'action.vote_refused':
       return onRequest(
@@ -228,7 +236,10 @@ function mapEntry(entry: AuditEntry, data: Json, request: RequestContext): Mappe
         ...(request.approvers ? { approvers: request.approvers } : {}),
       });
     case 'action.denied':
-      return onRequest(3, { ...decision(DENIED, DISPOSITION.rejected, 'Rejected'), ...reason(data) });
+      return onRequest(3, {
+        ...decision(DENIED, DISPOSITION.rejected, 'Rejected'),
+        ...reason(data),
+      });
     case 'action.expired':
       return onRequest(3, { ...decision(DENIED, DISPOSITION.blocked, 'Blocked'), ...reason(data) });
     case 'action.cancelled':

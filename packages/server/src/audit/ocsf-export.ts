@@ -21,7 +21,7 @@ export async function* ocsfExport(
   const contexts = new Map<string, RequestContext>();
   let checkpoints: StoredCheckpoint[] = [];
   const covering = async (index: number): Promise<StoredCheckpoint> => {
-    while (checkpoints.length > 0 && checkpoints[0]!.size <= index) checkpoints.shift();
+    while (checkpoints.length > 0 && checkpoints[0].size <= index) checkpoints.shift();
     if (checkpoints.length === 0) checkpoints = await audit.checkpointsAbove(index, PAGE);
     const c = checkpoints[0];
     if (!c) throw new Error(`no signed checkpoint includes entry ${index}`);
