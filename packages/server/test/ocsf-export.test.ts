@@ -206,6 +206,10 @@ for (const dialect of await dialects()) {
       assert.equal(((await beyond.json()) as { code: string }).code, 'tree_size_out_of_range');
       const otherFormat = await exportRaw('format=csv');
       assert.equal(otherFormat.status, 400);
+      assert.equal(
+        ((await otherFormat.clone().json()) as { code: string }).code,
+        'invalid_request',
+      );
       assert.match(otherFormat.headers.get('content-type') ?? '', /application\/problem\+json/);
     });
 

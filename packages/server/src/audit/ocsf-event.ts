@@ -78,7 +78,7 @@ export function toOcsfEvent(input: OcsfInput): Json {
     type_name: `${cls.class_name}: ${mapped.activity_name ?? cls.activities[activity_id]}`,
     time: Date.parse(entry.at),
     severity_id: mapped.severity_id ?? INFORMATIONAL,
-    message: `${entry.type}${entry.request_id ? ` on ${entry.request_id}` : ''} by ${entry.actor.kind} ${entry.actor.id}`,
+    message: summary(entry),
     actor: ocsfActor(entry.actor),
     metadata: {
       version: OCSF_VERSION,
@@ -358,6 +358,20 @@ function tokenEvent(entry: AuditEntry, data: Json): Mapped {
       },
     },
   };
+}
+
+/**
+ * `message`, what a SIEM shows in a list: our words and identifiers the gateway assigned or an
+ * operator configured, never the agent's text nor an anonymous caller's address (which a proxy
+ * header may have supplied).
+ */
+function summary(entry: AuditEntry): string {
+  const on = entry.request_id ? ` on ${entry.request_id}` : '';
+  const by =
+    entry.actor?.kind === 'anonymous'
+      ? 'an anonymous caller'
+      : `${entry.actor?.kind} ${entry.actor?.id}`;
+  return `${entry.type}${on} by ${by}`;
 }
 
 /** The entry's actor as an OCSF actor: always a `user` (the agent, a person, the gateway). */
