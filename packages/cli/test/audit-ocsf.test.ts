@@ -104,6 +104,8 @@ describe('countersign audit export --format ocsf against a running gateway (SQLi
       const bad = cli(['audit', 'export', '--format', 'ocsf', '--from', '-1', ...flags]);
       assert.equal(bad.status, 2);
       assert.equal(cli(['audit', 'export', ...flags]).status, 2, '--out is needed for a directory');
+      const sliced = cli(['audit', 'export', '--out', join(dir, 'x'), '--from', '3', ...flags]);
+      assert.equal(sliced.status, 2, 'the verifiable export is never a slice');
     } finally {
       server.kill('SIGTERM');
       await exited(server);

@@ -90,6 +90,11 @@ export class OcsfValidator {
     }
   }
 
+  /** Every concrete event class present, by class_uid. */
+  classUids(): number[] {
+    return [...this.#byUid.keys()].sort((a, b) => a - b);
+  }
+
   /** class_uid = category uid × 1000 + class uid (base_event: 0); undefined for abstract classes. */
   classUid(file: SourceFile): number | undefined {
     if (file.name === 'base_event') return 0;
@@ -119,6 +124,13 @@ export class OcsfValidator {
     }
     if (check(event)) return { ok: true };
     return { ok: false, errors: (check.errors ?? []).map(describe) };
+  }
+
+  /** Compiles a class's schema (a converter check: every class must compile). */
+  compileClass(classUid: number, profiles: readonly string[]): void {
+    const file = this.#byUid.get(classUid);
+    if (!file) throw new Error(`no class ${classUid}`);
+    this.#ajv.compile(this.classSchema(file, new Set(profiles)));
   }
 
   /** The JSON Schema of an event class with the given profiles applied. */

@@ -63,6 +63,11 @@ export async function auditExport(options: ExportFlags) {
     process.stderr.write('countersign: --out <dir> is required (or --format ocsf)\n');
     return EXIT.usage;
   }
+  if (options.from !== undefined || options.to !== undefined) {
+    // The verifiable export is the whole log by design: a slice could not be checked.
+    process.stderr.write('countersign: --from and --to apply to --format ocsf only\n');
+    return EXIT.usage;
+  }
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     process.stderr.write(`countersign: ${dir} is not a directory\n`);
     return EXIT.usage;
