@@ -66,7 +66,9 @@ export function toOcsfEvent(input: OcsfInput): Json {
   const mapped = mapEntry(entry, data, input.request ?? {});
   const cls = mapped.cls;
   const activity_id = mapped.activity_id;
-  const profiles = cls.profiles.filter((p) => p !== 'ai_operation' || mapped.ai_agent);
+  // ai_agent exists only where the class takes the AI Operation profile (the IAM classes).
+  const aiAgent = cls.profiles.includes('ai_operation') ? mapped.ai_agent : undefined;
+  const profiles = cls.profiles.filter((p) => p !== 'ai_operation' || aiAgent);
   const event: Json = {
     class_uid: cls.class_uid,
     class_name: cls.class_name,
@@ -110,7 +112,7 @@ export function toOcsfEvent(input: OcsfInput): Json {
     },
     ...mapped.fields,
   };
-  if (mapped.ai_agent) event.ai_agent = { uid: mapped.ai_agent, name: mapped.ai_agent };
+  if (aiAgent) event.ai_agent = { uid: aiAgent, name: aiAgent };
   return event;
 }
 
@@ -127,7 +129,7 @@ interface Mapped {
 }
 
 function mapEntry(entry: AuditEntry, data: Json, request: RequestContext): Mapped {
-  const agent = entry.actor.kind === 'agent' ? entry.actor.id : request.agent;
+  const agent = entry.actor?.kind === 'agent' ? entry.actor.id : request.agent;
   const requestEntity = (): Json => ({
     uid: entry.request_id ?? 'unknown',
     type: 'Approval Request',
