@@ -46,12 +46,47 @@ export async function api<T>(
   }
   const text = await res.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
-  if (!res.ok) {
-    const p = (parsed ?? {}) as { code?: ErrorCode; detail?: string };
+  if (!res.ok) throw problem(res.status, parsed, text);
+  return parsed as T;
+}
+
+/** A streamed GET: the response, once its status says the body is the data (else the problem). */
+export async function apiStream(options: ApiOptions, path: string): Promise<Response> {
+  if (!options.token) {
     throw new CountersignError(
-      p.code ?? 'internal',
-      `${res.status} ${p.code ?? ''}: ${p.detail ?? text}`,
+      'unauthenticated',
+      'no token: pass --token or set COUNTERSIGN_TOKEN',
     );
   }
-  return parsed as T;
+  let res: Response;
+  try {
+    res = await fetch(options.url + path, {
+      headers: { authorization: `Bearer ${options.token}`, 'user-agent': 'countersign-cli/0.1.0' },
+    });
+  } catch (e) {
+    throw new CountersignError(
+      'storage_unavailable',
+      `cannot reach ${options.url}: ${(e as Error).message}`,
+    );
+  }
+  if (!res.ok || !res.body) {
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not a problem document: the text is the message
+    }
+    throw problem(res.status, parsed, text);
+  }
+  return res;
+}
+
+/** An RFC 9457 problem answer as a CountersignError with its code. */
+function problem(status: number, parsed: unknown, text: string): CountersignError {
+  const p = (parsed ?? {}) as { code?: ErrorCode; detail?: string };
+  return new CountersignError(
+    p.code ?? 'internal',
+    `${status} ${p.code ?? ''}: ${p.detail ?? text}`,
+  );
 }

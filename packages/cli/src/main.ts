@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { McpProxyFlags } from './commands/mcp-proxy.js';
 import { EXIT, reportError } from './cli-error.js';
 import { defaultConfigFile } from './default-config-file.js';
@@ -188,9 +188,22 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 apiFlags(
   audit
     .command('export')
-    .description('write the log (entries, checkpoints, key) to a directory, checking it as it goes')
-    .requiredOption('-o, --out <dir>', 'export directory (must be empty unless --force)')
-    .option('-f, --force', 'overwrite an earlier export in <dir>'),
+    .description(
+      'write the log (entries, checkpoints, key) to a directory, checking it as it goes; ' +
+        'or stream it as OCSF 1.9 events for a SIEM (--format ocsf, docs/ocsf.md)',
+    )
+    .option(
+      '-o, --out <path>',
+      'export directory (must be empty unless --force); with --format ocsf, a file (default: stdout)',
+    )
+    .option('-f, --force', 'overwrite an earlier export in <path>')
+    .addOption(
+      new Option('--format <format>', 'countersign: the verifiable directory; ocsf: NDJSON events')
+        .choices(['countersign', 'ocsf'])
+        .default('countersign'),
+    )
+    .option('--from <index>', 'ocsf: the first entry (resume after the last metadata.sequence)')
+    .option('--to <index>', 'ocsf: stop before this entry (default: the latest checkpoint)'),
 ).action(run(lazy(() => import('./commands/audit.js'), 'auditExport')));
 apiFlags(
   audit

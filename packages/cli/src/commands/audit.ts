@@ -1,6 +1,17 @@
-import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { mkdir, open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import {
   CountersignError,
   EXPORT_FILES,
@@ -10,7 +21,7 @@ import {
   type VerifyLogInput,
   type VerifyLogResult,
 } from '@countersign/core';
-import { api, apiOptions, type ApiOptions } from '../api-client.js';
+import { api, apiOptions, apiStream, type ApiOptions } from '../api-client.js';
 import { EXIT } from '../cli-error.js';
 
 /** `GET /v1/audit/checkpoint`, and each item of `GET /v1/audit/checkpoints`. */
@@ -45,8 +56,18 @@ export async function auditCheckpoint(options: ApiFlags) {
  * log's key. It checks what it wrote as it goes (with the gateway's own key: integrity only);
  * on a failure the files stay, as evidence, and the exit code is 1.
  */
-export async function auditExport(options: ApiFlags & { out: string; force?: boolean }) {
+export async function auditExport(options: ExportFlags) {
+  if (options.format === 'ocsf') return auditExportOcsf(options);
   const dir = options.out;
+  if (dir === undefined) {
+    process.stderr.write('countersign: --out <dir> is required (or --format ocsf)\n');
+    return EXIT.usage;
+  }
+  if (options.from !== undefined || options.to !== undefined) {
+    // The verifiable export is the whole log by design: a slice could not be checked.
+    process.stderr.write('countersign: --from and --to apply to --format ocsf only\n');
+    return EXIT.usage;
+  }
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     process.stderr.write(`countersign: ${dir} is not a directory\n`);
     return EXIT.usage;
@@ -99,6 +120,69 @@ export async function auditExport(options: ApiFlags & { out: string; force?: boo
     `exported ${checkpoint.size} entries, ${older.length} older checkpoints to ${dir}\n`,
   );
   return printResult(result, false);
+}
+
+interface ExportFlags extends ApiFlags {
+  out?: string;
+  force?: boolean;
+  format?: 'countersign' | 'ocsf';
+  from?: string;
+  to?: string;
+}
+
+/**
+ * `audit export --format ocsf`: `GET /v1/audit/export` streamed to stdout or `--out FILE`, one
+ * OCSF event per line (docs/ocsf.md). The gateway announces the range first; a stream that ends
+ * short exits 1 and says where to resume, so a scheduled job never skips an entry silently.
+ */
+async function auditExportOcsf(options: ExportFlags): Promise<number> {
+  const query = new URLSearchParams({ format: 'ocsf' });
+  for (const name of ['from', 'to'] as const) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (!/^\d{1,15}$/.test(value)) {
+      process.stderr.write(`countersign: --${name} must be an entry index (0, 1, …)\n`);
+      return EXIT.usage;
+    }
+    query.set(name, value);
+  }
+  if (options.out !== undefined && existsSync(options.out) && !options.force) {
+    process.stderr.write(`countersign: ${options.out} exists (pass --force to overwrite)\n`);
+    return EXIT.usage;
+  }
+  const res = await apiStream(apiOptions(options), `/v1/audit/export?${query.toString()}`);
+  const from = Number(res.headers.get('x-countersign-audit-from'));
+  const to = Number(res.headers.get('x-countersign-audit-to'));
+  const out = options.out === undefined ? process.stdout : createWriteStream(options.out);
+  let lines = 0;
+  try {
+    await pipeline(
+      Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>),
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          for (const byte of chunk) if (byte === 0x0a) lines++;
+          yield chunk;
+        }
+      },
+      out,
+      { end: options.out !== undefined },
+    );
+  } catch (e) {
+    // A reader that stops early (`| head`) is not an error.
+    if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+    return EXIT.ok;
+  }
+  if (lines !== to - from) {
+    process.stderr.write(
+      `countersign: the stream ended after ${lines} of ${to - from} events; ` +
+        `resume with --from ${from + lines}\n`,
+    );
+    return EXIT.failed;
+  }
+  if (options.out !== undefined) {
+    process.stderr.write(`exported entries [${from}, ${to}) as OCSF events to ${options.out}\n`);
+  }
+  return EXIT.ok;
 }
 
 /**

@@ -332,6 +332,11 @@ export class AuditLog {
     return this.repo.latestCheckpoint();
   }
 
+  /** Signed checkpoints larger than `size`, smallest first (the first includes entry `size`). */
+  checkpointsAbove(size: number, limit: number): Promise<StoredCheckpoint[]> {
+    return this.repo.checkpointsAbove(size, limit);
+  }
+
   checkpoints(limit = 1000): Promise<StoredCheckpoint[]> {
     return this.repo.checkpoints(limit);
   }

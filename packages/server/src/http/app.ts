@@ -19,6 +19,7 @@ import { openApiOptions } from './openapi-document.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { auditExportRoutes } from './routes/audit-export-routes.js';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import { grantRoutes } from './routes/grant-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
@@ -196,6 +197,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(actionRoutes(deps));
   await app.register(policyRoutes(deps));
   await app.register(auditRoutes(deps.audit));
+  await app.register(auditExportRoutes(deps.audit, '0.1.0'));
   await app.register(grantRoutes(deps));
   for (const routes of deps.channelRoutes ?? []) await app.register(routes);
   await app.register(timelineRoutes(deps));

@@ -288,6 +288,22 @@ export class AuditRepository {
     return row && { ...row, size: Number(row.size), created_at: Number(row.created_at) };
   }
 
+  /** Checkpoints larger than `size`, smallest first: the first covers entry `size`. */
+  async checkpointsAbove(size: number, limit: number): Promise<StoredCheckpoint[]> {
+    const rows = await this.db
+      .selectFrom('audit_checkpoints')
+      .selectAll()
+      .where('size', '>', size)
+      .orderBy('size', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      ...row,
+      size: Number(row.size),
+      created_at: Number(row.created_at),
+    }));
+  }
+
   async checkpoints(limit: number): Promise<StoredCheckpoint[]> {
     const rows = await this.db
       .selectFrom('audit_checkpoints')
