@@ -52,6 +52,7 @@ export async function reportSoc2(options: ReportSoc2Options): Promise<number> {
       'give --out FILE (HTML), --json-out FILE (JSON), --json (stdout), or several',
     );
   }
+  const period = reportPeriod(options.from, options.to);
   if (!options.key && !options.acceptGatewayKey) {
     process.stderr.write(
       'countersign: the report checks the audit log with a verifier key from outside the gateway: ' +
@@ -60,7 +61,6 @@ export async function reportSoc2(options: ReportSoc2Options): Promise<number> {
     return EXIT.usage;
   }
   if (!options.key) process.stderr.write(GATEWAY_KEY_WARNING);
-  const period = reportPeriod(options.from, options.to);
   const { report, signer } = await withStore(options.config, async (storage, config) => ({
     report: await generateSoc2Report(storage, config, {
       period,
