@@ -42,12 +42,18 @@ const IN_PERIOD = Date.UTC(2026, 0, 10, 9);
 type Dir = NonNullable<ConfigFile['directory']>;
 const withGina: Dir = {
   ...DIRECTORY,
-  users: [...(DIRECTORY?.users ?? []), { id: 'gina', email: 'gina@example.com', groups: ['data-owners'] }],
+  users: [
+    ...(DIRECTORY?.users ?? []),
+    { id: 'gina', email: 'gina@example.com', groups: ['data-owners'] },
+  ],
 };
 const withGinaAdmin: Dir = {
   ...withGina,
   users: withGina.users?.map((u) => (u.id === 'gina' ? { ...u, admin: true } : u)),
-  agents: [{ id: 'exporter', owners: ['bob', 'gina'] }, { id: 'deployer', owners: ['carol'] }],
+  agents: [
+    { id: 'exporter', owners: ['bob', 'gina'] },
+    { id: 'deployer', owners: ['carol'] },
+  ],
 };
 
 async function directoryEntries(gw: TestGateway): Promise<AuditEntry[]> {
@@ -62,9 +68,15 @@ async function directoryEntries(gw: TestGateway): Promise<AuditEntry[]> {
 }
 
 const summary = (entries: AuditEntry[]) =>
-  entries.map((e) => [e.type, ...Object.values(e.data).filter((v) => typeof v === 'string')].join(' '));
+  entries.map((e) =>
+    [e.type, ...Object.values(e.data).filter((v) => typeof v === 'string')].join(' '),
+  );
 
-async function report(gw: TestGateway, now: number, period = reportPeriod('2026-01-10', '2026-01-10')) {
+async function report(
+  gw: TestGateway,
+  now: number,
+  period = reportPeriod('2026-01-10', '2026-01-10'),
+) {
   await gw.gateway.audit.checkpoint();
   const config = resolveConfig(
     {
@@ -111,7 +123,12 @@ describe('directory changes are audit evidence (sqlite)', () => {
       const agent = await gw.token('agent', 'exporter');
       const sub = await gw.call('POST', '/v1/actions', {
         token: agent,
-        body: { action: 'db.export', resource: 'pg://x', environment: 'production', params: { rows: 50_000 } },
+        body: {
+          action: 'db.export',
+          resource: 'pg://x',
+          environment: 'production',
+          params: { rows: 50_000 },
+        },
       });
       assert.equal(sub.status, 201);
       // Within the request's 30 minutes (the policy's timeout).
@@ -127,7 +144,12 @@ describe('directory changes are audit evidence (sqlite)', () => {
 
       // Then she is made admin and an owner of the exporter agent, then removed altogether.
       now = IN_PERIOD + 2 * H;
-      gw = await startGateway({ dialect: 'sqlite', now: clock, reuse: same, directory: withGinaAdmin });
+      gw = await startGateway({
+        dialect: 'sqlite',
+        now: clock,
+        reuse: same,
+        directory: withGinaAdmin,
+      });
       await gw.close({ keep: true });
       now = IN_PERIOD + 3 * H;
       gw = await startGateway({ dialect: 'sqlite', now: clock, reuse: same });
@@ -157,22 +179,34 @@ describe('directory changes are audit evidence (sqlite)', () => {
         g.changes.map((c) => [c.at, c.type, c.user, c.group]),
         [
           [new Date(IN_PERIOD).toISOString(), 'directory.user_added', 'gina', null],
-          [new Date(IN_PERIOD).toISOString(), 'directory.group_member_added', 'gina', 'data-owners'],
+          [
+            new Date(IN_PERIOD).toISOString(),
+            'directory.group_member_added',
+            'gina',
+            'data-owners',
+          ],
           [new Date(IN_PERIOD + 2 * H).toISOString(), 'directory.admin_granted', 'gina', null],
           [new Date(IN_PERIOD + 2 * H).toISOString(), 'directory.agent_owner_added', 'gina', null],
-          [new Date(IN_PERIOD + 3 * H).toISOString(), 'directory.group_member_removed', 'gina', 'data-owners'],
+          [
+            new Date(IN_PERIOD + 3 * H).toISOString(),
+            'directory.group_member_removed',
+            'gina',
+            'data-owners',
+          ],
           [new Date(IN_PERIOD + 3 * H).toISOString(), 'directory.admin_revoked', 'gina', null],
-          [new Date(IN_PERIOD + 3 * H).toISOString(), 'directory.agent_owner_removed', 'gina', null],
+          [
+            new Date(IN_PERIOD + 3 * H).toISOString(),
+            'directory.agent_owner_removed',
+            'gina',
+            null,
+          ],
           [new Date(IN_PERIOD + 3 * H).toISOString(), 'directory.user_removed', 'gina', null],
         ],
       );
-      assert.deepEqual(
-        g.eligibility.map((e) => [e.user, e.at, e.groups_then, e.eligible]).sort(),
-        [
-          ['alice', new Date(IN_PERIOD + VOTED).toISOString(), ['data-owners'], true],
-          ['gina', new Date(IN_PERIOD + VOTED).toISOString(), ['data-owners'], true],
-        ],
-      );
+      assert.deepEqual(g.eligibility.map((e) => [e.user, e.at, e.groups_then, e.eligible]).sort(), [
+        ['alice', new Date(IN_PERIOD + VOTED).toISOString(), ['data-owners'], true],
+        ['gina', new Date(IN_PERIOD + VOTED).toISOString(), ['data-owners'], true],
+      ]);
       assert.equal(g.ineligible_approvals, 0);
       const html = renderSoc2Html(r);
       assert.match(html, /Membership as recorded in the audit log at 2026-01-10 00:00:00Z/);
@@ -199,7 +233,10 @@ describe('report signature (C2SP signed note over the report bytes)', () => {
       const json = Buffer.from(JSON.stringify(r, null, 2), 'utf8');
       const htmlSig = signReport(html, 'html', r, signer);
       const jsonSig = signReport(json, 'json', r, signer);
-      assert.match(htmlSig, /^countersign\.report-signature\/v1\nreport countersign\.soc2-report\/1\nencoding html\nsha256 [0-9a-f]{64}\n/);
+      assert.match(
+        htmlSig,
+        /^countersign\.report-signature\/v1\nreport countersign\.soc2-report\/1\nencoding html\nsha256 [0-9a-f]{64}\n/,
+      );
       for (const [bytes, signature] of [
         [html, htmlSig],
         [json, jsonSig],
@@ -220,7 +257,10 @@ describe('report signature (C2SP signed note over the report bytes)', () => {
       // The right format signed by another key: not the log's.
       const other = generateNoteKey(gw.gateway.audit.origin);
       assert.equal(code(html, htmlSig, other.verifierKey), 'signature_invalid');
-      assert.equal(code(html, signReport(html, 'html', r, parseNoteSignerKey(other.signerKey))), 'signature_invalid');
+      assert.equal(
+        code(html, signReport(html, 'html', r, parseNoteSignerKey(other.signerKey))),
+        'signature_invalid',
+      );
       assert.equal(code(html, htmlSig, 'not a key'), 'key_invalid');
       assert.equal(code(html, 'garbage'), 'signature_malformed');
       // Swapped checkpoint: a genuine checkpoint of this log, but not the one the report embeds.
@@ -236,7 +276,11 @@ describe('report signature (C2SP signed note over the report bytes)', () => {
       const forged: Soc2Report = structuredClone(r);
       const c = forged.log_integrity.checkpoint!;
       c.note = signNote(
-        formatCheckpoint({ origin: c.origin, size: c.size, rootHash: Buffer.from(c.root_hash, 'base64') }),
+        formatCheckpoint({
+          origin: c.origin,
+          size: c.size,
+          rootHash: Buffer.from(c.root_hash, 'base64'),
+        }),
         parseNoteSignerKey(other.signerKey),
       );
       assert.equal(code(html, signReport(html, 'html', forged, signer)), 'checkpoint_invalid');
@@ -281,36 +325,45 @@ describe('report signature (C2SP signed note over the report bytes)', () => {
   });
 });
 
-describe('directory evidence across replicas (postgres)', { skip: !(await postgresAvailable()) }, () => {
-  test('two replicas starting at once on one store record the baseline once, and a change once', async () => {
-    const admin = process.env.COUNTERSIGN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-    const name = `cs_report_${randomBytes(6).toString('hex')}`;
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    await client.query(`CREATE DATABASE ${name}`);
-    await client.end();
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    const databaseUrl = url.toString();
-    const dir = mkdtempSync(join(tmpdir(), 'countersign-report-'));
-    writeFileSync(join(dir, 'policy.yaml'), POLICY);
-    const reuse = { dir, databaseUrl };
-    const pair = (directory?: Dir) =>
-      Promise.all([0, 1].map(() => startGateway({ dialect: 'postgres', reuse, ...(directory ? { directory } : {}) })));
-    try {
-      let [a, b] = await pair();
-      assert.deepEqual(summary(await directoryEntries(a!)), ['directory.baseline']);
-      await Promise.all([a!.close({ keep: true }), b!.close({ keep: true })]);
-      [a, b] = await pair(withGina);
-      await b!.gateway.audit.sync();
-      assert.deepEqual(summary(await directoryEntries(a!)), [
-        'directory.baseline',
-        'directory.user_added gina',
-        'directory.group_member_added data-owners gina',
-      ]);
-      await Promise.all([a!.close({ keep: true }), b!.close({ keep: true })]);
-    } finally {
-      await dropPgDatabase(databaseUrl);
-    }
-  });
-});
+describe(
+  'directory evidence across replicas (postgres)',
+  { skip: !(await postgresAvailable()) },
+  () => {
+    test('two replicas starting at once on one store record the baseline once, and a change once', async () => {
+      const admin =
+        process.env.COUNTERSIGN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+      const name = `cs_report_${randomBytes(6).toString('hex')}`;
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      await client.query(`CREATE DATABASE ${name}`);
+      await client.end();
+      const url = new URL(admin);
+      url.pathname = `/${name}`;
+      const databaseUrl = url.toString();
+      const dir = mkdtempSync(join(tmpdir(), 'countersign-report-'));
+      writeFileSync(join(dir, 'policy.yaml'), POLICY);
+      const reuse = { dir, databaseUrl };
+      const pair = (directory?: Dir) =>
+        Promise.all(
+          [0, 1].map(() =>
+            startGateway({ dialect: 'postgres', reuse, ...(directory ? { directory } : {}) }),
+          ),
+        );
+      try {
+        let [a, b] = await pair();
+        assert.deepEqual(summary(await directoryEntries(a)), ['directory.baseline']);
+        await Promise.all([a.close({ keep: true }), b.close({ keep: true })]);
+        [a, b] = await pair(withGina);
+        await b.gateway.audit.sync();
+        assert.deepEqual(summary(await directoryEntries(a)), [
+          'directory.baseline',
+          'directory.user_added gina',
+          'directory.group_member_added data-owners gina',
+        ]);
+        await Promise.all([a.close({ keep: true }), b.close({ keep: true })]);
+      } finally {
+        await dropPgDatabase(databaseUrl);
+      }
+    });
+  },
+);
