@@ -111,7 +111,7 @@ export async function createGateway(
   const record = evidenceRecorder(actionRepo);
   await record([policyInForce(policy, 'start')]);
   // Who could approve, own or administer, as evidence: a baseline, then each change.
-  await recordDirectory(storage, audit, config.directory);
+  await recordDirectory(storage, audit, config.directory).catch(abort);
   const events = new ActionEvents();
   // Changes committed by other replicas (actions/action-watcher.ts): one listening connection
   // and one watcher per process, feeding `events`.

@@ -13,7 +13,9 @@ import {
   type AuditEntry,
 } from '@countersign/core';
 import {
+  ReportRepository,
   generateSoc2Report,
+  recountFigures,
   renderSoc2Html,
   reportPeriod,
   resolveConfig,
@@ -208,6 +210,27 @@ describe('directory changes are audit evidence (sqlite)', () => {
         ['gina', new Date(IN_PERIOD + VOTED).toISOString(), ['data-owners'], true],
       ]);
       assert.equal(g.ineligible_approvals, 0);
+      // The figures, recounted from the log's entries alone, agree with the report.
+      const repo = new ReportRepository(gw.gateway.storage.db);
+      const figures = await recountFigures(
+        r,
+        repo.auditEntryTexts(await repo.auditSize()),
+        r.log_integrity.checkpoint?.size ?? 0,
+      );
+      assert.deepEqual(figures.mismatches, []);
+      assert.deepEqual(
+        figures.checked.map((c) => [c.figure, c.log]),
+        [
+          ['requests in the period', 1],
+          ['refused self-approvals', 0],
+          ['refused not-eligible votes', 0],
+          ['approvals by alice', 1],
+          ['denials by alice', 0],
+          ['approvals by gina', 1],
+          ['denials by gina', 0],
+          ['directory changes in the period', 8],
+        ],
+      );
       const html = renderSoc2Html(r);
       assert.match(html, /Membership as recorded in the audit log at 2026-01-10 00:00:00Z/);
       assert.match(html, /removed from group/);

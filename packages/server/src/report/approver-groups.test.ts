@@ -9,6 +9,7 @@ import {
   snapshotOf,
 } from '../config/directory-snapshot.js';
 import { approverGroups } from './approver-groups.js';
+import { separationOfDuties } from './separation-of-duties.js';
 import { DirectoryHistory } from './directory-history.js';
 import { reportPeriod } from './report-period.js';
 
@@ -148,4 +149,46 @@ test('membership during the period: added then removed within it; an approval af
     ],
   );
   assert.equal(s.ineligible_approvals, 1);
+});
+
+test("separation of duties judges an approval by the agent's owners at the time of the vote", () => {
+  const owning = new Directory({
+    groups: [{ id: 'data-owners' }],
+    users: [
+      { id: 'alice', groups: ['data-owners'] },
+      { id: 'gina', groups: ['data-owners'] },
+    ],
+    agents: [{ id: 'exporter', owners: ['gina'] }],
+  });
+  const history = DirectoryHistory.fromEntries(
+    entries([
+      [START - 24 * H, owning],
+      [START + 3 * H, directory(['alice', 'gina'])],
+    ]),
+  );
+  const request = {
+    id: 'act_1',
+    agent_id: 'exporter',
+    on_behalf_of: null,
+  } as unknown as ActionRecord; // only the fields the check reads
+  const vote = {
+    action_id: 'act_1',
+    user: 'gina',
+    at: START + 2 * H,
+    vote: 'approve',
+    outcome: 'counted',
+    break_glass: false,
+  } as unknown as Vote; // only the fields the check reads
+  const input = {
+    requests: [request],
+    votes: [vote],
+    refused: [],
+    directory: directory(['alice', 'gina']),
+  };
+  // Today gina owns nothing; when she approved she owned the requesting agent.
+  assert.deepEqual(separationOfDuties(input).interested_party_approvals, []);
+  assert.deepEqual(
+    separationOfDuties({ ...input, history }).interested_party_approvals.map((v) => v.user),
+    ['gina'],
+  );
 });

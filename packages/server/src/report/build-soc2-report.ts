@@ -45,6 +45,7 @@ export function buildSoc2Report(d: Soc2ReportData): Soc2Report {
   const paths = [...new Set([...d.policy.redact, ...(d.earlierRedactPaths ?? [])])].sort();
   const redactor = new ReportRedactor(paths);
   const rows = d.requests.map((r) => requestRow(r, d.votes, redactor));
+  const history = DirectoryHistory.fromEntries(d.directoryEntries ?? []);
   return {
     format: 'countersign.soc2-report',
     version: 1,
@@ -63,6 +64,7 @@ export function buildSoc2Report(d: Soc2ReportData): Soc2Report {
       votes: d.votes,
       refused: d.refused,
       directory: d.directory,
+      history,
     }),
     time_to_decision: timeToDecision(
       d.requests.map((r, i) => ({
@@ -77,7 +79,7 @@ export function buildSoc2Report(d: Soc2ReportData): Soc2Report {
       directory: d.directory,
       policy: d.policy,
       period: d.period,
-      history: DirectoryHistory.fromEntries(d.directoryEntries ?? []),
+      history,
       requests: d.requests,
       votes: d.votes,
     }),
