@@ -139,11 +139,32 @@ report
   .description('SOC 2 evidence for a period: self-contained HTML (--out), JSON (--json on stdout)')
   .requiredOption('--from <date>', 'first day, YYYY-MM-DD (UTC)')
   .requiredOption('--to <date>', 'last day, YYYY-MM-DD (UTC), included')
-  .option('-o, --out <file>', 'write the HTML report here')
-  .option('--json', 'print the same content as JSON on stdout')
-  .option('--key <vkey>', "verify the audit log with this verifier key (default: the gateway's)")
+  .option('-o, --out <file>', 'write the HTML report here, and its signature to <file>.sig')
+  .option('--json-out <file>', 'write the JSON report here, and its signature to <file>.sig')
+  .option('--json', 'print the same content as JSON on stdout (unsigned)')
+  .option(
+    '--key <vkey>',
+    'verify the audit log with this verifier key, obtained outside the gateway',
+  )
+  .option(
+    '--accept-gateway-key',
+    "verify the audit log with the gateway's own key instead (weaker)",
+  )
   .option('-c, --config <file>', 'configuration file', defaultConfig)
   .action(run(lazy(() => import('./commands/report.js'), 'reportSoc2')));
+report
+  .command('verify <report>')
+  .description(
+    'check a signed report offline: its bytes, signature, checkpoint and (--log) figures',
+  )
+  .option('--signature <file>', 'the detached signature (default: <report>.sig)')
+  .option('--key <vkey>', 'the log verifier key, obtained outside the gateway')
+  .option('--accept-gateway-key', 'trust the key the export ships (<DIR>/log-key.pub) instead')
+  .option(
+    '--log <dir>',
+    'an audit export (audit export --out DIR): verify it and recount the figures',
+  )
+  .action(run(lazy(() => import('./commands/report.js'), 'reportVerify')));
 
 const actions = program.command('actions').description('review requests through the API');
 const apiFlags = (c: Command) =>

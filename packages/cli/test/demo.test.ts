@@ -93,7 +93,10 @@ test('serve --demo: a real config the CLI finds, login-link, tokens kept across 
     const mine = created.stdout.trim();
     assert.equal(await evaluateAs(port, mine), 200);
     const today = new Date().toISOString().slice(0, 10);
-    const report = cli(['report', 'soc2', '--from', today, '--to', today, '--json'], { cwd: dir });
+    const report = cli(
+      ['report', 'soc2', '--from', today, '--to', today, '--json', '--accept-gateway-key'],
+      { cwd: dir },
+    );
     assert.equal(report.status, 0, report.stderr);
     // …and with the path the docs give.
     const listed = cli(['token', 'list', '--config', '.countersign/countersign.yaml'], {

@@ -203,11 +203,12 @@ describe('countersign report soc2', () => {
       '--out',
       out,
       '--json',
+      '--accept-gateway-key',
       '--config',
       config,
     ]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /wrote .*report\.html: 7 requests/);
+    assert.match(r.stderr, /wrote .*report\.html \(and \.sig\): 7 requests/);
     html = readFileSync(out, 'utf8');
     report = JSON.parse(r.stdout) as Soc2Report;
   });
@@ -276,6 +277,7 @@ describe('countersign report soc2', () => {
       '--to',
       '2020-01-01',
       '--json',
+      '--accept-gateway-key',
       '--config',
       config,
     ]);
@@ -356,7 +358,7 @@ describe('countersign report soc2', () => {
     assert.ok(html.includes('incident 42: on-call needs access'));
   });
 
-  test('policy versions and approver groups (from the directory at report time)', () => {
+  test('policy versions and approver groups (replayed from the directory evidence)', () => {
     const versions = report.policy_changes.versions_seen.map((v) => v.version);
     assert.deepEqual(versions, [api.approved.policy_version]);
     const groups = new Map(report.approver_groups.groups.map((g) => [g.id, g]));
@@ -368,7 +370,8 @@ describe('countersign report soc2', () => {
     assert.deepEqual(report.approver_groups.break_glass_users, [
       { user: 'carol', rules: ['privilege-grant'] },
     ]);
-    assert.ok(/Membership as configured when this report was made/.test(html));
+    assert.equal(report.approver_groups.source, 'audit_log');
+    assert.ok(/Membership as recorded in the audit log at/.test(html));
   });
 
   test('an agent-supplied <script> is escaped, and the page can run no script at all', () => {
@@ -477,6 +480,86 @@ describe('countersign report soc2', () => {
     assert.match(failed.log_integrity.detail, /Verifier key from the --key option/);
   });
 
+  test('the log check needs a key from outside the gateway, or --accept-gateway-key', () => {
+    const args = ['report', 'soc2', '--from', day(-1), '--to', day(1), '--json'];
+    const refused = cli([...args, '--config', config]);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /pass --key <vkey>, or --accept-gateway-key/);
+    assert.equal(refused.stdout, '');
+    const accepted = cli([...args, '--accept-gateway-key', '--config', config]);
+    assert.equal(accepted.status, 0, accepted.stderr);
+    assert.match(accepted.stderr, /WARNING: checking with the gateway's own key/);
+  });
+
+  test('report verify: signed HTML and JSON verify with the log key; refusals exit non-zero', () => {
+    const html = join(dir, 'signed.html');
+    const json = join(dir, 'signed.json');
+    const key = report.log_integrity.verifier_key!;
+    const made = cli([
+      'report',
+      'soc2',
+      '--from',
+      day(-1),
+      '--to',
+      day(1),
+      '--out',
+      html,
+      '--json-out',
+      json,
+      '--key',
+      key,
+      '--config',
+      config,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    assert.match(made.stderr, /signed\.json \(and \.sig\)/);
+    for (const file of [html, json]) {
+      const ok = cli(['report', 'verify', file, '--key', key]);
+      assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /^OK signature: /m);
+      assert.match(ok.stdout, /^OK checkpoint: the log at size \d+/m);
+    }
+    // No key from outside: refused, unless the gateway's is accepted (from an export).
+    const nokey = cli(['report', 'verify', html]);
+    assert.equal(nokey.status, 2);
+    assert.match(nokey.stderr, /pass --key <vkey>/);
+    const noLog = cli(['report', 'verify', html, '--accept-gateway-key']);
+    assert.equal(noLog.status, 2);
+    // The wrong key, tampered bytes, a signature for the other report: exit 1, with the code.
+    const wrong = cli([
+      'report',
+      'verify',
+      html,
+      '--key',
+      generateNoteKey(report.log_integrity.checkpoint!.origin).verifierKey,
+    ]);
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stdout, /^FAIL signature_invalid: /);
+    writeFileSync(html, readFileSync(html, 'utf8').replace('VERIFIED', 'VERIFIED!'));
+    const tampered = cli(['report', 'verify', html, '--key', key]);
+    assert.equal(tampered.status, 1);
+    assert.match(tampered.stdout, /^FAIL report_modified: /);
+    const swapped = cli(['report', 'verify', json, '--signature', `${html}.sig`, '--key', key]);
+    assert.equal(swapped.status, 1);
+    assert.match(swapped.stdout, /^FAIL report_modified: /);
+  });
+
+  test('report verify --log: the figures recounted from an audit export expose a request moved out of the period in the database', async () => {
+    const json = join(dir, 'signed.json');
+    const key = report.log_integrity.verifier_key!;
+    const root = cli(['token', 'create', '--user', 'root', '--config', config]).stdout.trim();
+    const exported = join(dir, 'export');
+    const ex = cli(['audit', 'export', '--out', exported, '--url', url, '--token', root]);
+    assert.equal(ex.status, 0, ex.stderr);
+    const r = cli(['report', 'verify', json, '--key', key, '--log', exported]);
+    assert.match(r.stdout, /^OK log: /m);
+    assert.match(r.stdout, /^OK refused self-approvals: report 1, log 1$/m);
+    assert.match(r.stdout, /^OK approvals by alice: report 1, log 1$/m);
+    // `old` was submitted today (the log says so); its row was moved to 2020 in the database.
+    assert.match(r.stdout, /^MISMATCH requests in the period: report 7, log 8$/m);
+    assert.equal(r.status, 1, r.stdout);
+  });
+
   // Last: it damages the store.
   test('an edited audit entry makes the report say FAILED, name the entry, and exit 1', async () => {
     const storage = await openDatabase({ dataDir: join(dir, 'data') });
@@ -500,6 +583,7 @@ describe('countersign report soc2', () => {
         '--to',
         day(1),
         '--json',
+        '--accept-gateway-key',
         '--config',
         config,
       ]);

@@ -27,6 +27,7 @@ import { openDatabase, type Storage } from './storage/open-database.js';
 import { silentChangeFeed, type ChangeFeed } from './storage/change-feed.js';
 import { PgChangeFeed } from './storage/pg-change-feed.js';
 import { agreeOnReplicaSettings, recordAcceptedChanges } from './config/replica-settings.js';
+import { recordDirectory } from './config/directory-evidence.js';
 import { TokenRepository } from './storage/token-repository.js';
 import { createWebAuth, type WebAuth } from './web/web-auth.js';
 import { defaultWebAssetsDir } from './web/web-assets.js';
@@ -109,6 +110,8 @@ export async function createGateway(
   }).catch(abort);
   const record = evidenceRecorder(actionRepo);
   await record([policyInForce(policy, 'start')]);
+  // Who could approve, own or administer, as evidence: a baseline, then each change.
+  await recordDirectory(storage, audit, config.directory).catch(abort);
   const events = new ActionEvents();
   // Changes committed by other replicas (actions/action-watcher.ts): one listening connection
   // and one watcher per process, feeding `events`.

@@ -72,11 +72,25 @@ export {
 // SOC 2 evidence report (docs/soc2.md): read-only over the store, rendered as HTML or JSON.
 export { ReportRepository } from './storage/report-repository.js';
 export { reportPeriod, type ReportPeriod } from './report/report-period.js';
-export { generateSoc2Report, type GenerateSoc2Options } from './report/generate-soc2-report.js';
+export {
+  generateSoc2Report,
+  storedReportSigner,
+  type GenerateSoc2Options,
+} from './report/generate-soc2-report.js';
 export { buildSoc2Report, type Soc2ReportData } from './report/build-soc2-report.js';
 export { renderSoc2Html } from './report/html/render-soc2-html.js';
 export { ReportRedactor, REDACTED } from './report/report-redactor.js';
 export type { Soc2Report } from './report/soc2-report.js';
+export {
+  REPORT_SIGNATURE_FORMAT,
+  signReport,
+  verifyReportSignature,
+  type ReportEncoding,
+  type ReportSignatureCheck,
+  type ReportStatement,
+} from './report/report-signature.js';
+export { recountFigures, type FiguresResult } from './report/report-figures.js';
+
 export { AuditLog } from './audit/audit-log.js';
 export * as auditEvents from './audit/audit-events.js';
 export type { AuditEvent } from './audit/audit-events.js';

@@ -219,6 +219,7 @@ for (const dialect of await dialects()) {
         const report = await generateSoc2Report(gw.gateway.storage, config, {
           period: reportPeriod(day(now - 86_400_000), day(now)),
           now,
+          acceptGatewayKey: true,
         });
         assert.equal(report.source.store, dialect);
         assert.equal(report.privileged_actions.total, 2);

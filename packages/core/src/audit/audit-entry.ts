@@ -47,6 +47,22 @@ export type AuditEventType =
   | 'token.revoked'
   | 'key.rotated'
   | 'config.changed'
+  // the directory (users, groups, agents, admins) as configured: a baseline, then each change
+  | 'directory.baseline'
+  | 'directory.user_added'
+  | 'directory.user_removed'
+  | 'directory.group_added'
+  | 'directory.group_removed'
+  | 'directory.group_member_added'
+  | 'directory.group_member_removed'
+  | 'directory.agent_added'
+  | 'directory.agent_removed'
+  | 'directory.agent_owner_added'
+  | 'directory.agent_owner_removed'
+  | 'directory.admin_granted'
+  | 'directory.admin_revoked'
+  | 'directory.auditor_granted'
+  | 'directory.auditor_revoked'
   // refusals of API calls (4xx), as evidence of attempts
   | 'api.refused';
 

@@ -8,6 +8,11 @@ import type {
   JsonValue,
   Vote,
 } from '@countersign/core';
+import type {
+  DirectoryChange,
+  DirectoryChangeType,
+  DirectorySnapshot,
+} from '../config/directory-snapshot.js';
 
 /**
  * What callers record in the audit log: one member per event type, keyed by `type`, each with
@@ -34,7 +39,9 @@ export type AuditEvent =
   | TokenRevoked
   | KeyRotated
   | ConfigChanged
-  | ApiRefused;
+  | ApiRefused
+  | DirectoryBaseline
+  | DirectoryChanged;
 
 /** Who caused an event: an agent, a user, the gateway itself, or an unauthenticated caller. */
 export type Actor = AuditEntry['actor'];
@@ -417,4 +424,27 @@ export function apiRefused(
   data: ApiRefusedData,
 ): ApiRefused {
   return { type: 'api.refused', actor, ...about(requestId), data };
+}
+
+/** The directory as first recorded: what later `directory.*` changes apply to. */
+export type DirectoryBaselineData = { directory: DirectorySnapshot };
+export type DirectoryBaseline = Event<'directory.baseline', DirectoryBaselineData>;
+
+/** One change of the directory: the ids it names (user, group, agent: those that apply). */
+export type DirectoryChangedData = { user?: string; group?: string; agent?: string };
+export type DirectoryChanged = Event<DirectoryChangeType, DirectoryChangedData>;
+
+/** The directory in force when there was no recorded one yet (the first start). */
+export function directoryBaseline(snapshot: DirectorySnapshot): DirectoryBaseline {
+  return {
+    type: 'directory.baseline',
+    actor: { kind: 'system', id: 'gateway-start' },
+    data: { directory: snapshot },
+  };
+}
+
+/** A user, group, membership, agent, agent owner or role that the configuration changed. */
+export function directoryChanged(change: DirectoryChange): DirectoryChanged {
+  const { type, ...ids } = change;
+  return { type, actor: { kind: 'system', id: 'gateway-start' }, data: ids };
 }

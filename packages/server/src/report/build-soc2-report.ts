@@ -3,6 +3,7 @@ import type { Directory } from '../config/directory.js';
 import type { DialectName } from '../storage/open-database.js';
 import type { RequestCount, VersionSeen } from '../storage/report-repository.js';
 import { approverGroups } from './approver-groups.js';
+import { DirectoryHistory } from './directory-history.js';
 import { exceptions } from './exceptions.js';
 import { policyChanges } from './policy-changes.js';
 import { privilegedActions } from './privileged-actions.js';
@@ -35,6 +36,8 @@ export interface Soc2ReportData {
   /** Redact paths of earlier policies, so a field redacted then stays redacted now. */
   earlierRedactPaths?: readonly string[] | undefined;
   integrity: LogIntegritySection;
+  /** The log's `directory.*` entries up to the period's end, in index order. */
+  directoryEntries?: readonly AuditEntry[] | undefined;
 }
 
 /** Assembles the report. Pure: the same data gives the same report. */
@@ -42,6 +45,7 @@ export function buildSoc2Report(d: Soc2ReportData): Soc2Report {
   const paths = [...new Set([...d.policy.redact, ...(d.earlierRedactPaths ?? [])])].sort();
   const redactor = new ReportRedactor(paths);
   const rows = d.requests.map((r) => requestRow(r, d.votes, redactor));
+  const history = DirectoryHistory.fromEntries(d.directoryEntries ?? []);
   return {
     format: 'countersign.soc2-report',
     version: 1,
@@ -60,6 +64,7 @@ export function buildSoc2Report(d: Soc2ReportData): Soc2Report {
       votes: d.votes,
       refused: d.refused,
       directory: d.directory,
+      history,
     }),
     time_to_decision: timeToDecision(
       d.requests.map((r, i) => ({
@@ -70,7 +75,14 @@ export function buildSoc2Report(d: Soc2ReportData): Soc2Report {
     ),
     exceptions: exceptions(rows),
     policy_changes: policyChanges(d.versions, d.policyLoads, d.period),
-    approver_groups: approverGroups(d.directory, d.policy, d.now),
+    approver_groups: approverGroups({
+      directory: d.directory,
+      policy: d.policy,
+      period: d.period,
+      history,
+      requests: d.requests,
+      votes: d.votes,
+    }),
     log_integrity: d.integrity,
   };
 }

@@ -1,4 +1,4 @@
-import { parseNoteSignerKey, verifyLog } from '@countersign/core';
+import { parseNoteSignerKey, verifyLog, type NoteSigner } from '@countersign/core';
 import type { GatewayConfig } from '../config/load-config.js';
 import { PolicyStore } from '../policy/policy-store.js';
 import type { Storage } from '../storage/open-database.js';
@@ -11,8 +11,13 @@ import type { Soc2Report } from './soc2-report.js';
 export interface GenerateSoc2Options {
   period: ReportPeriod;
   now?: number | undefined;
-  /** An auditor's verifier key (`<origin>+<id>+<key>`); default: the gateway's own. */
+  /** An auditor's verifier key (`<origin>+<id>+<key>`), obtained outside the gateway. */
   verifierKey?: string | undefined;
+  /**
+   * Without `verifierKey`: check the log with the gateway's own key anyway (it proves the log
+   * is intact, not that it is the log the auditor knows). Without either, no check is made.
+   */
+  acceptGatewayKey?: boolean | undefined;
   env?: NodeJS.ProcessEnv | undefined;
 }
 
@@ -31,13 +36,14 @@ export async function generateSoc2Report(
   const policy = PolicyStore.open(config.policyFile, config.directory).current;
   const repo = new ReportRepository(storage.db);
   const window = { start: options.period.start, end: options.period.end };
-  const [counts, versions, requests, votes, refused, stored] = await Promise.all([
+  const [counts, versions, requests, votes, refused, stored, directoryEntries] = await Promise.all([
     repo.requestCounts(window),
     repo.policyVersionsSeen(window),
     repo.notAutoAllowedIn(window),
     repo.votesOnRequestsCreatedIn(window),
     repo.refusedVotesIn(window),
     repo.auditSize(),
+    repo.directoryEntries(options.period.end),
   ]);
   const hasLog = stored > 0;
   const allLoads = hasLog
@@ -60,6 +66,7 @@ export async function generateSoc2Report(
     refused,
     policyLoads: hasLog ? allLoads : null,
     earlierRedactPaths,
+    directoryEntries,
     integrity: logIntegrity(await verifyStoredLog(repo, stored, options)),
   });
 }
@@ -79,7 +86,9 @@ async function verifyStoredLog(
   const [checkpoint, ...older] = await repo.checkpoints(HISTORY + 1);
   const key = options.verifierKey
     ? { key: options.verifierKey, source: 'the --key option' }
-    : await gatewayVerifierKey(repo, options.env ?? process.env);
+    : options.acceptGatewayKey
+      ? await gatewayVerifierKey(repo, options.env ?? process.env)
+      : null;
   const base = {
     checkpoint,
     stored,
@@ -90,7 +99,15 @@ async function verifyStoredLog(
   if (!checkpoint) {
     return { ...base, result: null, unavailable: 'the log has no signed checkpoint yet' };
   }
-  if (!key) return { ...base, result: null, unavailable: 'no verifier key (pass --key)' };
+  if (!key) {
+    return {
+      ...base,
+      result: null,
+      unavailable: options.acceptGatewayKey
+        ? 'the gateway has no readable verifier key (pass --key)'
+        : 'no verifier key from outside the gateway (pass --key, or --accept-gateway-key)',
+    };
+  }
   const result = await verifyLog({
     entries: repo.auditEntryTexts(checkpoint.size),
     checkpoint: checkpoint.note,
@@ -98,6 +115,21 @@ async function verifyStoredLog(
     history: older.map((c) => ({ label: `the checkpoint of size ${c.size}`, note: c.note })),
   });
   return { ...base, result };
+}
+
+/**
+ * The log's note signer, to sign a report with (report-signature.ts): from the environment,
+ * else the store, as the gateway reads it (audit-keys.ts); undefined when there is none yet.
+ * Read only: a report never creates a key.
+ */
+export async function storedReportSigner(
+  storage: Storage,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<NoteSigner | undefined> {
+  const signer =
+    env.COUNTERSIGN_AUDIT_SIGNING_KEY ??
+    (await new ReportRepository(storage.db).storedValue('audit.signing_key'));
+  return signer === undefined ? undefined : parseNoteSignerKey(signer);
 }
 
 /** The public half of the gateway's checkpoint key: from the environment, else the store. */

@@ -1,6 +1,7 @@
 import { isRequestingParty, type ActionRecord, type Vote } from '@countersign/core';
 import type { Directory } from '../config/directory.js';
 import { partiesOf } from '../actions/parties.js';
+import type { DirectoryHistory } from './directory-history.js';
 import { iso } from './request-row.js';
 import type { ApprovalsSection } from './soc2-report.js';
 
@@ -11,6 +12,8 @@ export interface SeparationOfDutiesInput {
   /** Refused votes cast in the period, on any request. */
   refused: readonly Vote[];
   directory: Directory;
+  /** The directory through time: an agent's owners as they were at each vote, when recorded. */
+  history?: DirectoryHistory | undefined;
 }
 
 /**
@@ -43,7 +46,9 @@ export function separationOfDuties(input: SeparationOfDutiesInput): ApprovalsSec
   const interested = counted.filter((v) => {
     const r = byId.get(v.action_id);
     if (!r || v.vote !== 'approve') return false;
-    return isRequestingParty(v.user, partiesOf(input.directory, r));
+    const parties = partiesOf(input.directory, r);
+    const then = input.history?.at(v.at)?.agents[r.agent_id];
+    return isRequestingParty(v.user, then ? { ...parties, agent_owners: then.owners } : parties);
   });
   return {
     title: 'Who approved, and separation of duties',

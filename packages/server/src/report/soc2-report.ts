@@ -214,10 +214,46 @@ export interface GroupMembership {
 }
 
 export interface ApproverGroupsSection extends SectionHeader {
+  /**
+   * Where membership comes from: `audit_log`, the directory replayed from its `directory.*`
+   * evidence; `configuration`, the directory as configured when the report was made (a store
+   * with no directory evidence before the period's end).
+   */
+  source: 'audit_log' | 'configuration';
+  /** When the directory was first recorded in the log; null if never. */
+  recorded_since: string | null;
+  /** The moment `groups` and `admins` describe: the period's start (or the first record after it). */
   as_of: string;
   groups: GroupMembership[];
   break_glass_users: Array<{ user: string; rules: string[] }>;
   admins: string[];
+  /** Every directory change recorded during the period, in order. */
+  changes: DirectoryChangeRow[];
+  /** Each counted approval of the period, checked against the directory at the time of the vote. */
+  eligibility: EligibilityRow[];
+  /** Approvals whose voter was not, per the recorded directory, eligible when voting. */
+  ineligible_approvals: number;
+}
+
+export interface DirectoryChangeRow {
+  at: string;
+  /** The `directory.*` entry type, e.g. `directory.group_member_added`. */
+  type: string;
+  user: string | null;
+  group: string | null;
+  agent: string | null;
+}
+
+export interface EligibilityRow {
+  request_id: string;
+  user: string;
+  at: string;
+  /** How the vote counted: through a group, or as a break-glass approval. */
+  basis: 'group' | 'break_glass';
+  /** The request's approver groups (and escalation groups) the voter was in at `at`. */
+  groups_then: string[];
+  /** null when the directory was not recorded yet at `at`. */
+  eligible: boolean | null;
 }
 
 export interface CheckpointEvidence {

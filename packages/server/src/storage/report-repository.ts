@@ -159,6 +159,19 @@ export class ReportRepository {
     return rows.map((r) => JSON.parse(r.entry) as AuditEntry);
   }
 
+  /** Every `directory.*` entry recorded before `end`, in index order (the directory's history). */
+  async directoryEntries(end: number): Promise<AuditEntry[]> {
+    const rows = await this.db
+      .selectFrom('audit_entries')
+      .select('entry')
+      .where('request_id', 'is', null)
+      .where('type', 'like', 'directory.%')
+      .where('at', '<', end)
+      .orderBy('idx')
+      .execute();
+    return rows.map((r) => JSON.parse(r.entry) as AuditEntry);
+  }
+
   /** A value the gateway keeps in `kv` (the audit signing key, to derive its public half). */
   storedValue(key: string): Promise<string | undefined> {
     return readKv(this.db, key);

@@ -2,14 +2,39 @@ import { sectionHead, table, when } from './html-parts.js';
 import { markup, type SafeHtml } from './safe-html.js';
 import type { ApproverGroupsSection } from '../soc2-report.js';
 
-/** Renders the approver groups as configured when the report is made. */
+const CHANGE: Record<string, string> = {
+  'directory.user_added': 'user added',
+  'directory.user_removed': 'user removed',
+  'directory.group_added': 'group added',
+  'directory.group_removed': 'group removed',
+  'directory.group_member_added': 'added to group',
+  'directory.group_member_removed': 'removed from group',
+  'directory.agent_added': 'agent added',
+  'directory.agent_removed': 'agent removed',
+  'directory.agent_owner_added': 'agent owner added',
+  'directory.agent_owner_removed': 'agent owner removed',
+  'directory.admin_granted': 'made administrator',
+  'directory.admin_revoked': 'administrator role removed',
+  'directory.auditor_granted': 'made auditor',
+  'directory.auditor_revoked': 'auditor role removed',
+};
+
+/** Renders who could approve during the period: membership at its start, changes, eligibility. */
 export function approverGroupsHtml(s: ApproverGroupsSection): SafeHtml {
+  const basis =
+    s.source === 'audit_log'
+      ? markup`<p>
+          Membership as recorded in the audit log at ${when(s.as_of)} (the directory has been
+          recorded since ${when(s.recorded_since)}), then every change recorded during the period.
+        </p>`
+      : markup`<p class="warn">
+          The audit log holds no record of the directory before the end of the period: membership
+          below is as configured when this report was made (${when(s.as_of)}), not as it was
+          during the period.
+        </p>`;
   return markup`<section>
     ${sectionHead('approver-groups', s)}
-    <p class="warn">
-      Membership as configured when this report was made (${when(s.as_of)}), not as it was during
-      the period; each vote above records the voter's groups at the time of the vote.
-    </p>
+    ${basis}
     ${table(
       ['group', 'members', 'approves for rules', 'escalation for rules'],
       s.groups.map((g) => [
@@ -26,6 +51,39 @@ export function approverGroupsHtml(s: ApproverGroupsSection): SafeHtml {
       ]),
       'No groups are configured.',
     )}
+    <h3>Directory changes during the period</h3>
+    ${table(
+      ['at', 'change', 'user', 'group', 'agent'],
+      s.changes.map((c) => [
+        when(c.at),
+        CHANGE[c.type] ?? c.type,
+        c.user ?? '–',
+        c.group ?? '–',
+        c.agent ?? '–',
+      ]),
+      s.source === 'audit_log' ? 'No change recorded in this period.' : 'Not recorded.',
+    )}
+    <h3>Was each approver eligible when approving?</h3>
+    <p>
+      ${
+        s.ineligible_approvals === 0
+          ? markup`No approval came from someone outside the request's approver groups at the time.`
+          : markup`<b class="warn">${String(s.ineligible_approvals)} approval(s)</b> came from someone
+            the recorded directory did not place in an approver group at the time.`
+      }
+    </p>
+    ${table(
+      ['request', 'approver', 'at', 'basis', 'groups then', 'eligible'],
+      s.eligibility.map((e) => [
+        e.request_id,
+        e.user,
+        when(e.at),
+        e.basis === 'break_glass' ? 'break-glass' : 'group',
+        e.groups_then.join(', ') || '–',
+        e.eligible === null ? 'not recorded' : e.eligible ? 'yes' : markup`<b>NO</b>`,
+      ]),
+      'No approvals in this period.',
+    )}
     <h3>Break-glass users</h3>
     ${table(
       ['user', 'rules'],
@@ -33,7 +91,7 @@ export function approverGroupsHtml(s: ApproverGroupsSection): SafeHtml {
       'No rule names break-glass users.',
     )}
     <p>
-      Administrators:
+      Administrators at ${when(s.as_of)}:
       ${s.admins.length === 0 ? markup`<span class="none">none</span>` : s.admins.join(', ')}.
     </p>
   </section>`;

@@ -26,7 +26,9 @@ export function logIntegrityHtml(s: LogIntegritySection): SafeHtml {
       To reproduce: <code>countersign audit export --out DIR</code>, then
       <code>countersign audit verify DIR --key VERIFIER-KEY</code> with the key obtained
       independently of the server; save the note above as a file and add
-      <code>--since FILE</code> to check that the log has only grown since this report.
+      <code>--since FILE</code> to check that the log has only grown since this report. This file
+      itself: <code>countersign report verify FILE --key VERIFIER-KEY</code> checks it against its
+      signature (<code>FILE.sig</code>), made with the log's key over its exact bytes.
     </p>
   </section>`;
 }
