@@ -99,7 +99,7 @@ export const authzenRoutes =
           operationId: 'authzenConfiguration',
           summary: 'AuthZEN 1.0 §9 Policy Decision Point metadata',
           tags: common.tags,
-          response: { 200: PdpMetadata },
+          response: { 200: PdpMetadata, '4xx': Problem, '5xx': Problem },
         },
       },
       async (_request, reply) => {
