@@ -503,6 +503,31 @@ for (const dialect of await dialects()) {
       assert.equal(late.context.reason, 'approval_expired');
       skewMs = 0;
       assert.equal(await gw.count('actions'), 1, 'no evaluation created a request');
+
+      // Every answer is evidence: who asked, about which agent and exact action, what was said.
+      const rows = await (await indexedStore(gw))
+        .selectFrom('audit_entries')
+        .select('entry')
+        .where('type', '=', 'authzen.evaluated')
+        .orderBy('idx')
+        .execute();
+      const entries = rows.map((r) => JSON.parse(r.entry));
+      assert.equal(entries.length, 10, 'one per evaluation above');
+      const yes = entries.find((e) => e.data.decision === true && e.actor.id === 'exporter');
+      assert.equal(yes.request_id, created.body.id);
+      assert.deepEqual(yes.data, {
+        agent: 'exporter',
+        action: 'db.export',
+        resource: 'postgres://prod/customers',
+        environment: 'production',
+        digest: first.context.digest,
+        decision: true,
+        reason: null,
+        rules: ['prod-large-export'],
+        policy_version: first.context.policy_version,
+      });
+      assert.equal(entries[0].data.reason, 'approval_required');
+      assert.equal(entries.at(-1).data.reason, 'approval_expired');
     });
 
     test('AuthZEN 1.0 §5.5: deny is false with the policy reason; allow is true', async () => {

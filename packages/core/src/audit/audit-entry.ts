@@ -47,6 +47,8 @@ export type AuditEventType =
   | 'token.revoked'
   | 'key.rotated'
   | 'config.changed'
+  // answers of the AuthZEN Policy Decision Point (docs/authzen.md)
+  | 'authzen.evaluated'
   // refusals of API calls (4xx), as evidence of attempts
   | 'api.refused';
 

@@ -34,6 +34,7 @@ export type AuditEvent =
   | TokenRevoked
   | KeyRotated
   | ConfigChanged
+  | AuthZenEvaluated
   | ApiRefused;
 
 /** Who caused an event: an agent, a user, the gateway itself, or an unauthenticated caller. */
@@ -173,6 +174,25 @@ export type KeyRotated = Event<'key.rotated', KeyRotatedData>;
 
 export type ConfigChangedData = { accepted_with: '--accept-config-change'; changes: string[] };
 export type ConfigChanged = Event<'config.changed', ConfigChangedData>;
+
+/**
+ * An answer of the AuthZEN PDP (docs/authzen.md). A PEP may enforce it without any request
+ * being recorded, so the answer itself is the evidence. No params: the digest binds them.
+ */
+export type AuthZenEvaluatedData = {
+  /** The subject: the agent the evaluation was about (the actor is who asked). */
+  agent: string;
+  action: string;
+  resource: string;
+  environment: string;
+  digest: string;
+  decision: boolean;
+  /** The machine-readable reason of a `false` (`policy_denied`, `approval_required`, …). */
+  reason: string | null;
+  rules: string[];
+  policy_version: string;
+};
+export type AuthZenEvaluated = Event<'authzen.evaluated', AuthZenEvaluatedData>;
 
 /** An API call refused (4xx): through HTTP, or a chat click answered in the chat. */
 export type ApiRefusedData =
@@ -417,4 +437,16 @@ export function apiRefused(
   data: ApiRefusedData,
 ): ApiRefused {
   return { type: 'api.refused', actor, ...about(requestId), data };
+}
+
+/**
+ * One AuthZEN evaluation's answer; `requestId` when a request decided it. Redacted like a
+ * submission: a policy that hides `resource` hides it here too.
+ */
+export function authzenEvaluated(
+  actor: Actor,
+  requestId: string | undefined,
+  data: AuthZenEvaluatedData,
+): AuthZenEvaluated {
+  return { type: 'authzen.evaluated', actor, ...about(requestId), data, redact: true };
 }

@@ -9,6 +9,7 @@ import {
   type PolicyDecision,
 } from '@countersign/core';
 import type { ActionService } from '../actions/action-service.js';
+import { authzenEvaluated, type AuditEvent } from '../audit/audit-events.js';
 import type { Principal } from '../auth/principal.js';
 import type { Directory } from '../config/directory.js';
 import { evaluateAs, evaluatingAgent } from '../policy/evaluate-as.js';
@@ -279,6 +280,38 @@ export class AuthZenPdp {
     });
     return `eval_${createHash('sha256').update(material).digest('hex').slice(0, 32)}`;
   }
+}
+
+/**
+ * The audit evidence of answered evaluations, one entry each: who asked, about which agent
+ * and exact action, and what the PDP said. Recorded before the answer leaves (the routes).
+ */
+export function evidenceOf(
+  principal: Principal,
+  mapped: readonly MappedEvaluation[],
+  decisions: readonly Decision[],
+): AuditEvent[] {
+  return decisions.map((d, i) => {
+    const m = mapped[i]!;
+    const context = (d.context ?? {}) as {
+      digest?: string;
+      reason?: string;
+      rules?: string[];
+      policy_version?: string;
+      task?: { id: string };
+    };
+    return authzenEvaluated({ kind: principal.kind, id: principal.id }, context.task?.id, {
+      agent: m.agentId,
+      action: m.input.action,
+      resource: m.input.resource,
+      environment: m.input.environment,
+      digest: context.digest ?? '',
+      decision: d.decision,
+      reason: d.decision ? null : (context.reason ?? null),
+      rules: context.rules ?? [],
+      policy_version: context.policy_version ?? '',
+    });
+  });
 }
 
 const keyOf = (evaluationId: string) => `authzen-${evaluationId}`;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
 import { Problem } from '../schemas.js';
-import { AuthZenPdp } from '../../authzen/authzen-pdp.js';
+import { AuthZenPdp, evidenceOf } from '../../authzen/authzen-pdp.js';
 import { withDefaults } from '../../authzen/authzen-mapping.js';
 import {
   Decision,
@@ -61,8 +61,11 @@ export const authzenRoutes =
       },
       async (request) => {
         const principal = principalOf(request);
-        const [mapped] = pdp.prepare(principal, [request.body]);
-        return pdp.decide(principal, mapped!);
+        const mapped = pdp.prepare(principal, [request.body]);
+        const decision = await pdp.decide(principal, mapped[0]!);
+        // Evidence before the answer: a PEP may act on it the moment it arrives.
+        await deps.record(evidenceOf(principal, mapped, [decision]));
+        return decision;
       },
     );
 
@@ -83,11 +86,12 @@ export const authzenRoutes =
         const principal = principalOf(request);
         const body = request.body;
         const mapped = pdp.prepare(principal, withDefaults(body));
-        // §7.1: without an `evaluations` array the call is a single evaluation.
-        if (!body.evaluations?.length) return pdp.decide(principal, mapped[0]!);
         const semantic = body.options?.evaluations_semantic ?? 'execute_all';
-        // §7.2: the decisions in request order; the top-level `decision` omitted.
-        return { evaluations: await pdp.decideAll(principal, mapped, semantic) };
+        const decisions = await pdp.decideAll(principal, mapped, semantic);
+        await deps.record(evidenceOf(principal, mapped, decisions));
+        // §7.1: without an `evaluations` array the call is a single evaluation (§6.2);
+        // §7.2: otherwise the decisions in request order, the top-level `decision` omitted.
+        return body.evaluations?.length ? { evaluations: decisions } : decisions[0]!;
       },
     );
 
