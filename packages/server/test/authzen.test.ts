@@ -273,18 +273,18 @@ describe('AuthZEN 1.0 interop todo scenario and spec examples', () => {
       .orderBy('idx', 'desc')
       .limit(1)
       .execute();
-    const last = JSON.parse(rows[0]!.entry) as { data: { code: string; route: string } };
+    const last = JSON.parse(rows[0].entry) as { data: { code: string; route: string } };
     assert.equal(last.data.code, code, 'the refusal is audited');
     assert.equal(last.data.route, path);
   }
 
   test('AuthZEN 1.0 §11.3: no token is a 401 with WWW-Authenticate', async () => {
     const res = await gw.call('POST', '/access/v1/evaluation', {
-      body: evaluation(TODO_TABLE[0]!),
+      body: evaluation(TODO_TABLE[0]),
     });
     assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
     await refused(401, 'unauthenticated', '/access/v1/evaluation', {
-      body: evaluation(TODO_TABLE[0]!),
+      body: evaluation(TODO_TABLE[0]),
     });
   });
 
@@ -505,7 +505,9 @@ for (const dialect of await dialects()) {
       assert.equal(await gw.count('actions'), 1, 'no evaluation created a request');
 
       // Every answer is evidence: who asked, about which agent and exact action, what was said.
-      const rows = await (await indexedStore(gw))
+      const rows = await (
+        await indexedStore(gw)
+      )
         .selectFrom('audit_entries')
         .select('entry')
         .where('type', '=', 'authzen.evaluated')

@@ -82,10 +82,10 @@ test('AuthZEN 1.0 §7.1.1: defaults, overrides, and a missing required key', () 
     ],
   });
   assert.equal(evs.length, 2);
-  assert.equal(evs[0]!.action.name, 'db.export');
-  assert.deepEqual(evs[0]!.context, { environment: 'production' });
-  assert.equal(evs[1]!.action.name, 'db.query');
-  assert.deepEqual(evs[1]!.context, { x: 1 }, 'an evaluation context replaces the default');
+  assert.equal(evs[0].action.name, 'db.export');
+  assert.deepEqual(evs[0].context, { environment: 'production' });
+  assert.equal(evs[1].action.name, 'db.query');
+  assert.deepEqual(evs[1].context, { x: 1 }, 'an evaluation context replaces the default');
   // §7.1: no array (or an empty one) is the single evaluation of the top-level keys.
   assert.equal(withDefaults({ ...base, evaluations: [] }).length, 1);
   assert.throws(

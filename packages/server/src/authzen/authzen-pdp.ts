@@ -292,7 +292,7 @@ export function evidenceOf(
   decisions: readonly Decision[],
 ): AuditEvent[] {
   return decisions.map((d, i) => {
-    const m = mapped[i]!;
+    const m = mapped[i];
     const context = (d.context ?? {}) as {
       digest?: string;
       reason?: string;

@@ -19,7 +19,8 @@ const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
  * OpenID AuthZEN Authorization API 1.0 (final): the evaluation endpoints (§6, §7) and the PDP
  * metadata (§9), at the default paths of §10.1. Authenticated like the native API (a PEP is an
  * agent asking about itself, or an admin asking about any agent, §11.2); refusals are the same
- * problem+json 4xx, audited. Mapping: authzen/authzen-mapping.ts; decisions: authzen-pdp.ts.
+ * problem+json 4xx, audited, and every answer is audited before it is sent. Mapping:
+ * authzen/authzen-mapping.ts; decisions: authzen/authzen-pdp.ts.
  */
 export const authzenRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -62,7 +63,7 @@ export const authzenRoutes =
       async (request) => {
         const principal = principalOf(request);
         const mapped = pdp.prepare(principal, [request.body]);
-        const decision = await pdp.decide(principal, mapped[0]!);
+        const decision = await pdp.decide(principal, mapped[0]);
         // Evidence before the answer: a PEP may act on it the moment it arrives.
         await deps.record(evidenceOf(principal, mapped, [decision]));
         return decision;
@@ -91,7 +92,7 @@ export const authzenRoutes =
         await deps.record(evidenceOf(principal, mapped, decisions));
         // §7.1: without an `evaluations` array the call is a single evaluation (§6.2);
         // §7.2: otherwise the decisions in request order, the top-level `decision` omitted.
-        return body.evaluations?.length ? { evaluations: decisions } : decisions[0]!;
+        return body.evaluations?.length ? { evaluations: decisions } : decisions[0];
       },
     );
 
