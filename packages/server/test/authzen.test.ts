@@ -532,6 +532,90 @@ for (const dialect of await dialects()) {
       assert.equal(entries.at(-1).data.reason, 'approval_expired');
     });
 
+    test('AuthZEN 1.0 §6 + Access Request profile: one request per window; a denial is not re-offered until the next; a redeemed grant is spent', async () => {
+      const W = 30 * 60_000; // prod-large-export's approval timeout (the policy default)
+      const at = (ms: number) => {
+        skewMs = ms - Date.now();
+      };
+      const k = Math.floor(Date.now() / W) + 1;
+      at(k * W + 60_000); // one minute into a window
+      const ev = { ...bigExport, action: { name: 'db.export', properties: { rows: 30000 } } };
+      const first = await evaluate(ev);
+      const req = await gw.call('POST', '/v1/actions', {
+        token: t('exporter'),
+        body: first.context.access_request.body,
+      });
+      assert.equal(req.status, 201);
+      // An admin PEP learns why, but only the agent can create the request.
+      const asAdmin = await gw.call('POST', '/access/v1/evaluation', {
+        token: t('root'),
+        body: ev,
+      });
+      assert.equal(asAdmin.body.context.reason, 'approval_pending');
+
+      // The next window still finds the live request of the previous one.
+      at((k + 1) * W + 30_000);
+      const next = await evaluate(ev);
+      assert.equal(next.context.reason, 'approval_pending');
+      assert.equal(next.context.task.id, req.body.id);
+      // Denied: in the next window a fresh request is offered, under a new key.
+      const no = await gw.call('POST', `/v1/actions/${req.body.id}/votes`, {
+        token: t('alice'),
+        body: { vote: 'deny', comment: 'not this quarter' },
+      });
+      assert.equal(no.body.status, 'denied');
+      const fresh = await evaluate(ev);
+      assert.equal(fresh.context.reason, 'approval_required');
+      assert.notEqual(fresh.context.evaluation_id, first.context.evaluation_id);
+      const admin = await gw.call('POST', '/access/v1/evaluation', { token: t('root'), body: ev });
+      assert.equal(admin.body.context.reason, 'approval_required');
+      assert.equal(admin.body.context.access_request, undefined);
+      assert.equal(admin.body.context.next_action, 'none');
+
+      // Denied again within its own window: the denial stands until the window ends.
+      const second = await gw.call('POST', '/v1/actions', {
+        token: t('exporter'),
+        body: fresh.context.access_request.body,
+      });
+      await gw.call('POST', `/v1/actions/${second.body.id}/votes`, {
+        token: t('frank'),
+        body: { vote: 'deny' },
+      });
+      const stands = await evaluate(ev);
+      assert.equal(stands.decision, false);
+      assert.equal(stands.context.reason, 'approval_denied');
+      assert.equal(stands.context.next_action, 'retry');
+      assert.equal(
+        stands.context.retry_after,
+        ((k + 2) * W) / 1000 - ((k + 1) * W + 30_000) / 1000,
+      );
+
+      // A third window: approved, redeemed once, then spent.
+      at((k + 2) * W + 10_000);
+      const third = await evaluate(ev);
+      const created = await gw.call('POST', '/v1/actions', {
+        token: t('exporter'),
+        body: third.context.access_request.body,
+      });
+      for (const who of ['alice', 'frank']) {
+        await gw.call('POST', `/v1/actions/${created.body.id}/votes`, {
+          token: t(who),
+          body: { vote: 'approve' },
+        });
+      }
+      const yes = await evaluate(ev);
+      assert.equal(yes.decision, true);
+      const redeemed = await gw.call('POST', '/v1/grants/redeem', {
+        token: t('exporter'),
+        body: { grant: yes.context.grant.token },
+      });
+      assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+      const spent = await evaluate(ev);
+      assert.equal(spent.decision, false);
+      assert.equal(spent.context.reason, 'grant_used');
+      skewMs = 0;
+    });
+
     test('AuthZEN 1.0 §5.5: deny is false with the policy reason; allow is true', async () => {
       const denied = await evaluate({
         subject: { type: 'agent', id: 'exporter' },
