@@ -616,6 +616,46 @@ for (const dialect of await dialects()) {
       skewMs = 0;
     });
 
+    test('AuthZEN 1.0 §6 + Access Request profile: an approval never serves the person who approved it (on_behalf_of is in scope)', async () => {
+      // frank is named as the person the agent acts for, so frank may never approve. The agent
+      // submits the hint with someone else named instead; frank approves that one.
+      const ev = {
+        ...bigExport,
+        action: { name: 'db.export', properties: { rows: 40000 } },
+        context: { ...bigExport.context, on_behalf_of: 'frank' },
+      };
+      const hint = (await evaluate(ev)).context.access_request.body;
+      assert.equal(hint.on_behalf_of, 'frank');
+      const tampered = await gw.call('POST', '/v1/actions', {
+        token: t('exporter'),
+        body: { ...hint, on_behalf_of: 'carol' },
+      });
+      assert.equal(tampered.status, 201);
+      for (const who of ['alice', 'frank']) {
+        const v = await gw.call('POST', `/v1/actions/${tampered.body.id}/votes`, {
+          token: t(who),
+          body: { vote: 'approve' },
+        });
+        assert.equal(v.status, 200, JSON.stringify(v.body));
+      }
+      const byKey = await evaluate(ev);
+      assert.equal(byKey.decision, false);
+      assert.equal(byKey.context.reason, 'out_of_scope');
+      assert.equal(byKey.context.grant, undefined);
+      const byRef = await evaluate({
+        ...ev,
+        context: { ...ev.context, approval: { id: tampered.body.id } },
+      });
+      assert.equal(byRef.decision, false);
+      assert.equal(byRef.context.reason, 'out_of_scope');
+      // For carol, as approved, it is the approval it is.
+      const asApproved = await evaluate({
+        ...ev,
+        context: { ...ev.context, on_behalf_of: 'carol', approval: { id: tampered.body.id } },
+      });
+      assert.equal(asApproved.decision, true);
+    });
+
     test('AuthZEN 1.0 §5.5: deny is false with the policy reason; allow is true', async () => {
       const denied = await evaluate({
         subject: { type: 'agent', id: 'exporter' },

@@ -111,15 +111,26 @@ export class AuthZenPdp {
       m.agentId,
       keyOf(current),
     );
-    if (found && found.digest === digest) {
+    if (found && inScope(found, m, digest)) {
       return this.fromRecord(principal, found, base, now, (k + 1) * windowMs);
+    }
+    if (found) {
+      // Submitted under this evaluation's key but for someone else (on_behalf_of decides who
+      // may not approve): never an approval of this evaluation, and the key is taken.
+      return denial(
+        { ...base, evaluation_id: current },
+        'out_of_scope',
+        "the request submitted under this evaluation's key is for a different action or person",
+        'retry',
+        Math.ceil(((k + 1) * windowMs - now) / 1000),
+      );
     }
     const previous = await this.deps.actions.findByIdempotencyKey(
       principal,
       m.agentId,
       keyOf(this.evaluationId(m, digest, windowMs, k - 1)),
     );
-    if (previous && previous.digest === digest && live(previous, now)) {
+    if (previous && inScope(previous, m, digest) && live(previous, now)) {
       return this.fromRecord(principal, previous, base, now, (k + 1) * windowMs);
     }
     return this.requestable(principal, m, policy, base, current, (k + 1) * windowMs);
@@ -153,12 +164,16 @@ export class AuthZenPdp {
         'none',
       );
     }
-    if (record.digest !== base.digest) {
+    if (!inScope(record, m, base.digest as string)) {
       const windowMs = Math.max(policy.approval!.timeout_ms, MIN_WINDOW_MS);
       const k = Math.floor(now / windowMs);
       const id = this.evaluationId(m, base.digest as string, windowMs, k);
       const fresh = this.requestable(principal, m, policy, base, id, (k + 1) * windowMs);
-      return withReason(fresh, 'out_of_scope', 'the approval was for a different action');
+      return withReason(
+        fresh,
+        'out_of_scope',
+        'the approval was for a different action, or on behalf of someone else',
+      );
     }
     return this.fromRecord(principal, record, base, now, undefined);
   }
@@ -315,6 +330,19 @@ export function evidenceOf(
 }
 
 const keyOf = (evaluationId: string) => `authzen-${evaluationId}`;
+
+/**
+ * Whether a request answers this evaluation: the same agent, the exact action (digest), and the
+ * same person it acts for, since that person is who may never approve it (the digest does not
+ * cover `on_behalf_of`, and an agent could otherwise have it approved by the person it names).
+ */
+function inScope(record: ActionRecord, m: MappedEvaluation, digest: string): boolean {
+  return (
+    record.agent_id === m.agentId &&
+    record.digest === digest &&
+    record.on_behalf_of === (m.input.on_behalf_of ?? null)
+  );
+}
 
 /** Still worth answering from: pending, or approved with an unused, unexpired grant. */
 function live(record: ActionRecord, now: number): boolean {
