@@ -14,7 +14,12 @@ import type { Principal } from '../auth/principal.js';
 import type { Directory } from '../config/directory.js';
 import { evaluateAs, evaluatingAgent } from '../policy/evaluate-as.js';
 import type { PolicyStore } from '../policy/policy-store.js';
-import { toCountersign, type Evaluation, type MappedEvaluation } from './authzen-mapping.js';
+import {
+  toCountersign,
+  type ApprovalReference,
+  type Evaluation,
+  type MappedEvaluation,
+} from './authzen-mapping.js';
 import type { Decision, Semantic } from './authzen-schemas.js';
 
 export interface AuthZenPdpDeps {
@@ -25,8 +30,20 @@ export interface AuthZenPdpDeps {
   now: () => number;
 }
 
+/** One evaluation being answered: who asked, the mapped request and the policy's answer. */
+interface Asked {
+  principal: Principal;
+  m: MappedEvaluation;
+  policy: PolicyDecision;
+  base: JsonObject;
+  digest: string;
+  now: number;
+  /** The length of the window in which the same evaluation names the same request. */
+  window: number;
+}
+
 /**
- * The shortest window in which one evaluation names one approval request (see `decide`):
+ * The shortest window in which one evaluation names one approval request (see `byKey`):
  * a policy timeout shorter than this still gets a window this long.
  */
 const MIN_WINDOW_MS = 10 * 60_000;
@@ -80,10 +97,10 @@ export class AuthZenPdp {
    * One §6 evaluation. The policy answers first, under the current policy (the profile's
    * re-evaluation: an approval never outlives a policy that now denies). `allow` is `true`,
    * `deny` is `false` with the reason; `require_approval` is `false` unless a request for this
-   * exact action (same digest, same agent) was approved and its grant is still usable, in which
-   * case it is `true` with the grant. That request is found either by the approval reference
-   * the PEP presents (`context.approval.id`, the profile's lookup pattern) or, for the very
-   * same evaluation, by the idempotency key this PDP told the PEP to submit it under.
+   * exact action (same agent, digest and on_behalf_of) was approved and its grant is still
+   * usable, in which case it is `true` with the grant. That request is found by the approval
+   * reference the PEP presents (`context.approval.id`, the profile's lookup pattern) or, for
+   * the very same evaluation, by the idempotency key this PDP told the PEP to submit it under.
    */
   async decide(principal: Principal, m: MappedEvaluation): Promise<Decision> {
     const now = this.deps.now();
@@ -99,145 +116,137 @@ export class AuthZenPdp {
     if (policy.decision === 'deny' || !policy.approval) {
       return denial(base, 'policy_denied', policy.reason, 'none');
     }
-    if (m.approval) return this.fromReference(principal, m, policy, base, now);
-
-    // The same evaluation names the same request for a window at least as long as the
-    // approval timeout: the current window's key, or a live request of the previous one.
-    const windowMs = Math.max(policy.approval.timeout_ms, MIN_WINDOW_MS);
-    const k = Math.floor(now / windowMs);
-    const current = this.evaluationId(m, digest, windowMs, k);
-    const found = await this.deps.actions.findByIdempotencyKey(
+    const asked: Asked = {
       principal,
-      m.agentId,
+      m,
+      policy,
+      base,
+      digest,
+      now,
+      window: Math.max(policy.approval.timeout_ms, MIN_WINDOW_MS),
+    };
+    return m.approval ? this.byReference(asked, m.approval) : this.byKey(asked);
+  }
+
+  /**
+   * The same evaluation names the same request for a window at least as long as the approval
+   * timeout: the current window's key, or a live request of the previous window's.
+   */
+  private async byKey(a: Asked): Promise<Decision> {
+    const k = Math.floor(a.now / a.window);
+    const windowEnd = (k + 1) * a.window;
+    const current = this.evaluationId(a, k);
+    const found = await this.deps.actions.findByIdempotencyKey(
+      a.principal,
+      a.m.agentId,
       keyOf(current),
     );
-    if (found && inScope(found, m, digest)) {
-      return this.fromRecord(principal, found, base, now, (k + 1) * windowMs);
-    }
     if (found) {
-      // Submitted under this evaluation's key but for someone else (on_behalf_of decides who
-      // may not approve): never an approval of this evaluation, and the key is taken.
+      // A spent answer, or a request submitted under this key for someone else (the agent's
+      // doing), stands until the window ends: the same action is not put to the reviewers
+      // again on every evaluation.
+      const refusal = inScope(found, a)
+        ? spent(found, a.now)
+        : ([
+            'out_of_scope',
+            "the request submitted under this evaluation's key is for a different action or person",
+          ] as const);
+      if (!refusal) return this.fromRecord(a, found);
       return denial(
-        { ...base, evaluation_id: current },
-        'out_of_scope',
-        "the request submitted under this evaluation's key is for a different action or person",
+        { ...a.base, evaluation_id: current, task: this.task(found) },
+        refusal[0],
+        refusal[1],
         'retry',
-        Math.ceil(((k + 1) * windowMs - now) / 1000),
+        Math.ceil((windowEnd - a.now) / 1000),
       );
     }
     const previous = await this.deps.actions.findByIdempotencyKey(
-      principal,
-      m.agentId,
-      keyOf(this.evaluationId(m, digest, windowMs, k - 1)),
+      a.principal,
+      a.m.agentId,
+      keyOf(this.evaluationId(a, k - 1)),
     );
-    if (previous && inScope(previous, m, digest) && live(previous, now)) {
-      return this.fromRecord(principal, previous, base, now, (k + 1) * windowMs);
+    if (previous && inScope(previous, a) && !spent(previous, a.now)) {
+      return this.fromRecord(a, previous);
     }
-    return this.requestable(principal, m, policy, base, current, (k + 1) * windowMs);
+    return this.requestable(a, current, windowEnd);
   }
 
-  /** The profile's lookup pattern: the reference is verified, never trusted (§Completion). */
-  private async fromReference(
-    principal: Principal,
-    m: MappedEvaluation,
-    policy: PolicyDecision,
-    base: JsonObject,
-    now: number,
-  ): Promise<Decision> {
-    const ref = m.approval!;
-    const record = await this.deps.actions.get(principal, ref.id).catch((e: unknown) => {
+  /**
+   * The profile's lookup pattern: the reference is verified, never trusted. A reference to
+   * someone else's request, to an unknown one, or with a grant that is not the one issued is
+   * `approval_unverifiable`; one that does not apply (another action or person) or is spent is
+   * ignored, and the evaluation is answered as without it, with the reason why.
+   */
+  private async byReference(a: Asked, ref: ApprovalReference): Promise<Decision> {
+    const record = await this.deps.actions.get(a.principal, ref.id).catch((e: unknown) => {
       if (e instanceof CountersignError && e.code === 'not_found') return undefined;
       throw e;
     });
-    // Someone else's request, an unknown id, or a grant that is not the one issued: one
-    // answer for all three, so a probe learns nothing about which.
+    // One answer for all three, so a probe learns nothing about which.
     const forged =
       !record ||
-      record.agent_id !== m.agentId ||
+      record.agent_id !== a.m.agentId ||
       (ref.state !== undefined &&
         (record.grant === null || !constantTimeEqual(ref.state, record.grant.token)));
     if (forged) {
       return denial(
-        base,
+        a.base,
         'approval_unverifiable',
         'the approval reference does not name an approval of this subject',
         'none',
       );
     }
-    if (!inScope(record, m, base.digest as string)) {
-      const windowMs = Math.max(policy.approval!.timeout_ms, MIN_WINDOW_MS);
-      const k = Math.floor(now / windowMs);
-      const id = this.evaluationId(m, base.digest as string, windowMs, k);
-      const fresh = this.requestable(principal, m, policy, base, id, (k + 1) * windowMs);
-      return withReason(
-        fresh,
-        'out_of_scope',
-        'the approval was for a different action, or on behalf of someone else',
-      );
-    }
-    return this.fromRecord(principal, record, base, now, undefined);
+    const refusal = inScope(record, a)
+      ? spent(record, a.now)
+      : (['out_of_scope', 'the approval was for a different action or person'] as const);
+    if (!refusal) return this.fromRecord(a, record);
+    const instead = await this.byKey(a);
+    // A fresh offer says why the reference did not serve; a live request says what it is.
+    const offered = (instead.context as { reason?: string } | undefined)?.reason;
+    return offered === 'approval_required'
+      ? { ...instead, context: { ...instead.context, reason: refusal[0], message: refusal[1] } }
+      : instead;
   }
 
-  /** A request for this exact action exists: its state is the answer. */
-  private fromRecord(
-    principal: Principal,
-    record: ActionRecord,
-    base: JsonObject,
-    now: number,
-    windowEnd: number | undefined,
-  ): Decision {
-    const task = {
+  private task(record: ActionRecord): JsonObject {
+    return {
       id: record.id,
       status: record.status,
       status_endpoint: `${this.deps.publicUrl}/v1/actions/${record.id}`,
       ...(record.expires_at !== null ? { expires_at: iso(record.expires_at) } : {}),
     };
-    const context = { ...base, task };
-    // A spent answer stands until the window ends: the same action is not put to the
-    // reviewers again on every evaluation.
-    const spent = (reason: string, message: string): Decision =>
-      windowEnd === undefined
-        ? denial(context, reason, message, 'request')
-        : denial(context, reason, message, 'retry', Math.ceil((windowEnd - now) / 1000));
-    switch (record.status) {
-      case 'pending':
-        return denial(context, 'approval_pending', record.reason, 'retry', PENDING_RETRY_SECONDS);
-      case 'approved': {
-        const grant = record.grant;
-        if (!grant || grant.redeemed_at !== null) {
-          return spent('grant_used', 'the grant of this approval was redeemed');
-        }
-        if (grant.expires_at <= now) {
-          return spent('approval_expired', 'the grant of this approval expired');
-        }
-        // The grant is a bearer capability: only the requesting agent receives it.
-        const requester = principal.kind === 'agent' && principal.id === record.agent_id;
-        return {
-          decision: true,
-          context: {
-            ...base,
-            task,
-            approval: {
-              id: record.id,
-              ...(record.decided_at !== null ? { approved_at: iso(record.decided_at) } : {}),
-              approved_until: iso(grant.expires_at),
-            },
-            ...(requester
-              ? { grant: { token: grant.token, jti: grant.jti, expires_at: iso(grant.expires_at) } }
-              : {}),
-          },
-        };
-      }
-      case 'denied':
-        return spent('approval_denied', record.reason);
-      case 'expired':
-        return spent('approval_expired', record.reason);
-      case 'cancelled':
-        return spent('approval_cancelled', record.reason);
-      case 'completed':
-      case 'failed':
-        return spent('grant_used', 'the approved action was already carried out');
+  }
+
+  /** A live request for this exact action: pending (`false`, retry) or approved (`true`). */
+  private fromRecord(a: Asked, record: ActionRecord): Decision {
+    const task = this.task(record);
+    const grant = record.grant;
+    if (record.status !== 'approved' || !grant) {
+      return denial(
+        { ...a.base, task },
+        'approval_pending',
+        record.reason,
+        'retry',
+        PENDING_RETRY_SECONDS,
+      );
     }
+    // The grant is a bearer capability: only the requesting agent receives it.
+    const requester = a.principal.kind === 'agent' && a.principal.id === record.agent_id;
+    return {
+      decision: true,
+      context: {
+        ...a.base,
+        task,
+        approval: {
+          id: record.id,
+          ...(record.decided_at !== null ? { approved_at: iso(record.decided_at) } : {}),
+          approved_until: iso(grant.expires_at),
+        },
+        ...(requester
+          ? { grant: { token: grant.token, jti: grant.jti, expires_at: iso(grant.expires_at) } }
+          : {}),
+      },
+    };
   }
 
   /**
@@ -246,16 +255,10 @@ export class AuthZenPdp {
    * key that makes submitting it twice create one request. Only the subject agent can submit
    * it, so an admin evaluating on its behalf gets the reason without the hint.
    */
-  private requestable(
-    principal: Principal,
-    m: MappedEvaluation,
-    policy: PolicyDecision,
-    base: JsonObject,
-    evaluationId: string,
-    expiresAt: number,
-  ): Decision {
-    const context: JsonObject = { ...base, evaluation_id: evaluationId };
-    if (principal.kind !== 'agent') {
+  private requestable(a: Asked, evaluationId: string, expiresAt: number): Decision {
+    const { m, policy } = a;
+    const context: JsonObject = { ...a.base, evaluation_id: evaluationId };
+    if (a.principal.kind !== 'agent') {
       return denial(context, 'approval_required', policy.reason, 'none');
     }
     const body: JsonObject = {
@@ -274,7 +277,7 @@ export class AuthZenPdp {
       method: 'POST',
       body,
       expires_at: iso(expiresAt),
-      binding: { digest: base.digest as string, evaluation_id: evaluationId },
+      binding: { digest: a.digest, evaluation_id: evaluationId },
       template: policy.rules.join(','),
       justification_required: policy.approval?.justification_required ?? false,
     };
@@ -285,12 +288,12 @@ export class AuthZenPdp {
    * Stable for the same subject, action (digest), on-behalf-of and window: the profile's
    * `evaluation_id`, and through `keyOf` the idempotency key of the request it leads to.
    */
-  private evaluationId(m: MappedEvaluation, digest: string, windowMs: number, k: number): string {
+  private evaluationId(a: Asked, k: number): string {
     const material = canonicalJson({
-      agent: m.agentId,
-      digest,
-      on_behalf_of: m.input.on_behalf_of ?? null,
-      window_ms: windowMs,
+      agent: a.m.agentId,
+      digest: a.digest,
+      on_behalf_of: a.m.input.on_behalf_of ?? null,
+      window_ms: a.window,
       window: k,
     });
     return `eval_${createHash('sha256').update(material).digest('hex').slice(0, 32)}`;
@@ -336,24 +339,40 @@ const keyOf = (evaluationId: string) => `authzen-${evaluationId}`;
  * same person it acts for, since that person is who may never approve it (the digest does not
  * cover `on_behalf_of`, and an agent could otherwise have it approved by the person it names).
  */
-function inScope(record: ActionRecord, m: MappedEvaluation, digest: string): boolean {
+function inScope(record: ActionRecord, a: Asked): boolean {
   return (
-    record.agent_id === m.agentId &&
-    record.digest === digest &&
-    record.on_behalf_of === (m.input.on_behalf_of ?? null)
+    record.agent_id === a.m.agentId &&
+    record.digest === a.digest &&
+    record.on_behalf_of === (a.m.input.on_behalf_of ?? null)
   );
 }
 
-/** Still worth answering from: pending, or approved with an unused, unexpired grant. */
-function live(record: ActionRecord, now: number): boolean {
-  if (record.status === 'pending') return true;
-  const grant = record.grant;
-  return (
-    record.status === 'approved' &&
-    grant !== null &&
-    grant.redeemed_at === null &&
-    grant.expires_at > now
-  );
+/**
+ * Why a request can no longer permit (the profile's re-evaluation reasons), or undefined while
+ * it is live: pending, or approved with an unused, unexpired grant.
+ */
+function spent(record: ActionRecord, now: number): readonly [string, string] | undefined {
+  switch (record.status) {
+    case 'pending':
+      return undefined;
+    case 'approved':
+      if (!record.grant || record.grant.redeemed_at !== null) {
+        return ['grant_used', 'the grant of this approval was redeemed'];
+      }
+      if (record.grant.expires_at <= now) {
+        return ['approval_expired', 'the grant of this approval expired'];
+      }
+      return undefined;
+    case 'denied':
+      return ['approval_denied', record.reason];
+    case 'expired':
+      return ['approval_expired', record.reason];
+    case 'cancelled':
+      return ['approval_cancelled', record.reason];
+    case 'completed':
+    case 'failed':
+      return ['grant_used', 'the approved action was already carried out'];
+  }
 }
 
 /**
@@ -377,8 +396,4 @@ function denial(
       ...(retryAfter !== undefined ? { retry_after: retryAfter } : {}),
     },
   };
-}
-
-function withReason(d: Decision, reason: string, message: string): Decision {
-  return { ...d, context: { ...d.context, reason, message } };
 }
