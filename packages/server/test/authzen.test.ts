@@ -216,6 +216,13 @@ describe('AuthZEN 1.0 interop todo scenario and spec examples', () => {
     assert.match(missing.body.detail, /evaluations\[0\]\.subject/);
   });
 
+  test('AuthZEN 1.0 §10.1: the endpoints are in the OpenAPI document', async () => {
+    const doc = (await gw.call('GET', '/openapi.json')).body;
+    assert.ok(doc.paths['/access/v1/evaluation'].post);
+    assert.ok(doc.paths['/access/v1/evaluations'].post);
+    assert.deepEqual(doc.paths['/.well-known/authzen-configuration'].get.security, []);
+  });
+
   test('AuthZEN 1.0 §9: metadata at /.well-known/authzen-configuration, without a token', async () => {
     const res = await gw.call('GET', '/.well-known/authzen-configuration');
     assert.equal(res.status, 200);
@@ -249,6 +256,15 @@ describe('AuthZEN 1.0 interop todo scenario and spec examples', () => {
     });
     assert.equal(refused.status, 401);
     assert.equal(refused.headers.get('x-request-id'), 'pep-1', 'refusals echo it too');
+    // Not an identifier worth echoing (a space, over-long): the gateway's own id instead.
+    for (const given of ['a b', 'x'.repeat(201)]) {
+      const own = await gw.call('POST', '/access/v1/evaluation', {
+        token: agent,
+        headers: { 'x-request-id': given },
+        body: evaluation([MORTY, 'can_read_todos', 'todo', '1', null, true]),
+      });
+      assert.match(own.headers.get('x-request-id') ?? '', /^req_/);
+    }
   });
 
   /** A refusal: 4xx problem+json with a stable code, audited, and nothing stored. */
