@@ -31,6 +31,13 @@ rules:
     match: { action: [can_update_todo, can_delete_todo], agent: [morty@the-citadel.com, summer@the-smiths.com] }
     when: context.authzen.resource.properties.ownerID == agent.id
     decision: allow
+  # The API gateway scenario: an HTTP method on a route; viewers only read.
+  - id: gateway-reads
+    match: { action: GET, resource: "route:/*" }
+    decision: allow
+  - id: gateway-writes
+    match: { action: [POST, PUT, DELETE], resource: "route:/*", agent: [rick@the-citadel.com, morty@the-citadel.com, summer@the-smiths.com] }
+    decision: allow
 `;
 
 const RICK = 'rick@the-citadel.com';
@@ -63,6 +70,29 @@ const TODO_TABLE: Row[] = SECOND.flatMap(([who, todo, owner]): Row[] => {
     [who, 'can_delete_todo', 'todo', todo, owner, editor],
   ];
 });
+
+/**
+ * The AuthZEN interop API gateway scenario: openid/authzen at e287920,
+ * interop/authzen-api-gateways/test-harness/test/decisions.json (25 evaluations): each subject
+ * (same order) asks for five routes; beth and jerry may only GET.
+ */
+const ROUTES: [string, string][] = [
+  ['GET', '/users/{userId}'],
+  ['GET', '/todos'],
+  ['POST', '/todos'],
+  ['PUT', '/todos/{todoId}'],
+  ['DELETE', '/todos/{todoId}'],
+];
+const GATEWAY_TABLE: Row[] = [RICK, MORTY, SUMMER, BETH, JERRY].flatMap((who) =>
+  ROUTES.map(([method, route]): Row => [
+    who,
+    method,
+    'route',
+    route,
+    null,
+    method === 'GET' || (who !== BETH && who !== JERRY),
+  ]),
+);
 
 const evaluation = (row: Row) => ({
   subject: { type: 'agent', id: row[0] },
@@ -102,6 +132,18 @@ describe('AuthZEN 1.0 interop todo scenario and spec examples', () => {
       assert.equal(res.body.decision, row[5], `${row[0]} ${row[1]} ${row[3]}`);
     }
     assert.equal(await gw.count('actions'), 0, 'an evaluation records no request');
+  });
+
+  test('AuthZEN 1.0 §6: the interop API gateway decision table (25 evaluations)', async () => {
+    assert.equal(GATEWAY_TABLE.length, 25);
+    for (const row of GATEWAY_TABLE) {
+      const res = await gw.call('POST', '/access/v1/evaluation', {
+        token: admin,
+        body: evaluation(row),
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.decision, row[5], `${row[0]} ${row[1]} ${row[3]}`);
+    }
   });
 
   test('AuthZEN 1.0 §7: the interop todo evaluations (defaults at the top level)', async () => {
