@@ -227,6 +227,7 @@ export async function createGateway(
     channelRoutes: channelRuntime.routes,
     events,
     web: { auth: web, assetsDir: options.webAssetsDir ?? defaultWebAssetsDir() },
+    now,
   });
   await recordAcceptedChanges(acceptedChanges, record, app.log);
   reportPolicyReloads(policy, record, log);

@@ -63,6 +63,8 @@ export type AuditEventType =
   | 'directory.admin_revoked'
   | 'directory.auditor_granted'
   | 'directory.auditor_revoked'
+  // answers of the AuthZEN Policy Decision Point (docs/authzen.md)
+  | 'authzen.evaluated'
   // refusals of API calls (4xx), as evidence of attempts
   | 'api.refused';
 

@@ -146,6 +146,20 @@ export class ActionService {
     return record;
   }
 
+  /**
+   * The request `agentId` sent under an idempotency key, if `principal` may read it: the agent
+   * itself or an admin (AuthZEN re-evaluation finds the request its access-request hint named).
+   */
+  async findByIdempotencyKey(
+    principal: Principal,
+    agentId: string,
+    key: string,
+  ): Promise<ActionRecord | undefined> {
+    const own = principal.kind === 'agent' && principal.id === agentId;
+    if (!own && !(principal.kind === 'user' && principal.admin)) return undefined;
+    return this.deps.actions.findByIdempotencyKey(agentId, key);
+  }
+
   /** Requester-only operations (wait, cancel, result) look the request up through this. */
   async getOwn(agent: Principal, id: string): Promise<ActionRecord> {
     const record = await this.deps.actions.findById(id);

@@ -39,6 +39,7 @@ export type AuditEvent =
   | TokenRevoked
   | KeyRotated
   | ConfigChanged
+  | AuthZenEvaluated
   | ApiRefused
   | DirectoryBaseline
   | DirectoryChanged;
@@ -180,6 +181,25 @@ export type KeyRotated = Event<'key.rotated', KeyRotatedData>;
 
 export type ConfigChangedData = { accepted_with: '--accept-config-change'; changes: string[] };
 export type ConfigChanged = Event<'config.changed', ConfigChangedData>;
+
+/**
+ * An answer of the AuthZEN PDP (docs/authzen.md). A PEP may enforce it without any request
+ * being recorded, so the answer itself is the evidence. No params: the digest binds them.
+ */
+export type AuthZenEvaluatedData = {
+  /** The subject: the agent the evaluation was about (the actor is who asked). */
+  agent: string;
+  action: string;
+  resource: string;
+  environment: string;
+  digest: string;
+  decision: boolean;
+  /** The machine-readable reason of a `false` (`policy_denied`, `approval_required`, …). */
+  reason: string | null;
+  rules: string[];
+  policy_version: string;
+};
+export type AuthZenEvaluated = Event<'authzen.evaluated', AuthZenEvaluatedData>;
 
 /** An API call refused (4xx): through HTTP, or a chat click answered in the chat. */
 export type ApiRefusedData =
@@ -447,4 +467,16 @@ export function directoryBaseline(snapshot: DirectorySnapshot): DirectoryBaselin
 export function directoryChanged(change: DirectoryChange): DirectoryChanged {
   const { type, ...ids } = change;
   return { type, actor: { kind: 'system', id: 'gateway-start' }, data: ids };
+}
+
+/**
+ * One AuthZEN evaluation's answer; `requestId` when a request decided it. Redacted like a
+ * submission: a policy that hides `resource` hides it here too.
+ */
+export function authzenEvaluated(
+  actor: Actor,
+  requestId: string | undefined,
+  data: AuthZenEvaluatedData,
+): AuthZenEvaluated {
+  return { type: 'authzen.evaluated', actor, ...about(requestId), data, redact: true };
 }

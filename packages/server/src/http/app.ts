@@ -28,6 +28,7 @@ import { timelineRoutes } from './routes/timeline-routes.js';
 import { policyDocumentRoutes } from './routes/policy-document-routes.js';
 import { auditVerifyRoutes } from './routes/audit-verify-routes.js';
 import { inboxEventsRoutes } from './routes/inbox-events-routes.js';
+import { authzenRoutes } from './routes/authzen-routes.js';
 import type { ActionEvents } from '../actions/action-events.js';
 import { webPlugin, type WebDeps } from '../web/web-plugin.js';
 
@@ -60,6 +61,8 @@ export interface AppDeps {
   events?: ActionEvents;
   /** The web inbox: cookie sessions, sign-in routes and its pages (web/). */
   web?: WebDeps;
+  /** The gateway's clock (AuthZEN decisions read grant expiry and time windows from it). */
+  now?: () => number;
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
@@ -196,6 +199,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(systemRoutes(deps));
   await app.register(actionRoutes(deps));
   await app.register(policyRoutes(deps));
+  await app.register(authzenRoutes(deps));
   await app.register(auditRoutes(deps.audit));
   await app.register(auditExportRoutes(deps.audit, '0.1.0'));
   await app.register(grantRoutes(deps));

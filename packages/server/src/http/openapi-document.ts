@@ -16,6 +16,11 @@ const TAGS = [
   { name: 'audit', description: 'The signed, append-only audit log and its proofs (RFC 9162).' },
   { name: 'admin', description: 'Policy: the loaded document and dry runs.' },
   {
+    name: 'authzen',
+    description:
+      'OpenID AuthZEN Authorization API 1.0: Countersign as a Policy Decision Point (docs/authzen.md).',
+  },
+  {
     name: 'channels',
     description:
       'Callbacks of chat channels (Slack, Teams): authenticated by the vendor signature, not a token.',

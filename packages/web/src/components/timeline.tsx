@@ -17,6 +17,7 @@ const LABEL: Record<string, string> = {
   'action.result_reported': 'Result reported',
   'grant.issued': 'Grant issued',
   'grant.redeemed': 'Grant redeemed',
+  'authzen.evaluated': 'AuthZEN evaluation',
   'api.refused': 'API call refused',
 };
 
@@ -39,6 +40,10 @@ function summary(e: TimelineEntry): string {
       return [text('decision'), text('reason')].filter(Boolean).join(': ');
     case 'action.notified':
       return [text('target'), text('status')].filter(Boolean).join(' · ');
+    case 'authzen.evaluated':
+      return [d.decision === true ? 'permitted' : 'not permitted', text('reason')]
+        .filter(Boolean)
+        .join(': ');
     default:
       return text('reason') ?? '';
   }

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  CountersignError,
   DEFAULT_ENVIRONMENT,
   actionDigest,
   explainDecision,
@@ -8,6 +7,7 @@ import {
 } from '@countersign/core';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
+import { evaluateAs, evaluatingAgent } from '../../policy/evaluate-as.js';
 import { EvaluateBody, EvaluateResponse, Problem } from '../schemas.js';
 
 /** Policy dry runs: nothing is recorded as a request. */
@@ -28,26 +28,20 @@ export const policyRoutes =
         },
       },
       async (request) => {
-        const principal = principalOf(request);
         const body = request.body;
-        // Agents evaluate as themselves; an admin may ask "what if agent X sent this?".
-        if (principal.kind === 'agent' && body.agent !== undefined && body.agent !== principal.id) {
-          throw new CountersignError('forbidden', 'an agent can only evaluate as itself');
-        }
-        const agentId = principal.kind === 'agent' ? principal.id : (body.agent ?? 'anonymous');
+        const agentId = evaluatingAgent(principalOf(request), body.agent);
         const spec = {
           action: body.action,
           resource: body.resource,
           environment: body.environment ?? DEFAULT_ENVIRONMENT,
           params: (body.params ?? {}) as JsonObject,
         };
-        const decision = deps.policy.current.evaluate({
+        const decision = evaluateAs(deps.policy, deps.directory, agentId, {
           ...spec,
           risk: body.risk,
           justification: body.justification,
           on_behalf_of: body.on_behalf_of,
           context: body.context as JsonObject | undefined,
-          agent: { id: agentId, owners: deps.directory.agent(agentId)?.owners ?? [] },
         });
         return {
           decision: decision.decision,
