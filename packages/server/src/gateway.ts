@@ -172,7 +172,8 @@ export async function createGateway(
   const tracing = openGatewayTracing(traceConfig, options.traceExporter, {
     traceParents: (ids) => actionRepo.traceParents(ids),
     now,
-    onError: (e) => app.log.warn({ err: e }, 'could not record a trace span'),
+    onError: (e) => app.log.warn({ err: e }, 'could not record or export trace spans'),
+    warn: (message) => app.log.warn(message),
   });
   // Channels (channels/registry.ts): their notifiers join the outbox, whose rows are written in
   // the transaction of each change; their inbound halves are connected once votes exist.

@@ -5,7 +5,10 @@ import { openTracing, type TracingConfig } from './tracing-from-env.js';
 /** A gateway's tracing: its lifecycle spans and the provider they go to. */
 export interface GatewayTracing {
   tracer: LifecycleTracer;
-  /** Makes the spans still waiting for their context, then flushes and stops the provider. */
+  /**
+   * Makes the spans still waiting for their context, then flushes and stops the provider.
+   * Never rejects: a failed export is reported to `onError`.
+   */
   close(): Promise<void>;
 }
 
@@ -16,16 +19,16 @@ export interface GatewayTracing {
 export function openGatewayTracing(
   config: TracingConfig,
   exporter: SpanExporter | undefined,
-  deps: Omit<LifecycleTracerDeps, 'provider'>,
+  deps: Omit<LifecycleTracerDeps, 'provider'> & { warn: (message: string) => void },
 ): GatewayTracing | undefined {
-  const setup = openTracing(config, exporter);
+  const setup = openTracing(config, exporter, deps.warn);
   if (!setup) return undefined;
   const tracer = new LifecycleTracer({ ...deps, provider: setup.provider });
   return {
     tracer,
     async close() {
       await tracer.drain();
-      await setup.shutdown();
+      await setup.shutdown().catch(deps.onError);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { propagation, trace, type TracerProvider } from '@opentelemetry/api';
+import { DiagLogLevel, diag, propagation, trace, type TracerProvider } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
@@ -71,7 +71,10 @@ export function tracingConfigFromEnv(env: Env = process.env): TracingConfig {
 /** A tracer provider the gateway owns: flushed and shut down when the gateway closes. */
 export interface TracingSetup {
   provider: TracerProvider;
-  /** Exports what is buffered, stops the provider and, if it was registered, unregisters it. */
+  /**
+   * Exports what is buffered, stops the provider and, if it was registered, unregisters it.
+   * Rejects if the export failed (the provider is stopped all the same).
+   */
   shutdown(): Promise<void>;
 }
 
@@ -82,11 +85,13 @@ export interface TracingSetup {
  * processor (`OTEL_BSP_*`), limits and `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` come
  * from the environment through the SDK. An environment-configured provider is also registered
  * with the OpenTelemetry API (with the W3C Trace Context propagator), so code using the global
- * API joins the same pipeline; the gateway's own spans never depend on the global one.
+ * API joins the same pipeline; the gateway's own spans never depend on the global one. The
+ * SDK's own warnings and errors (a collector that refuses an export) go to `warn`.
  */
 export function openTracing(
   config: TracingConfig,
   exporter: SpanExporter | undefined,
+  warn: (message: string) => void = () => undefined,
 ): TracingSetup | undefined {
   const processors: SpanProcessor[] = [];
   if (exporter) processors.push(new SimpleSpanProcessor(exporter));
@@ -109,16 +114,29 @@ export function openTracing(
   if (!exporter) {
     // The first gateway of a process registers; a second one (tests) keeps its own provider.
     registered = trace.setGlobalTracerProvider(provider);
-    if (registered) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    if (registered) {
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      const say = (message: string) => warn(`OpenTelemetry: ${message}`);
+      const quiet = () => undefined;
+      diag.setLogger(
+        { error: say, warn: say, info: quiet, debug: quiet, verbose: quiet },
+        DiagLogLevel.WARN,
+      );
+    }
   }
   return {
     provider,
     async shutdown() {
-      await provider.forceFlush();
-      await provider.shutdown();
-      if (registered) {
-        trace.disable();
-        propagation.disable();
+      try {
+        // An unreachable collector loses the last spans; it never stops the gateway closing.
+        await provider.forceFlush();
+        await provider.shutdown();
+      } finally {
+        if (registered) {
+          trace.disable();
+          propagation.disable();
+          diag.disable();
+        }
       }
     },
   };
