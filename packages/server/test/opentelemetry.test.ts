@@ -192,6 +192,57 @@ describe('OpenTelemetry traces of the approval lifecycle', () => {
     assert.ok(ms(wait.duration) >= 3600_000, 'from submission to the expiry at 1 h or later');
   });
 
+  test('W3C Trace Context §3.2.2.5.1: an agent that did not sample its trace gets no spans for the whole approval, on any later step', async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const res = await gw.call('POST', '/v1/actions', {
+      token: agent,
+      body: largeExport,
+      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-00` },
+    });
+    assert.equal(res.status, 201);
+    const id = res.body.id as string;
+    const row = await gw.gateway.storage.db
+      .selectFrom('actions')
+      .select('trace_parent')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    assert.match(row.trace_parent ?? '', new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+    const denied = await gw.call('POST', `/v1/actions/${id}/votes`, {
+      token: alice,
+      body: { vote: 'deny', comment: 'no' },
+    });
+    assert.equal(denied.body.status, 'denied');
+    // The spans of the deny are made right after its commit: a later request's are after them.
+    const marker = await gw.call('POST', '/v1/actions', {
+      token: agent,
+      body: { action: 'db.export', resource: 'postgres://prod/x', params: { rows: 1 } },
+    });
+    await spansNamed(exporter, SPAN.submit, 1, of(marker.body.id));
+    assert.deepEqual(
+      exporter
+        .getFinishedSpans()
+        .filter((s) => s.spanContext().traceId === traceId || of(id)(s))
+        .map((s) => s.name),
+      [],
+    );
+  });
+
+  test('an agent that cancels: the wait span ends at the cancellation, decided by the agent', async () => {
+    const res = await gw.call('POST', '/v1/actions', { token: agent, body: largeExport });
+    const id = res.body.id as string;
+    clock += 5 * 60_000;
+    const cancelled = await gw.call('POST', `/v1/actions/${id}/cancel`, {
+      token: agent,
+      body: { reason: 'SECRET-CANCEL-REASON' },
+    });
+    assert.equal(cancelled.body.status, 'cancelled', JSON.stringify(cancelled.body));
+    const [wait] = await spansNamed(exporter, SPAN.wait, 1, of(id));
+    assert.equal(wait?.attributes['countersign.status'], 'cancelled');
+    assert.equal(wait?.attributes['countersign.decided_by'], 'agent');
+    assert.equal(ms(wait?.duration ?? [0, 0]), 5 * 60_000);
+    assert.ok(!JSON.stringify(wait?.attributes).includes('SECRET'));
+  });
+
   test('W3C Trace Context §4.3: a malformed or invalid traceparent from the caller is ignored: a new trace, the request is answered as usual', async () => {
     for (const traceparent of [
       '00-00000000000000000000000000000000-0000000000000000-01',
