@@ -3,9 +3,14 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { propagation, trace } from '@opentelemetry/api';
-import { startGateway } from './harness.js';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DIRECTORY, startGateway } from './harness.js';
+import { createGateway, resolveConfig } from '../src/index.js';
 import { OTEL_POLICY, executeToolSpan } from './otel-helpers.js';
 import { tracingConfigFromEnv } from '../src/telemetry/tracing-from-env.js';
+import { FLUSH_LIMIT_MS } from '../src/telemetry/gateway-tracing.js';
 
 /**
  * Tracing configured only through the OpenTelemetry SDK environment (OpenTelemetry
@@ -129,11 +134,19 @@ describe('OpenTelemetry SDK environment', () => {
 
   test('an OTEL_* environment the gateway cannot honour stops it at start, with the reason', async () => {
     setEnv({ OTEL_TRACES_EXPORTER: 'zipkin' });
-    await assert.rejects(startGateway({ policy: OTEL_POLICY }), /OTEL_TRACES_EXPORTER=zipkin/);
+    // Refused before the policy is read or the store opened: nothing here exists.
+    const nowhere = join(tmpdir(), `countersign-otel-absent-${process.pid}`);
+    const config = resolveConfig(
+      { directory: DIRECTORY, policy: join(nowhere, 'policy.yaml'), data_dir: nowhere },
+      nowhere,
+      {},
+    );
+    await assert.rejects(createGateway(config), /OTEL_TRACES_EXPORTER=zipkin/);
+    assert.equal(existsSync(nowhere), false);
     assert.equal(globalProviderRecords(), false);
   });
 
-  test('an unreachable collector loses spans, never an answer: submissions succeed and the gateway closes', async () => {
+  test('an unreachable collector loses spans, never an answer: submissions succeed and the gateway closes within the flush limit', async () => {
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
@@ -151,7 +164,13 @@ describe('OpenTelemetry SDK environment', () => {
         await new Promise((r) => setTimeout(r, 30)); // let the batch processor try
       }
     } finally {
+      const closing = Date.now();
       await gw.close();
+      // The OTLP exporter would retry for its 10 s default timeout.
+      assert.ok(
+        Date.now() - closing < FLUSH_LIMIT_MS + 1_000,
+        `closed in ${Date.now() - closing} ms`,
+      );
     }
     assert.equal(globalProviderRecords(), false);
   });

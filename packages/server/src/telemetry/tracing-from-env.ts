@@ -72,8 +72,8 @@ export function tracingConfigFromEnv(env: Env = process.env): TracingConfig {
 export interface TracingSetup {
   provider: TracerProvider;
   /**
-   * Exports what is buffered, stops the provider and, if it was registered, unregisters it.
-   * Rejects if the export failed (the provider is stopped all the same).
+   * Unregisters the provider if it was registered, exports what is buffered and stops it.
+   * Rejects if the export failed.
    */
   shutdown(): Promise<void>;
 }
@@ -127,17 +127,14 @@ export function openTracing(
   return {
     provider,
     async shutdown() {
-      try {
-        // An unreachable collector loses the last spans; it never stops the gateway closing.
-        await provider.forceFlush();
-        await provider.shutdown();
-      } finally {
-        if (registered) {
-          trace.disable();
-          propagation.disable();
-          diag.disable();
-        }
+      // The gateway's spans never use the global API: it is released first, whatever the flush.
+      if (registered) {
+        trace.disable();
+        propagation.disable();
+        diag.disable();
       }
+      await provider.forceFlush();
+      await provider.shutdown();
     },
   };
 }
