@@ -31,6 +31,9 @@ import { recordDirectory } from './config/directory-evidence.js';
 import { TokenRepository } from './storage/token-repository.js';
 import { createWebAuth, type WebAuth } from './web/web-auth.js';
 import { defaultWebAssetsDir } from './web/web-assets.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { openGatewayTracing } from './telemetry/gateway-tracing.js';
+import { tracingConfigFromEnv } from './telemetry/tracing-from-env.js';
 
 /** How long /readyz waits for the store before answering 503. */
 export const READY_TIMEOUT_MS = 1_000;
@@ -70,6 +73,11 @@ export interface GatewayOptions {
    * to start (config/replica-settings.ts).
    */
   acceptConfigChange?: boolean;
+  /**
+   * Traces go to this exporter, synchronously, whatever the environment says (tests); otherwise
+   * tracing is configured by the OTEL_* environment, and off without it (telemetry/).
+   */
+  traceExporter?: SpanExporter;
 }
 
 /**
@@ -80,6 +88,8 @@ export async function createGateway(
   config: GatewayConfig,
   options: GatewayOptions = {},
 ): Promise<Gateway> {
+  // An OTEL_* environment the gateway cannot honour stops it before anything opens.
+  const traceConfig = tracingConfigFromEnv();
   const policy = PolicyStore.open(config.policyFile, config.directory);
   const storage = await openDatabase({
     url: config.storage.url,
@@ -142,6 +152,12 @@ export async function createGateway(
     now,
   });
   countTransitions(metrics, events);
+  const wakeOnRedemption = redemptionWake({
+    actions: actionRepo,
+    events,
+    feed,
+    onRedeemed: () => metrics.grantsRedeemed.inc(),
+  });
   // Grants (grants/): signed when a request is approved, stored in the same transaction.
   const grants = await openGrantService(storage.db, {
     issuer: config.server.publicUrl,
@@ -150,13 +166,18 @@ export async function createGateway(
     signingKey: config.grants.signingKey,
     now,
     evidence: audit,
-    onRedeemed: redemptionWake({
-      actions: actionRepo,
-      events,
-      feed,
-      onRedeemed: () => metrics.grantsRedeemed.inc(),
-    }),
+    onRedeemed: (claims, at) => {
+      wakeOnRedemption(claims);
+      tracing?.tracer.redeemed(claims, at);
+    },
   }).catch(abort);
+  // Spans of the request lifecycle (telemetry/): undefined, and no cost, when tracing is off.
+  const tracing = openGatewayTracing(traceConfig, options.traceExporter, {
+    traceParents: (ids) => actionRepo.traceParents(ids),
+    now,
+    onError: (e) => app.log.warn({ err: e }, 'could not record or export trace spans'),
+    warn: (message) => app.log.warn(message),
+  });
   // Channels (channels/registry.ts): their notifiers join the outbox, whose rows are written in
   // the transaction of each change; their inbound halves are connected once votes exist.
   const channels = openChannels(config.channels, {
@@ -183,6 +204,7 @@ export async function createGateway(
     now,
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
     onDecided: decisionObserver(metrics, (id) => actionRepo.votes(id)),
+    tracing: tracing?.tracer,
   });
   const votes = new VoteService(actions.writer, config.directory);
   const channelRuntime = channels.connect(
@@ -280,6 +302,8 @@ export async function createGateway(
       await app.close();
       // After the app: no request can be waiting for a grant's signature any more.
       await grants.close();
+      // Before the store closes: late spans look up their request's stored trace context.
+      await tracing?.close();
       watcher.close();
       await feed.close();
       await audit.stopSequencer();

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createGateway, resolveConfig, type Gateway, type ConfigFile } from '../src/index.js';
+import {
+  createGateway,
+  resolveConfig,
+  type Gateway,
+  type GatewayOptions,
+  type ConfigFile,
+} from '../src/index.js';
 
 /** A directory used by most tests: two data owners, an SRE, an admin, and two agents. */
 export const DIRECTORY: ConfigFile['directory'] = {
@@ -128,6 +134,8 @@ export interface StartOptions {
   publicUrl?: string;
   /** GatewayOptions.acceptConfigChange (replica-settings tests). */
   acceptConfigChange?: boolean;
+  /** GatewayOptions.traceExporter (telemetry tests). */
+  traceExporter?: GatewayOptions['traceExporter'];
 }
 
 async function createPgDatabase(): Promise<string> {
@@ -193,6 +201,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     pollMs: options.pollMs ?? 200,
     ...(options.now ? { now: options.now } : {}),
     ...(options.acceptConfigChange ? { acceptConfigChange: true } : {}),
+    ...(options.traceExporter ? { traceExporter: options.traceExporter } : {}),
   });
   const url = await gateway.listen();
   const self: TestGateway = {

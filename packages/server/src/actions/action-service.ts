@@ -24,6 +24,7 @@ import { ActionWriter, type Actor } from './action-writer.js';
 import { newActionRecord } from './new-action-record.js';
 import { actionDecidedByPolicy, actionSubmitted } from '../audit/audit-events.js';
 import { partiesOf } from './parties.js';
+import type { LifecycleTracer, TraceCarrier } from '../telemetry/lifecycle-tracer.js';
 
 export interface ActionServiceDeps {
   actions: ActionRepository;
@@ -36,6 +37,8 @@ export interface ActionServiceDeps {
   onDecision?: (record: ActionRecord) => void;
   /** Every committed decision, whoever made it (action-writer.ts): metrics. */
   onDecided?: (record: ActionRecord) => void;
+  /** Spans of the lifecycle (telemetry/); absent when tracing is off. */
+  tracing?: LifecycleTracer | undefined;
 }
 
 /**
@@ -56,13 +59,35 @@ export class ActionService {
       notifications: deps.notifications,
       now: this.#now,
       onDecided: deps.onDecided,
+      onCommitted: deps.tracing && deps.tracing.committed.bind(deps.tracing),
     });
   }
 
-  /** Decides and stores a request. Idempotent per (agent, idempotency_key). */
+  /**
+   * Decides and stores a request. Idempotent per (agent, idempotency_key). `trace`: the
+   * caller's W3C Trace Context headers, whose trace the submission's span joins.
+   */
   async submit(
     agent: Principal,
     input: ActionRequestInput,
+    trace?: TraceCarrier,
+  ): Promise<{ record: ActionRecord; created: boolean }> {
+    const span = this.deps.tracing?.startSubmit(trace, agent.id);
+    if (!span) return this.#submit(agent, input, null);
+    try {
+      const out = await this.#submit(agent, input, span.traceParent ?? null);
+      span.end(out.record, out.created);
+      return out;
+    } catch (e) {
+      span.fail(e);
+      throw e;
+    }
+  }
+
+  async #submit(
+    agent: Principal,
+    input: ActionRequestInput,
+    traceParent: string | null,
   ): Promise<{ record: ActionRecord; created: boolean }> {
     const owners = this.deps.directory.agent(agent.id)?.owners ?? [];
     const digest = actionDigest(input);
@@ -109,7 +134,7 @@ export class ActionService {
     }
     const groups = decision.approval ? reviewGroups(decision.approval) : [];
     const stored = await this.writer.write({ kind: 'agent', id: agent.id }, async (w) => {
-      const result = await w.tx.insert(record, groups);
+      const result = await w.tx.insert(record, groups, traceParent);
       if (!result.created) return result;
       // What was asked (redact paths HMAC'd by the log), then what the policy said.
       w.audit(actionSubmitted(w.actor, record));

@@ -55,6 +55,10 @@ export interface ActionWriterDeps {
   now: () => number;
   /** Told once a request's decision (policy, vote, timer, cancel) has committed: metrics. */
   onDecided?: ((record: ActionRecord) => void) | undefined;
+  /** Told of every committed write's evidence and changed records: traces (telemetry/). */
+  onCommitted?:
+    | ((evidence: readonly AuditEvent[], changes: readonly ActionRecord[], at: number) => void)
+    | undefined;
 }
 
 /** The audit entry a state change implies, if any (votes and submissions are recorded explicitly). */
@@ -91,11 +95,13 @@ export class ActionWriter {
   ): Promise<T> {
     let changes: ActionRecord[] = [];
     let decided: ActionRecord[] = [];
+    let evidence: AuditEvent[] = [];
+    let now = 0;
     const result = await this.deps.actions.write(async (tx) => {
       changes = []; // a batch retried alone runs the work again from scratch
       decided = [];
-      const evidence: AuditEvent[] = [];
-      const now = this.deps.now();
+      evidence = [];
+      now = this.deps.now();
       const scope: WriteScope = {
         tx,
         now,
@@ -147,6 +153,7 @@ export class ActionWriter {
     }, lockKey);
     for (const r of changes) this.deps.events.publish(r);
     for (const r of decided) this.deps.onDecided?.(r);
+    this.deps.onCommitted?.(evidence, changes, now);
     return result;
   }
 }

@@ -199,6 +199,22 @@ export class ActionRepository {
     return selectVotes(this.db, id);
   }
 
+  /**
+   * The stored submission trace contexts of these requests (telemetry/): the spans of a later
+   * vote, decision or redemption, on any replica, join the submitter's trace through them.
+   * Requests submitted while tracing was off are absent.
+   */
+  async traceParents(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('actions')
+      .select(['id', 'trace_parent'])
+      .where('id', 'in', [...ids])
+      .where('trace_parent', 'is not', null)
+      .execute();
+    return new Map(rows.flatMap((r) => (r.trace_parent ? [[r.id, r.trace_parent]] : [])));
+  }
+
   async countByStatus(): Promise<Map<string, number>> {
     const rows = await this.db
       .selectFrom('actions')

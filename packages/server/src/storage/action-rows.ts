@@ -68,7 +68,8 @@ export function recordFromRow(row: Row): ActionRecord {
   };
 }
 
-export function rowFromRecord(r: ActionRecord): Row {
+/** `traceParent`: the submission span's context (telemetry/), kept beside the record, not in it. */
+export function rowFromRecord(r: ActionRecord, traceParent: string | null = null): Row {
   return {
     id: r.id,
     agent_id: r.agent_id,
@@ -106,5 +107,6 @@ export function rowFromRecord(r: ActionRecord): Row {
     grant_token: r.grant?.token ?? null,
     grant_expires_at: r.grant?.expires_at ?? null,
     grant_redeemed_at: r.grant?.redeemed_at ?? null,
+    trace_parent: traceParent,
   };
 }

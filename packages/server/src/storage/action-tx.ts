@@ -154,18 +154,22 @@ export class ActionTx implements OutboxTx {
     return claimed;
   }
 
-  /** Inserts a request, or returns the agent's earlier one with the same idempotency key. */
+  /**
+   * Inserts a request, or returns the agent's earlier one with the same idempotency key.
+   * `traceParent`: the submission span's W3C context, stored beside the record (telemetry/).
+   */
   async insert(
     record: ActionRecord,
     reviewGroups: readonly string[],
+    traceParent: string | null = null,
   ): Promise<{ record: ActionRecord; created: boolean }> {
     if (this.dialect === 'postgres' && record.idempotency_key === null) {
       // Nothing can conflict with a request that has no idempotency key (its id is new): its
       // row joins the batch's one INSERT, written before the commit hooks that follow.
-      this.#deferInsert(record, reviewGroups);
+      this.#deferInsert(record, reviewGroups, traceParent);
       return { record, created: true };
     }
-    const query = this.insertQuery(rowFromRecord(record));
+    const query = this.insertQuery(rowFromRecord(record, traceParent));
     // SQLite: the same statement, prepared once, run straight on the connection this
     // transaction holds (sqlite-fast-path.ts).
     const fast =
@@ -186,13 +190,13 @@ export class ActionTx implements OutboxTx {
     return { record, created: true };
   }
 
-  #deferInsert(record: ActionRecord, groups: readonly string[]): void {
+  #deferInsert(record: ActionRecord, groups: readonly string[], traceParent: string | null): void {
     // Written before the other commit hooks (`first`), which may refer to these rows; the
     // requests before their groups.
     const first = { first: true };
     this.scope.collect(
       NEW_ACTIONS,
-      [rowFromRecord(record)],
+      [rowFromRecord(record, traceParent)],
       async (rows: Array<ReturnType<typeof rowFromRecord>>) => {
         await this.trx.insertInto('actions').values(rows).execute();
       },

@@ -43,6 +43,8 @@ export interface ActionsTable {
   grant_token: string | null;
   grant_expires_at: number | null;
   grant_redeemed_at: number | null;
+  /** W3C traceparent of the submission's span (migration 0012); null when tracing was off. */
+  trace_parent: string | null;
 }
 
 export interface VotesTable {

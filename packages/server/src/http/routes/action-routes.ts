@@ -54,12 +54,16 @@ export const actionRoutes =
       },
       async (request, reply) => {
         const body = request.body;
-        const { record, created } = await deps.actions.submit(principalOf(request), {
-          ...body,
-          environment: body.environment ?? DEFAULT_ENVIRONMENT,
-          params: (body.params ?? {}) as Record<string, JsonValue>,
-          context: body.context as Record<string, JsonValue> | undefined,
-        });
+        const { record, created } = await deps.actions.submit(
+          principalOf(request),
+          {
+            ...body,
+            environment: body.environment ?? DEFAULT_ENVIRONMENT,
+            params: (body.params ?? {}) as Record<string, JsonValue>,
+            context: body.context as Record<string, JsonValue> | undefined,
+          },
+          request.headers,
+        );
         reply.header('location', `/v1/actions/${record.id}`);
         if (!created) reply.header('idempotent-replayed', 'true');
         return reply
