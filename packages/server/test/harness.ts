@@ -128,6 +128,8 @@ export interface StartOptions {
   publicUrl?: string;
   /** GatewayOptions.acceptConfigChange (replica-settings tests). */
   acceptConfigChange?: boolean;
+  /** The `audit:` config section (witness tests). */
+  audit?: ConfigFile['audit'];
 }
 
 async function createPgDatabase(): Promise<string> {
@@ -185,6 +187,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       webhooks: options.webhooks,
       channels: options.channels,
       grants: options.grants,
+      audit: options.audit,
     },
     dir,
     {},

@@ -30,7 +30,8 @@ export interface WitnessStore {
 
 /** An HTTP answer, protocol-shaped (tlog-witness bodies are text, not problem+json). */
 export interface WitnessResponse {
-  readonly status: 200 | 400 | 403 | 404 | 409 | 422 | 500;
+  /** tlog-witness "add-checkpoint" statuses, 405 for a wrong method, 500 when persisting fails. */
+  readonly status: 200 | 400 | 403 | 404 | 405 | 409 | 422 | 500;
   readonly contentType: string;
   readonly body: string;
 }

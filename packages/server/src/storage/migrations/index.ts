@@ -7,6 +7,7 @@ import { webSessions } from './0005-web-sessions.js';
 import { queueClaims } from './0006-queue-claims.js';
 import { auditQueue } from './0007-audit-queue.js';
 import { actionsChanged } from './0010-actions-changed.js';
+import { auditCosignatures } from './0013-audit-cosignatures.js';
 
 /**
  * Versioned migrations, in order. Never edit one that has shipped: add the next number.
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-queue-claims': queueClaims,
   '0007-audit-queue': auditQueue,
   '0010-actions-changed': actionsChanged,
+  '0013-audit-cosignatures': auditCosignatures,
 };
 
 export const migrationProvider: MigrationProvider = {
