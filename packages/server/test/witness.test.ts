@@ -171,7 +171,21 @@ for (const dialect of await dialects()) {
       assert.equal(m.count('w2', 'failed'), 1);
       assert.equal((await cosigned(1)).body.size, fourth.size, 'w1 cosigned the newest');
       assert.ok((await cosigned(2)).body.size < fourth.size, 'quorum 2 is an older checkpoint');
-      assert.equal((await cosigned(3)).status, 404);
+      const none = await cosigned(3);
+      assert.equal(none.status, 404);
+      assert.equal(none.body.code, 'not_found');
+      for (const bad of ['0', '33', 'two']) {
+        const res = await gw.call('GET', `/v1/audit/checkpoint?cosigned=${bad}`, {
+          token: auditor,
+        });
+        assert.equal(res.status, 400, bad);
+        assert.match(res.headers.get('content-type') ?? '', /problem\+json/);
+      }
+      // Auditors only, as for the plain checkpoint.
+      assert.equal(
+        (await gw.call('GET', '/v1/audit/checkpoint?cosigned=1', { token: agent })).status,
+        403,
+      );
 
       // Backing off: no new attempt until WITNESS_RETRY_MS has passed on the injected clock.
       await gw.gateway.witnesses.submit();

@@ -102,28 +102,32 @@ export function judgeAddCheckpoint(
   if (request.oldSize === 0) {
     // "the empty tree is consistent with any tree, so no proof is necessary"
     if (request.proof.length > 0) return { status: 422, reason: 'a proof from size 0' };
-  } else if (known === undefined) {
-    // Unreachable: knownSize is 0 without a record. Kept so the types need no assertion.
-    return { status: 409, size: 0, reason: 'no cosigned checkpoint for this log' };
-  } else if (request.oldSize === checkpoint.size) {
-    if (request.proof.length > 0 || !constantTimeEqual(known.rootHash, checkpoint.rootHash)) {
-      return { status: 422, reason: `a different root at the cosigned size ${knownSize}: a fork` };
-    }
   } else {
-    try {
-      verifyConsistency(
-        known.size,
-        checkpoint.size,
-        request.proof,
-        known.rootHash,
-        checkpoint.rootHash,
-      );
-    } catch (e) {
-      if (!isAuditError(e)) throw e;
-      return {
-        status: 422,
-        reason: `not consistent with the cosigned size ${knownSize}: ${e.message}`,
-      };
+    // old = the stored size > 0, so there is a stored record.
+    const stored = known!;
+    if (request.oldSize === checkpoint.size) {
+      if (request.proof.length > 0 || !constantTimeEqual(stored.rootHash, checkpoint.rootHash)) {
+        return {
+          status: 422,
+          reason: `a different root at the cosigned size ${knownSize}: a fork`,
+        };
+      }
+    } else {
+      try {
+        verifyConsistency(
+          stored.size,
+          checkpoint.size,
+          request.proof,
+          stored.rootHash,
+          checkpoint.rootHash,
+        );
+      } catch (e) {
+        if (!isAuditError(e)) throw e;
+        return {
+          status: 422,
+          reason: `not consistent with the cosigned size ${knownSize}: ${e.message}`,
+        };
+      }
     }
   }
   const text = note!.slice(0, split + 1);
