@@ -1,14 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createPrivateKey, sign as edSign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Witness,
+  cosignedMessage,
   formatAddCheckpointBody,
   generateCosignerKey,
   generateNoteKey,
   parseCosignerKey,
+  parseCosignerVerifierKey,
   signNote,
   verifyWitnessQuorum,
 } from '@countersign/core';
@@ -217,7 +220,28 @@ for (const dialect of await dialects()) {
       );
       raw[raw.length - 1] ^= 1;
       const flipped = `\u2014 witness.example.com/w1 ${raw.toString('base64')}\n`;
+      // A valid Ed25519 cosignature by w1's key, but with the timestamp 0 the spec forbids.
+      const seed = Buffer.from(w1.key.signerKey.split('+').slice(4).join('+'), 'base64').subarray(
+        1,
+      );
+      const privateKey = createPrivateKey({
+        key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+        format: 'der',
+        type: 'pkcs8',
+      });
+      const keyId = Buffer.from(w1.key.verifierKey.split('+')[1], 'hex');
+      const zero = Buffer.concat([
+        keyId,
+        Buffer.alloc(8),
+        edSign(null, cosignedMessage(Buffer.from(text), 0n), privateKey),
+      ]);
+      assert.ok(
+        parseCosignerVerifierKey(w1.key.verifierKey).verify(Buffer.from(text), zero.subarray(4)),
+        'the signature itself verifies: only its zero timestamp is wrong',
+      );
+      const untimed = `\u2014 witness.example.com/w1 ${zero.toString('base64')}\n`;
       const answers: Array<[number, string, string]> = [
+        [200, 'text/plain', untimed],
         [200, 'text/plain', rogueLine],
         [200, 'text/plain', flipped],
         [200, 'text/plain', 'not a signature line\n'],

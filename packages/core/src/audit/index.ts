@@ -51,6 +51,7 @@ export {
   parseCosignerVerifierKey,
 } from './cosignature.js';
 export {
+  MAX_ADD_CHECKPOINT_BYTES,
   MAX_PROOF_LINES,
   formatAddCheckpointBody,
   parseAddCheckpointBody,

@@ -1,4 +1,5 @@
 import {
+  cosignatureTime,
   formatAddCheckpointBody,
   formatKeyId,
   isAuditError,
@@ -189,7 +190,10 @@ export class WitnessSubmitter {
     if (!lines.every((l) => l.startsWith('\u2014 '))) return undefined;
     try {
       const opened = openNote(`${note}${body}`, [target.verifier]);
+      // openNote returns at least one verified signature, and only the witness's key is known.
       const own = opened.signatures[0];
+      // "The cosignature MUST NOT omit the timestamp, i.e. the timestamp MUST NOT be zero."
+      if (!cosignatureTime(own.signature)) return undefined;
       return `\u2014 ${own.name} ${own.signature}\n`;
     } catch (e) {
       if (isAuditError(e)) return undefined;

@@ -1,9 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_NOTE_BYTES, type Witness, type WitnessResponse } from '@countersign/core';
-
-/** The largest add-checkpoint body read: a note plus 63 proof lines and the old size line. */
-const MAX_BODY_BYTES = MAX_NOTE_BYTES + 64 * 48;
+import { MAX_ADD_CHECKPOINT_BYTES, type Witness, type WitnessResponse } from '@countersign/core';
 
 export interface WitnessServer {
   /** E.g. `http://127.0.0.1:7380`: the submission and monitoring prefix. */
@@ -68,7 +65,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   let length = 0;
   for await (const chunk of req) {
     length += (chunk as Buffer).length;
-    if (length > MAX_BODY_BYTES) return undefined;
+    if (length > MAX_ADD_CHECKPOINT_BYTES) return undefined;
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
