@@ -1,10 +1,17 @@
+/** What a witness and a gateway read at start: the witness state file, audit.witnesses. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CountersignError, EMPTY_WITNESS_STATE, type WitnessState } from '@countersign/core';
-import { witnessStateFile } from '../src/index.js';
+import {
+  CountersignError,
+  EMPTY_WITNESS_STATE,
+  generateCosignerKey,
+  generateNoteKey,
+  type WitnessState,
+} from '@countersign/core';
+import { ConfigError, resolveConfig, witnessStateFile } from '../src/index.js';
 
 const STATE: WitnessState = {
   version: 1,
@@ -54,4 +61,35 @@ test('a state file that cannot be read stops the witness instead of starting afr
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('audit.witnesses: a log key instead of a cosigner key, or a name twice, is a config error', () => {
+  const cosigner = generateCosignerKey('witness.example.org/w1').verifierKey;
+  const logKey = generateNoteKey('audit.example.com/log').verifierKey;
+  const config = (witnesses: { name: string; url: string; vkey: string }[]) =>
+    resolveConfig(
+      {
+        policy: 'policy.yaml',
+        directory: { users: [{ id: 'root', admin: true }] },
+        audit: { witnesses },
+      },
+      tmpdir(),
+      {},
+    );
+  assert.deepEqual(
+    config([{ name: 'w1', url: 'http://127.0.0.1:1/', vkey: cosigner }]).audit.witnesses,
+    [{ name: 'w1', url: 'http://127.0.0.1:1', vkey: cosigner }],
+  );
+  assert.throws(
+    () => config([{ name: 'w1', url: 'http://127.0.0.1:1', vkey: logKey }]),
+    (e: unknown) => e instanceof ConfigError && /witnesses\.0\.vkey|0x04/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      config([
+        { name: 'w1', url: 'http://127.0.0.1:1', vkey: cosigner },
+        { name: 'w1', url: 'http://127.0.0.1:2', vkey: cosigner },
+      ]),
+    (e: unknown) => e instanceof ConfigError && /duplicate witness/.test(e.message),
+  );
 });
