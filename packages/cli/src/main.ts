@@ -224,7 +224,8 @@ apiFlags(
         .default('countersign'),
     )
     .option('--from <index>', 'ocsf: the first entry (resume after the last metadata.sequence)')
-    .option('--to <index>', 'ocsf: stop before this entry (default: the latest checkpoint)'),
+    .option('--to <index>', 'ocsf: stop before this entry (default: the latest checkpoint)')
+    .option('--cosigned <n>', 'export up to the newest checkpoint n witnesses cosigned'),
 ).action(run(lazy(() => import('./commands/audit.js'), 'auditExport')));
 apiFlags(
   audit
@@ -232,11 +233,40 @@ apiFlags(
     .description('verify an export directory or a gateway URL; exit 1 naming the first bad entry')
     .option('--key <vkey>', 'the log verifier key, or a file of keys (repeatable)', collect)
     .option('--since <file>', 'an older checkpoint you kept: the log must only have grown')
-    .option('--json', 'print the result as JSON'),
+    .option('--json', 'print the result as JSON')
+    .option('--witness <vkey>', 'a trusted witness key, or a file of keys (repeatable)', collect)
+    .option('--witness-quorum <n>', 'witnesses that must have cosigned (default: all given)'),
 ).action(run(lazy(() => import('./commands/audit.js'), 'auditVerify')));
 apiFlags(audit.command('checkpoint').description('print the latest signed checkpoint')).action(
   run(lazy(() => import('./commands/audit.js'), 'auditCheckpoint')),
 );
+
+const witness = program
+  .command('witness')
+  .description("run a C2SP tlog-witness that cosigns a log's checkpoints (docs/witness.md)");
+witness
+  .command('keygen <name>')
+  .description('a new witness key: the secret to --out, the verifier key on stdout')
+  .requiredOption('-o, --out <file>', 'where to write the secret key (mode 0600, not overwritten)')
+  .action(run(lazy(() => import('./commands/witness.js'), 'witnessKeygen')));
+witness
+  .command('serve')
+  .description('serve add-checkpoint for the given logs, keeping what it cosigned in --state')
+  .requiredOption('--key <file>', 'the witness secret key file (from witness keygen)')
+  .requiredOption('--log <vkey>', "a log's verifier key, or a file of keys (repeatable)", collect)
+  .requiredOption('--state <file>', 'the state file (JSON, replaced atomically)')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on', '7380')
+  .action(
+    (o: { key: string; log: string[]; state: string; host: string; port: string }) =>
+      // serve keeps running; only start-up errors end up here
+      void lazy(
+        () => import('./commands/witness.js'),
+        'witnessServe',
+      )(o).catch((e: unknown) => {
+        process.exit(reportError(e));
+      }),
+  );
 
 program
   .command('mcp-proxy')

@@ -2,6 +2,8 @@ import type { AuditLog } from './audit/audit-log.js';
 import { evidenceRecorder } from './audit/evidence-recorder.js';
 import { openAuditLog } from './audit/open-audit-log.js';
 import { refusalRecorder } from './audit/refusal-recorder.js';
+import { WitnessSubmitter } from './audit/witness-submitter.js';
+import { CosignatureRepository } from './storage/cosignature-repository.js';
 import { ActionEvents } from './actions/action-events.js';
 import { ActionService } from './actions/action-service.js';
 import { ActionWatcher } from './actions/action-watcher.js';
@@ -49,6 +51,8 @@ export interface Gateway {
   /** Grant signing keys, issue, verify and redeem. */
   grants: GrantService;
   audit: AuditLog;
+  /** Asks the configured witnesses to cosign new checkpoints (docs/witness.md). */
+  witnesses: WitnessSubmitter;
   scheduler: Scheduler;
   /** The outbox: enqueue (called by the action writer), delivery (a scheduler job). */
   notifications: NotificationDispatcher;
@@ -224,8 +228,23 @@ export async function createGateway(
     audit,
     now,
   });
+  // Witnesses (docs/witness.md): cosignatures of each new checkpoint, asked for in the
+  // background after it is signed; a witness that fails is counted and logged, never waited on.
+  const cosignatures = new CosignatureRepository(storage.db);
+  const witnesses = new WitnessSubmitter(config.audit.witnesses ?? [], audit, cosignatures, {
+    now,
+    onOutcome: (witness, outcome, detail) => {
+      metrics.witnessSubmissions.inc({ witness, outcome });
+      if (outcome !== 'cosigned')
+        app.log.warn({ witness, outcome, detail }, 'witness: no cosignature');
+    },
+  });
   const app = await buildApp({
     audit,
+    cosignedCheckpoint: async (quorum) => {
+      const found = await cosignatures.newestCosigned(witnesses.witnessIds, quorum);
+      return found && { ...found, witnesses: found.lines.map((l) => l.split(' ')[1]) };
+    },
     record,
     recordRefusal: refusalRecorder(record, (e) =>
       app.log.error({ err: e }, 'could not record a refusal'),
@@ -268,6 +287,7 @@ export async function createGateway(
       delivery: [() => notifications.deliverDue()],
       housekeeping: [
         () => audit.checkpoint(config.audit.checkpointIntervalMs),
+        () => Promise.resolve(witnesses.kick()),
         () => web.sessions.purge(),
       ],
     },
@@ -286,6 +306,7 @@ export async function createGateway(
     scheduler,
     notifications,
     audit,
+    witnesses,
     web,
     async listen() {
       const url = await app.listen({ host: config.server.host, port: config.server.port });
@@ -295,6 +316,7 @@ export async function createGateway(
     },
     async close() {
       await scheduler.stop();
+      await witnesses.close();
       await channelRuntime.stop();
       // In-flight deliveries are aborted and their rows handed back before the store closes.
       await notifications.close();

@@ -116,3 +116,7 @@ export {
   type TeamsSettings,
   type TeamsAuthFailure,
 } from './channels/teams/index.js';
+// C2SP tlog-witness: the witness an auditor runs (`countersign witness serve`, docs/witness.md).
+export { startWitnessServer, type WitnessServer } from './witness/witness-server.js';
+export { witnessStateFile } from './witness/witness-state-file.js';
+export type { WitnessConfig } from './config/load-config.js';

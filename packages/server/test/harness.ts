@@ -136,6 +136,8 @@ export interface StartOptions {
   acceptConfigChange?: boolean;
   /** GatewayOptions.traceExporter (telemetry tests). */
   traceExporter?: GatewayOptions['traceExporter'];
+  /** The `audit:` config section (witness tests). */
+  audit?: ConfigFile['audit'];
 }
 
 async function createPgDatabase(): Promise<string> {
@@ -193,6 +195,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       webhooks: options.webhooks,
       channels: options.channels,
       grants: options.grants,
+      audit: options.audit,
     },
     dir,
     {},

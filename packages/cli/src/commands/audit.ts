@@ -16,8 +16,11 @@ import {
   CountersignError,
   EXPORT_FILES,
   jsonlLines,
+  isCountersignError,
+  parseCosignerVerifierKey,
   parseNoteVerifierKey,
   verifyLog,
+  verifyWitnessQuorum,
   type VerifyLogInput,
   type VerifyLogResult,
 } from '@countersign/core';
@@ -57,7 +60,10 @@ export async function auditCheckpoint(options: ApiFlags) {
  * on a failure the files stay, as evidence, and the exit code is 1.
  */
 export async function auditExport(options: ExportFlags) {
-  if (options.format === 'ocsf') return auditExportOcsf(options);
+  if (options.format === 'ocsf') {
+    if (options.cosigned !== undefined) return usage('--cosigned applies to the verifiable export');
+    return auditExportOcsf(options);
+  }
   const dir = options.out;
   if (dir === undefined) {
     process.stderr.write('countersign: --out <dir> is required (or --format ocsf)\n');
@@ -82,7 +88,10 @@ export async function auditExport(options: ExportFlags) {
     }
   }
   const server = apiOptions(options);
-  const checkpoint = await api<CheckpointView>(server, 'GET', '/v1/audit/checkpoint');
+  // --cosigned N: up to the newest checkpoint N witnesses cosigned (docs/witness.md).
+  const cosigned = options.cosigned === undefined ? undefined : parseQuorum(options.cosigned);
+  if (cosigned === null) return usage('--cosigned takes a whole number of witnesses, 1 to 32');
+  const checkpoint = await api<CheckpointView>(server, 'GET', checkpointPath(cosigned));
   const older = await olderCheckpoints(server, checkpoint.size);
   await mkdir(join(dir, EXPORT_FILES.checkpoints), { recursive: true });
   for (const c of older) {
@@ -128,6 +137,7 @@ interface ExportFlags extends ApiFlags {
   format?: 'countersign' | 'ocsf';
   from?: string;
   to?: string;
+  cosigned?: string;
 }
 
 /**
@@ -191,15 +201,92 @@ async function auditExportOcsf(options: ExportFlags): Promise<number> {
  */
 export async function auditVerify(
   source: string,
-  options: ApiFlags & { key?: string[]; since?: string; json?: boolean },
+  options: ApiFlags & {
+    key?: string[];
+    since?: string;
+    json?: boolean;
+    witness?: string[];
+    witnessQuorum?: string;
+  },
 ) {
   const fromUrl = /^https?:\/\//i.test(source);
   const since = options.since === undefined ? undefined : readText(options.since);
-  const keys = options.key?.flatMap(readKeys);
+  const keys = options.key?.flatMap((k) => readKeys(k));
+  const witnesses = witnessRequirement(options.witness, options.witnessQuorum);
+  if (typeof witnesses === 'string') return usage(witnesses);
   const result = fromUrl
-    ? await verifyFromApi(apiOptions({ ...options, url: source }), { keys, since })
-    : await verifyExportDir(source, { keys, since });
+    ? await verifyFromApi(apiOptions({ ...options, url: source }), { keys, since, witnesses })
+    : await verifyExportDir(source, { keys, since, witnesses });
   return printResult(result, options.json === true);
+}
+
+/** What `--witness`/`--witness-quorum` ask for: N distinct given witnesses cosigned. */
+interface WitnessRequirement {
+  keys: string[];
+  quorum: number;
+}
+
+/**
+ * `--witness <vkey|file>` (repeatable) and `--witness-quorum N` (default: every witness given).
+ * A quorum without witnesses, or larger than the witnesses given, is a usage error: it could
+ * never be met, and silently verifying without it would not be failing closed.
+ */
+function witnessRequirement(
+  witness: string[] | undefined,
+  quorum: string | undefined,
+): WitnessRequirement | string | undefined {
+  if (witness === undefined || witness.length === 0) {
+    return quorum === undefined ? undefined : '--witness-quorum needs --witness keys';
+  }
+  const keys = [
+    ...new Set(
+      witness.flatMap((value) =>
+        looksLike(value, parseCosignerVerifierKey) ? [value] : readKeys(value, 'witness'),
+      ),
+    ),
+  ];
+  const n = quorum === undefined ? keys.length : parseQuorum(quorum);
+  if (n === null || n > keys.length) {
+    return `--witness-quorum is a whole number from 1 to the ${keys.length} witness keys given`;
+  }
+  return { keys, quorum: n };
+}
+
+/** The checkpoint route: the latest, or the newest that `cosigned` witnesses cosigned. */
+function checkpointPath(cosigned: number | undefined): string {
+  return cosigned === undefined
+    ? '/v1/audit/checkpoint'
+    : `/v1/audit/checkpoint?cosigned=${cosigned}`;
+}
+
+function parseQuorum(value: string): number | null {
+  return /^[1-9][0-9]?$/.test(value) && Number(value) <= 32 ? Number(value) : null;
+}
+
+/**
+ * The log verified; now the witnesses (docs/witness.md): the very checkpoint it was verified
+ * against must carry cosignatures by `quorum` distinct given witnesses, or the result fails.
+ */
+function withWitnesses(
+  result: VerifyLogResult,
+  note: string | Uint8Array,
+  keys: readonly string[],
+  witnesses: WitnessRequirement | undefined,
+): VerifyLogResult {
+  if (!result.ok || witnesses === undefined) return result;
+  const quorum = verifyWitnessQuorum({
+    checkpoint: note,
+    verifierKeys: keys,
+    witnessKeys: witnesses.keys,
+    quorum: witnesses.quorum,
+  });
+  if (!quorum.ok) return quorum;
+  return { ...result, witnesses: { quorum: quorum.quorum, cosigned_by: quorum.cosigned_by } };
+}
+
+function usage(message: string): number {
+  process.stderr.write(`countersign: ${message}\n`);
+  return EXIT.usage;
 }
 
 /**
@@ -208,7 +295,11 @@ export async function auditVerify(
  */
 export async function verifyExportDir(
   dir: string,
-  options: { keys?: string[] | undefined; since?: string | undefined } = {},
+  options: {
+    keys?: string[] | undefined;
+    since?: string | undefined;
+    witnesses?: WitnessRequirement | undefined;
+  } = {},
 ): Promise<VerifyLogResult> {
   const path = (name: string) => join(dir, name);
   for (const name of [EXPORT_FILES.checkpoint, EXPORT_FILES.entries]) {
@@ -229,29 +320,52 @@ export async function verifyExportDir(
       history.push({ label, note: readFileSync(path(label)) });
     }
   }
-  return verifyLog({
+  const checkpoint = readFileSync(path(EXPORT_FILES.checkpoint));
+  const result = await verifyLog({
     entries: jsonlLines(createReadStream(path(EXPORT_FILES.entries), { highWaterMark: 1 << 20 })),
-    checkpoint: readFileSync(path(EXPORT_FILES.checkpoint)),
+    checkpoint,
     verifierKeys: keys,
     history,
     ...(options.since === undefined ? {} : { since: options.since }),
     onProgress: progress(),
   });
+  return withWitnesses(result, checkpoint, keys, options.witnesses);
 }
 
 /** Verifies the live log through the API, entries streamed page by page. */
 export async function verifyFromApi(
   server: ApiOptions,
-  options: { keys?: string[] | undefined; since?: string | undefined } = {},
+  options: {
+    keys?: string[] | undefined;
+    since?: string | undefined;
+    witnesses?: WitnessRequirement | undefined;
+  } = {},
 ): Promise<VerifyLogResult> {
-  const checkpoint = await api<CheckpointView>(server, 'GET', '/v1/audit/checkpoint');
+  let checkpoint: CheckpointView;
+  try {
+    // With witnesses: the newest checkpoint the gateway holds enough cosignatures for.
+    checkpoint = await api<CheckpointView>(
+      server,
+      'GET',
+      checkpointPath(options.witnesses?.quorum),
+    );
+  } catch (e) {
+    if (options.witnesses === undefined || !isCountersignError(e) || e.code !== 'not_found') {
+      throw e;
+    }
+    return {
+      ok: false,
+      code: 'witness_quorum_not_met',
+      reason: `the gateway has no checkpoint cosigned by ${options.witnesses.quorum} witnesses`,
+    };
+  }
   let keys = options.keys;
   if (keys === undefined || keys.length === 0) {
     keys = [checkpoint.verifier_key];
     warnUntrustedKey(`${server.url}, the gateway being checked`);
   }
   const older = await olderCheckpoints(server, checkpoint.size);
-  return verifyLog({
+  const result = await verifyLog({
     entries: apiEntries(server, checkpoint.size),
     checkpoint: checkpoint.note,
     verifierKeys: keys,
@@ -259,6 +373,7 @@ export async function verifyFromApi(
     ...(options.since === undefined ? {} : { since: options.since }),
     onProgress: progress(),
   });
+  return withWitnesses(result, checkpoint.note, keys, options.witnesses);
 }
 
 /**
@@ -318,11 +433,14 @@ async function olderCheckpoints(server: ApiOptions, size: number): Promise<Check
 }
 
 /** A `--key` value: a verifier key, or a file holding one or more (one per line). */
-function readKeys(value: string): string[] {
+function readKeys(value: string, flag = 'key'): string[] {
   let text = value;
   if (!looksLikeKey(value)) {
     if (!existsSync(value) || !statSync(value).isFile()) {
-      throw new CountersignError('invalid_request', `--key ${value}: not a verifier key or a file`);
+      throw new CountersignError(
+        'invalid_request',
+        `--${flag} ${value}: not a verifier key or a file`,
+      );
     }
     text = readText(value);
   }
@@ -342,8 +460,12 @@ function readText(file: string): string {
 }
 
 function looksLikeKey(value: string): boolean {
+  return looksLike(value, parseNoteVerifierKey);
+}
+
+function looksLike(value: string, parse: (key: string) => unknown): boolean {
   try {
-    parseNoteVerifierKey(value);
+    parse(value);
     return true;
   } catch {
     return false;
@@ -388,10 +510,13 @@ function printResult(result: VerifyLogResult, json: boolean): number {
     const since = result.since
       ? `; consistent with the --since checkpoint of size ${result.since.size}`
       : '';
+    const witnesses = result.witnesses
+      ? `cosigned by ${result.witnesses.cosigned_by.length} witnesses (quorum ${result.witnesses.quorum}): ${result.witnesses.cosigned_by.join(', ')}\n`
+      : '';
     process.stdout.write(
       `OK: ${result.size} entries verified against the checkpoint of ${result.origin}\n` +
         `size ${result.checkpoint_size}, root ${result.root_hash}\n` +
-        `${result.checkpoints_checked} older checkpoints matched${since}\n`,
+        `${result.checkpoints_checked} older checkpoints matched${since}\n${witnesses}`,
     );
   } else {
     const where =

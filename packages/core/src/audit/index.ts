@@ -41,6 +41,33 @@ export { MAX_NOTE_SIGNATURES, openNote, signNote } from './signed-note.js';
 export type { NoteSignature, OpenedNote } from './signed-note.js';
 export { formatCheckpoint, openCheckpoint, parseCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckpointInput } from './checkpoint.js';
+export {
+  COSIGNATURE_V1,
+  cosignatureTime,
+  cosignedMessage,
+  cosignerKeyId,
+  generateCosignerKey,
+  parseCosignerKey,
+  parseCosignerVerifierKey,
+} from './cosignature.js';
+export {
+  MAX_ADD_CHECKPOINT_BYTES,
+  MAX_PROOF_LINES,
+  formatAddCheckpointBody,
+  parseAddCheckpointBody,
+} from './add-checkpoint-body.js';
+export type { AddCheckpointRequest } from './add-checkpoint-body.js';
+export { judgeAddCheckpoint } from './judge-add-checkpoint.js';
+export type {
+  AddCheckpointAccepted,
+  AddCheckpointRefused,
+  AddCheckpointVerdict,
+  WitnessedTree,
+} from './judge-add-checkpoint.js';
+export { EMPTY_WITNESS_STATE, Witness, parseWitnessState } from './witness.js';
+export type { WitnessLogRecord, WitnessResponse, WitnessState, WitnessStore } from './witness.js';
+export { verifyWitnessQuorum } from './verify-witness-quorum.js';
+export type { WitnessQuorumInput, WitnessQuorumResult } from './verify-witness-quorum.js';
 export { EXPORT_FILES } from './audit-entry.js';
 export type { AuditEntry, AuditEventType } from './audit-entry.js';
 export { verifyLog } from './verify-log.js';

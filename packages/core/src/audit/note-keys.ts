@@ -14,9 +14,9 @@ import { decodeBase64Strict, encodeBase64 } from './strict-base64.js';
 /** C2SP signed-note signature type 0x01, Ed25519: the only one we produce or accept. */
 const ED25519 = 0x01;
 // RFC 8410 DER wrappers, so node:crypto can import a raw 32-byte seed or public key.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const PRIVATE_PREFIX = 'PRIVATE+KEY+';
+export const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+export const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+export const PRIVATE_PREFIX = 'PRIVATE+KEY+';
 
 export interface NoteVerifier {
   readonly name: string;
@@ -133,7 +133,11 @@ export function formatKeyId(keyId: number): string {
 
 // `<name>+<8 hex>+<base64(0x01 ‖ 32 bytes)>`; the base64 may itself contain "+", so split
 // only at the first two, like Go's chop.
-function splitKey(s: string, kind: string): { name: string; keyId: number; key: Buffer } {
+export function splitKey(
+  s: string,
+  kind: string,
+  type: number = ED25519,
+): { name: string; keyId: number; key: Buffer } {
   if (typeof s !== 'string') throw keyInvalid(`a ${kind} key is a string`);
   const first = s.indexOf('+');
   const second = s.indexOf('+', first + 1);
@@ -144,8 +148,9 @@ function splitKey(s: string, kind: string): { name: string; keyId: number; key: 
   if (!isValidKeyName(name)) throw keyInvalid(`the ${kind} key name is not a valid key name`);
   if (!/^[0-9a-f]{8}$/.test(id))
     throw keyInvalid(`the ${kind} key ID is not 8 lowercase hex digits`);
-  if (raw === undefined || raw.length !== 33 || raw[0] !== ED25519) {
-    throw keyInvalid(`the ${kind} key is not base64 of 0x01 and a 32-byte Ed25519 key`);
+  if (raw === undefined || raw.length !== 33 || raw[0] !== type) {
+    const hex = `0x${type.toString(16).padStart(2, '0')}`;
+    throw keyInvalid(`the ${kind} key is not base64 of ${hex} and a 32-byte Ed25519 key`);
   }
   return { name, keyId: Number.parseInt(id, 16), key: raw.subarray(1) };
 }
@@ -155,6 +160,6 @@ function verifierKeyString(name: string, publicKey: Uint8Array): string {
   return `${name}+${formatKeyId(noteKeyId(name, publicKey))}+${encoded}`;
 }
 
-function keyInvalid(message: string): AuditError {
+export function keyInvalid(message: string): AuditError {
   return new AuditError('note_key_invalid', message);
 }

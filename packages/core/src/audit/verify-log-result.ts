@@ -7,7 +7,9 @@
  *   `checkpoint_unverified`, `origin_mismatch`, `checkpoint_not_older`;
  * - one entry: `entry_malformed`, `entry_not_canonical`, `entry_out_of_order`, `prev_mismatch`;
  * - the whole list: `entries_missing`, `entries_extra`, `root_mismatch`, `entries_unreadable`;
- * - two signed views of the log that cannot both be true: `fork`.
+ * - two signed views of the log that cannot both be true: `fork`;
+ * - witnesses (`verifyWitnessQuorum`, docs/witness.md): `cosignature_invalid` (a given
+ *   witness's cosignature line does not verify: forged), `witness_quorum_not_met`.
  */
 export type VerifyLogFailureCode =
   | 'key_invalid'
@@ -24,7 +26,9 @@ export type VerifyLogFailureCode =
   | 'entries_extra'
   | 'root_mismatch'
   | 'entries_unreadable'
-  | 'fork';
+  | 'fork'
+  | 'cosignature_invalid'
+  | 'witness_quorum_not_met';
 
 /** Every entry checked out against a checkpoint signed by a trusted key. */
 export interface VerifyLogSuccess {
@@ -40,6 +44,8 @@ export interface VerifyLogSuccess {
   readonly checkpoints_checked: number;
   /** Present when an older checkpoint (`--since`) was given: the log only grew since then. */
   readonly since?: { readonly size: number; readonly consistent: true };
+  /** Present when a witness quorum was required: the witnesses whose cosignature verified. */
+  readonly witnesses?: { readonly quorum: number; readonly cosigned_by: readonly string[] };
 }
 
 /**

@@ -92,6 +92,24 @@ const BaseProperties = {
         origin: Type.Optional(Type.String({ pattern: '^[^\\s+]+$', maxLength: 200 })),
         /** How often to sign a checkpoint when the log grew: default 10s. */
         checkpoint_interval: Type.Optional(Type.String()),
+        /**
+         * C2SP tlog-witness witnesses to ask for cosignatures of each new checkpoint
+         * (docs/witness.md): `name` labels logs and metrics, `url` is the witness's submission
+         * prefix, `vkey` its cosigner verifier key (signature type 0x04).
+         */
+        witnesses: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
+                url: Type.String({ pattern: '^https?://', maxLength: 2000 }),
+                vkey: Type.String({ maxLength: 500 }),
+              },
+              { additionalProperties: false },
+            ),
+            { maxItems: 32 },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

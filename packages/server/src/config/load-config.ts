@@ -3,13 +3,22 @@ import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { CountersignError, parseDuration } from '@countersign/core';
+import { CountersignError, parseCosignerVerifierKey, parseDuration } from '@countersign/core';
 import { ConfigSchema, type ConfigFile } from './config-schema.js';
 import { Directory } from './directory.js';
 import { CHANNEL_FACTORIES } from '../channels/registry.js';
 import type { ChannelFactory } from '../channels/channel-factory.js';
 import { resolveChannel, type ResolvedChannel } from '../channels/resolved-channel.js';
 import { resolveWebSettings, type WebSettings } from '../web/web-settings.js';
+
+/** One C2SP tlog-witness the gateway submits checkpoints to (audit.witnesses). */
+export interface WitnessConfig {
+  name: string;
+  /** The submission prefix: `add-checkpoint` is POSTed to `<url>/add-checkpoint`. */
+  url: string;
+  /** The witness's cosigner verifier key, `<name>+<id>+<base64(0x04 ‖ key)>`. */
+  vkey: string;
+}
 
 export interface GatewayConfig {
   /** The file this came from (absent for configs built in code). */
@@ -26,7 +35,12 @@ export interface GatewayConfig {
   dataDir: string;
   schedulerTickMs: number;
   /** origin: absent → the name the log was given on first start (stored with its key). */
-  audit: { origin?: string | undefined; checkpointIntervalMs: number };
+  audit: {
+    origin?: string | undefined;
+    checkpointIntervalMs: number;
+    /** Witnesses asked to cosign each new checkpoint (docs/witness.md); default none. */
+    witnesses?: readonly WitnessConfig[];
+  };
   grants: {
     ttlMs: number;
     /** Sign on the event loop, or on a worker thread (hosts with spare cores). */
@@ -146,6 +160,17 @@ export function resolveConfig(
   if (checkpointIntervalMs < 1000) {
     problems.push(`${where(['audit', 'checkpoint_interval'])}: at least 1s`);
   }
+  const witnesses = raw.audit?.witnesses ?? [];
+  witnesses.forEach((w, i) => {
+    try {
+      parseCosignerVerifierKey(w.vkey);
+    } catch (e) {
+      problems.push(`${where(['audit', 'witnesses', i, 'vkey'])}: ${(e as Error).message}`);
+    }
+    if (witnesses.findIndex((other) => other.name === w.name) !== i) {
+      problems.push(`${where(['audit', 'witnesses', i, 'name'])}: duplicate witness "${w.name}"`);
+    }
+  });
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = Number(env.COUNTERSIGN_PORT ?? env.PORT ?? raw.server?.port ?? 8080);
@@ -175,6 +200,11 @@ export function resolveConfig(
     audit: {
       origin: env.COUNTERSIGN_AUDIT_ORIGIN ?? raw.audit?.origin,
       checkpointIntervalMs,
+      witnesses: witnesses.map((w) => ({
+        name: w.name,
+        url: w.url.replace(/\/+$/, ''),
+        vkey: w.vkey,
+      })),
     },
     directory,
     policyFile: resolve(baseDir, raw.policy),

@@ -18,7 +18,7 @@ import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 import { openApiOptions } from './openapi-document.js';
 import { actionRoutes } from './routes/action-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
-import { auditRoutes } from './routes/audit-routes.js';
+import { auditRoutes, type CosignedCheckpointSource } from './routes/audit-routes.js';
 import { auditExportRoutes } from './routes/audit-export-routes.js';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import { grantRoutes } from './routes/grant-routes.js';
@@ -34,6 +34,8 @@ import { webPlugin, type WebDeps } from '../web/web-plugin.js';
 
 export interface AppDeps {
   audit: AuditLog;
+  /** The newest checkpoint cosigned by at least `quorum` witnesses (docs/witness.md). */
+  cosignedCheckpoint?: CosignedCheckpointSource;
   /**
    * Appends evidence that belongs to no request change (a channel's refusal answered with a
    * 200, a login): group-committed; resolves once durable.
@@ -200,7 +202,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(actionRoutes(deps));
   await app.register(policyRoutes(deps));
   await app.register(authzenRoutes(deps));
-  await app.register(auditRoutes(deps.audit));
+  await app.register(auditRoutes(deps.audit, deps.cosignedCheckpoint));
   await app.register(auditExportRoutes(deps.audit, '0.1.0'));
   await app.register(grantRoutes(deps));
   for (const routes of deps.channelRoutes ?? []) await app.register(routes);

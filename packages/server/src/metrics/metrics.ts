@@ -73,6 +73,18 @@ export class Metrics {
     help: 'Signed grants issued with an approval',
     registers: [this.registry],
   });
+  /**
+   * Checkpoint submissions to C2SP tlog-witness witnesses (docs/witness.md), by witness and
+   * outcome: `cosigned`, `conflict` (409, retried at the witness's size), `refused` (another
+   * 4xx: the witness will not cosign, look at the log), `failed` (unreachable, 5xx, or an
+   * answer that does not verify). Anything but `cosigned` is also logged.
+   */
+  readonly witnessSubmissions = new Counter({
+    name: 'countersign_witness_submissions_total',
+    help: 'add-checkpoint requests to witnesses, by witness and outcome',
+    labelNames: ['witness', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly grantsRedeemed = new Counter({
     name: 'countersign_grants_redeemed_total',
     help: 'Grants redeemed (used up) at POST /v1/grants/redeem',

@@ -155,6 +155,14 @@ export interface AuditCheckpointsTable {
   created_at: number;
 }
 
+/** One witness's cosignature of the checkpoint of `size` (migration 0013, docs/witness.md). */
+export interface AuditCosignaturesTable {
+  witness: string;
+  size: number;
+  line: string;
+  created_at: number;
+}
+
 export interface Database {
   actions: ActionsTable;
   action_review_groups: ActionReviewGroupsTable;
@@ -168,6 +176,7 @@ export interface Database {
   audit_head: AuditHeadTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_queue: AuditQueueTable;
+  audit_cosignatures: AuditCosignaturesTable;
   /** Kysely's own migration bookkeeping is created by the Migrator. */
   _unused?: { id: Generated<number> };
 }

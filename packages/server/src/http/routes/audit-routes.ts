@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { CountersignError } from '@countersign/core';
 import type { AuditLog } from '../../audit/audit-log.js';
+import type { CosignedCheckpoint } from '../../storage/cosignature-repository.js';
 import { Problem } from '../schemas.js';
 
 const problems = { '4xx': Problem, '5xx': Problem };
@@ -16,14 +17,24 @@ const CheckpointView = Type.Object({
   note: Type.String({ description: 'The C2SP signed note, verbatim' }),
   verifier_key: Type.String({ description: 'The signer, as `<name>+<hash>+<base64>`' }),
   created_at: Type.String({ format: 'date-time' }),
+  cosigned_by: Type.Optional(
+    Type.Array(Type.String(), {
+      description: 'With `cosigned`: the witnesses whose cosignature lines end the note',
+    }),
+  ),
 });
+
+/** The newest checkpoint cosigned by at least `quorum` configured witnesses, if any. */
+export type CosignedCheckpointSource = (
+  quorum: number,
+) => Promise<(CosignedCheckpoint & { witnesses: string[] }) | undefined>;
 
 /**
  * The audit log for auditors and admins (docs/audit.md): signed checkpoints, the entries
  * verbatim (the exact bytes that were hashed), and RFC 9162 proofs.
  */
 export const auditRoutes =
-  (audit: AuditLog): FastifyPluginAsyncTypebox =>
+  (audit: AuditLog, cosigned?: CosignedCheckpointSource): FastifyPluginAsyncTypebox =>
   async (app) => {
     const view = (c: { size: number; root_hash: string; note: string; created_at: number }) => ({
       origin: audit.origin,
@@ -41,12 +52,36 @@ export const auditRoutes =
         schema: {
           operationId: 'getAuditCheckpoint',
           summary: 'A signed checkpoint of the log as it is now (signed on demand if the log grew)',
+          description:
+            'With `cosigned=N`: instead, the newest checkpoint that at least N configured ' +
+            'witnesses cosigned (C2SP tlog-cosignature), its note ending in their cosignature ' +
+            'lines; 404 when there is none (docs/witness.md).',
           tags: ['audit'],
           security,
+          querystring: Type.Object(
+            { cosigned: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })) },
+            { additionalProperties: false },
+          ),
           response: { 200: CheckpointView, ...problems },
         },
       },
-      async () => {
+      async (request) => {
+        const quorum = request.query.cosigned;
+        if (quorum !== undefined) {
+          const found = await cosigned?.(quorum);
+          if (!found) {
+            throw new CountersignError(
+              'not_found',
+              `no checkpoint is cosigned by ${quorum} of the configured witnesses yet`,
+            );
+          }
+          // The signed note, then the witnesses' lines: one C2SP note with every signature.
+          return {
+            ...view(found.checkpoint),
+            note: found.checkpoint.note + found.lines.join(''),
+            cosigned_by: found.witnesses,
+          };
+        }
         const c = await audit.checkpoint();
         if (!c) throw new CountersignError('not_found', 'the log is empty');
         return view(c);

@@ -8,6 +8,7 @@ import { queueClaims } from './0006-queue-claims.js';
 import { auditQueue } from './0007-audit-queue.js';
 import { actionsChanged } from './0010-actions-changed.js';
 import { traceParent } from './0012-trace-parent.js';
+import { auditCosignatures } from './0013-audit-cosignatures.js';
 
 /**
  * Versioned migrations, in order. Never edit one that has shipped: add the next number.
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-audit-queue': auditQueue,
   '0010-actions-changed': actionsChanged,
   '0012-trace-parent': traceParent,
+  '0013-audit-cosignatures': auditCosignatures,
 };
 
 export const migrationProvider: MigrationProvider = {
