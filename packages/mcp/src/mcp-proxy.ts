@@ -99,8 +99,8 @@ export class McpProxy {
   /** Client requests whose response the proxy reads on the way back. */
   private readonly initializing = new Set<string>();
   private readonly listing = new Set<string>();
-  /** Requests of a 2026-07-28 client forwarded to a legacy upstream: results get `resultType`. */
-  private readonly modernToLegacy = new Set<string>();
+  /** Requests of a 2026-07-28 client forwarded to a legacy upstream, with their method. */
+  private readonly modernToLegacy = new Map<string, string>();
   /** Requests of a legacy client forwarded to a modern upstream: `input_required` is refused. */
   private readonly legacyToModern = new Set<string>();
   /** `tools/call`s waiting for a decision, by request id. */
@@ -251,7 +251,7 @@ export class McpProxy {
   private async forModernClient(m: JSONRPCRequest): Promise<JSONRPCRequest> {
     if (this.upstreamEra.era === 'modern') return m;
     await this.legacySession();
-    this.modernToLegacy.add(keyOf(m.id));
+    this.modernToLegacy.set(keyOf(m.id), m.method);
     return { ...m, params: withoutModernMeta((m.params ?? {}) as JsonObject) };
   }
 
@@ -351,8 +351,8 @@ export class McpProxy {
       if (key !== undefined && isJSONRPCResultResponse(m)) {
         if (this.initializing.delete(key)) this.learnServer(m.result);
         if (this.listing.delete(key)) this.catalog.learn(m.result);
-        // Results from earlier revisions omit `resultType`; it means "complete" (changelog 8).
-        if (this.modernToLegacy.has(key)) m.result = { resultType: 'complete', ...m.result };
+        const method = this.modernToLegacy.get(key);
+        if (method !== undefined) m.result = asModernResult(method, m.result);
         if (this.legacyToModern.has(key) && m.result.resultType === 'input_required') {
           this.legacyToModern.delete(key);
           return void this.toClient(
@@ -810,6 +810,28 @@ export class McpProxy {
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
   }
+}
+
+/** 2026-07-28 server/utilities/caching: these results carry `ttlMs` and `cacheScope`. */
+const CACHEABLE = new Set([
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+]);
+
+/**
+ * A legacy upstream's result as a 2026-07-28 client must get it: with `resultType` (changelog,
+ * major change 8) and, where cacheable, `ttlMs: 0` (immediately stale: the legacy server gave
+ * no freshness) and `cacheScope: "private"` (changelog, minor change 5).
+ */
+function asModernResult(
+  method: string,
+  result: JSONRPCResultResponse['result'],
+): JSONRPCResultResponse['result'] {
+  const cache = CACHEABLE.has(method) ? { ttlMs: 0, cacheScope: 'private' } : {};
+  return { resultType: 'complete', ...cache, ...result };
 }
 
 /** A result for a 2026-07-28 client: every result carries `resultType` (changelog 8). */

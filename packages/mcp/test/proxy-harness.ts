@@ -197,3 +197,30 @@ export async function eventually<T>(f: () => Promise<T | undefined>, what: strin
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** The fixture's tools on the 2.x SDK: a modern (2026-07-28) upstream. */
+export const FIXTURE_V2 = fileURLToPath(new URL('./fixtures/fixture-server-v2.js', import.meta.url));
+/** `@modelcontextprotocol/server-everything`, the reference server from the registry (1.x SDK). */
+export const EVERYTHING = fileURLToPath(
+  new URL('../../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url),
+);
+
+/** `node countersign mcp-proxy … -- node <upstream…>`: the argv an MCP host would run. */
+export function proxyArgv(
+  gateway: { url: string; token: string },
+  upstream: string[],
+  flags: string[] = [],
+): string[] {
+  return [
+    MAIN,
+    'mcp-proxy',
+    '--url',
+    gateway.url,
+    '--token',
+    gateway.token,
+    ...flags,
+    '--',
+    process.execPath,
+    ...upstream,
+  ];
+}
