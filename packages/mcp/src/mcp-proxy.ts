@@ -440,6 +440,8 @@ export class McpProxy {
       return;
     }
     const { name: tool, arguments: args, _meta: meta } = parsed.data.params;
+    // A legacy upstream names itself in `initialize`, which a modern client never sends.
+    if (era === 'modern' && this.upstreamEra.era === 'legacy') await this.legacySession();
     const server = this.serverName;
     if (server === undefined) {
       const text = `${tool} was not called: the upstream has not named itself yet (no initialize); start the proxy with --name.`;
@@ -608,6 +610,7 @@ export class McpProxy {
     } catch (e) {
       return this.refuseHandle(m, e, 'taskId');
     }
+    if (this.upstreamEra.era === 'legacy') await this.legacySession();
     if (this.serverName !== undefined && task.call.server !== this.serverName) {
       return this.refuseHandle(m, new TokenError('other_call'), 'taskId');
     }
