@@ -58,11 +58,17 @@ export class ApprovalHandles {
   }
 
   /** The request and call behind a task id; throws `TokenError`. */
-  readTask(taskId: unknown): { actionId: string; call: BoundCall; createdAt: number } {
+  readTask(taskId: unknown): {
+    actionId: string;
+    call: BoundCall;
+    createdAt: number;
+    expiresAt: number;
+  } {
     const p = this.signer.verify('task', taskId);
     if (
       typeof p.a !== 'string' ||
       typeof p.c !== 'number' ||
+      typeof p.exp !== 'number' ||
       typeof p.s !== 'string' ||
       typeof p.t !== 'string' ||
       !isJsonObject(p.args)
@@ -71,6 +77,7 @@ export class ApprovalHandles {
     return {
       actionId: p.a,
       createdAt: p.c,
+      expiresAt: p.exp,
       call: { server: p.s, tool: p.t, arguments: p.args },
     };
   }

@@ -627,7 +627,7 @@ export class McpProxy {
       taskId: params.taskId as string,
       status: 'working',
       createdAt: task.createdAt,
-      expiresAt: this.handleExpiry(null),
+      expiresAt: task.expiresAt,
       now: this.now(),
     };
     let result = this.taskResults.get(task.actionId);
@@ -650,7 +650,7 @@ export class McpProxy {
         const working = { ...state, ...(statusMessage === undefined ? {} : { statusMessage }) };
         return this.toClient(resultResponse(m.id, taskBody(working, 'complete')));
       }
-      if (verdict.kind === 'refuse' && verdict.status === null && verdict.actionId !== null) {
+      if (verdict.kind === 'refuse' && verdict.unreachable === true) {
         // The gateway could not be asked (fail closed: nothing ran); the task is still working.
         const working = { ...state, statusMessage: verdict.text };
         return this.toClient(resultResponse(m.id, taskBody(working, 'complete')));
@@ -667,6 +667,11 @@ export class McpProxy {
             )
           : this.runTaskCall(task.call, verdict.actionId, trace);
       this.taskResults.set(task.actionId, result);
+      // Bounded: a lost result costs a poll the answer "already ran", never a second run.
+      for (const old of this.taskResults.keys()) {
+        if (this.taskResults.size <= 1_000) break;
+        this.taskResults.delete(old);
+      }
     }
     const answer = await result;
     const failed = isJsonObject(answer.error);

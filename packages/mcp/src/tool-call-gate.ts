@@ -36,7 +36,14 @@ export interface ToolCall {
 
 export type Verdict =
   | { kind: 'forward'; actionId: string }
-  | { kind: 'refuse'; text: string; actionId: string | null; status: Status | null }
+  | {
+      kind: 'refuse';
+      text: string;
+      actionId: string | null;
+      status: Status | null;
+      /** The gateway could not be reached: asking again later may give another answer. */
+      unreachable?: true;
+    }
   /** The client cancelled while waiting: it wants no answer (MCP spec, Cancellation). */
   | { kind: 'cancelled' }
   /** A detached call whose request still awaits a human. */
@@ -248,7 +255,9 @@ export class ToolCallGate {
 
   private refuse(action: string, tool: string, e: unknown, actionId: string | null): Verdict {
     this.log(`${action}: refused, ${describeError(e)}`);
-    return { kind: 'refuse', text: refusalText(action, tool, e), actionId, status: null };
+    const text = refusalText(action, tool, e);
+    const unreachable = isMcpProxyError(e) && e.code === 'gateway_unreachable';
+    return { kind: 'refuse', text, actionId, status: null, ...(unreachable ? { unreachable } : {}) };
   }
 }
 
