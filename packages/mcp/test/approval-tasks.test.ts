@@ -230,6 +230,63 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
     }
   });
 
+  test('2026-07-28 basic/patterns/mrtr: an approved call whose upstream asks for input continues on the retry, without a second request; the upstream state is only accepted wrapped', async () => {
+    const log = callLog();
+    const client = start(FIXTURE_V2, log);
+    try {
+      const meta = modernMeta({ elicitation: {} });
+      const call = client.request('tools/call', {
+        name: 'deploy',
+        arguments: { env: 'prod' },
+        _meta: meta,
+      });
+      const record = await eventually(async () => {
+        const { body } = await gw.api('GET', '/v1/actions?status=pending', gw.tokens.root);
+        return body.items.find((r: { action: string }) => r.action === 'mcp.fixture-files.deploy');
+      }, 'the pending deploy');
+      assert.equal((await approve(record.id)).status, 200);
+      const first = await call;
+      assert.equal(first.result.resultType, 'input_required');
+      assert.ok(first.result.inputRequests.confirm);
+      const wrapped = first.result.requestState as string;
+      assert.notEqual(wrapped, 'deploy:prod');
+      assert.ok(wrapped.startsWith('cs1.'));
+      const inputResponses = { confirm: { action: 'accept', content: { confirm: true } } };
+      // The upstream's own state, unwrapped, is not the proxy's: refused, never forwarded.
+      const bypass = await client.request('tools/call', {
+        name: 'deploy',
+        arguments: { env: 'prod' },
+        requestState: 'deploy:prod',
+        inputResponses,
+        _meta: meta,
+      });
+      assert.equal(bypass.error?.code, -32602);
+      assert.deepEqual(log.read(), []);
+      const done = await client.request('tools/call', {
+        name: 'deploy',
+        arguments: { env: 'prod' },
+        requestState: wrapped,
+        inputResponses,
+        _meta: meta,
+      });
+      assert.equal(done.result.content[0].text, 'deployed to prod');
+      assert.deepEqual(log.read(), [{ tool: 'deploy', arguments: { env: 'prod' } }]);
+      const { body } = await gw.api(
+        'GET',
+        '/v1/actions?action=mcp.fixture-files.deploy',
+        gw.tokens.root,
+      );
+      assert.equal(body.items.length, 1, 'one request for the whole multi-round-trip call');
+      const final = await eventually(async () => {
+        const r = await gw.api('GET', `/v1/actions/${record.id}`, gw.tokens.root);
+        return r.body.status === 'completed' ? r.body : undefined;
+      }, 'the outcome report');
+      assert.equal(final.status, 'completed');
+    } finally {
+      await client.close();
+    }
+  });
+
   test('2026-07-28 basic/versioning §Protocol Version Negotiation: an unknown version is UnsupportedProtocolVersionError (-32022)', async () => {
     const client = start(FIXTURE_V2, callLog());
     try {

@@ -85,7 +85,8 @@ describe('MCP 2026-07-28 basic/versioning §Compatibility Matrix: both eras thro
       );
       try {
         assert.equal(session.era, combo.client.startsWith('2.x') ? 'modern' : 'legacy');
-        assert.deepEqual((await session.listTools()).sort(), ['delete_repo', 'read_file', 'send_email']);
+        const tools = await session.listTools();
+        for (const t of ['delete_repo', 'read_file', 'send_email']) assert.ok(tools.includes(t), t);
         const read = await session.callTool('read_file', { path: '/etc/motd' });
         assert.equal(text(read), 'contents of /etc/motd');
         const denied = await session.callTool('delete_repo', { repo: 'prod' });

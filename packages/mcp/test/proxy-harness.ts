@@ -44,6 +44,9 @@ rules:
     match: { action: "mcp.*.send_email" }
     when: params.subject != "expire"
     require_approval: { from: [reviewers], timeout: 10m }
+  - id: deploy-review
+    match: { action: "mcp.*.deploy" }
+    require_approval: { from: [reviewers], timeout: 10m }
   - id: email-review-fast
     match: { action: "mcp.*.send_email" }
     when: params.subject == "expire"
