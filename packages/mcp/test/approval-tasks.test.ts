@@ -89,7 +89,7 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
       // The approval takes "hours": the first proxy is gone by then.
       await first.close();
       assert.deepEqual(log.read(), []);
-      const { body } = await gw.api('GET', '/v1/actions?status=pending', gw.tokens.root);
+      const { body } = await gw.api('GET', '/v1/actions?status=pending&limit=100', gw.tokens.root);
       const record = body.items.find(
         (r: { params: { subject: string } }) => r.params.subject === `task ${label}`,
       );
@@ -241,9 +241,9 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
         _meta: meta,
       });
       const record = await eventually(async () => {
-        const { body } = await gw.api('GET', '/v1/actions?status=pending', gw.tokens.root);
+        const { body } = await gw.api('GET', '/v1/actions?status=pending&limit=100', gw.tokens.root);
         return body.items.find((r: { action: string }) => r.action === 'mcp.fixture-files.deploy');
-      }, 'the pending deploy');
+      }, 'the pending deploy', 30_000);
       assert.equal((await approve(record.id)).status, 200);
       const first = await call;
       assert.equal(first.result.resultType, 'input_required');
@@ -280,7 +280,7 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
       const final = await eventually(async () => {
         const r = await gw.api('GET', `/v1/actions/${record.id}`, gw.tokens.root);
         return r.body.status === 'completed' ? r.body : undefined;
-      }, 'the outcome report');
+      }, 'the outcome report', 30_000);
       assert.equal(final.status, 'completed');
     } finally {
       await client.close();
@@ -318,7 +318,7 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
       const traced = await eventually(async () => {
         const t = relay.seen.filter((h) => h.traceparent !== undefined);
         return t.length >= 3 ? t : undefined;
-      }, 'the submit, the redemption and the outcome report');
+      }, 'the submit, the redemption and the outcome report', 30_000);
       assert.ok(traced.every((h) => h.traceparent === traceparent && h.tracestate === 'vendor=abc'));
       const before = relay.seen.length;
       for (const bad of [
@@ -336,7 +336,7 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
       const later = await eventually(async () => {
         const l = relay.seen.slice(before);
         return l.length >= 12 ? l : undefined;
-      }, 'four submits, redemptions and outcome reports');
+      }, 'four submits, redemptions and outcome reports', 30_000);
       assert.ok(later.every((h) => h.traceparent === undefined && h.tracestate === undefined));
     } finally {
       await client.close();

@@ -95,9 +95,9 @@ describe('MCP 2026-07-28 basic/versioning §Compatibility Matrix: both eras thro
         // Needs approval: this client declares no Tasks extension, so the call waits as today.
         const pending = session.callTool('send_email', { to: 'x@example.com', subject: combo.client });
         const record = await eventually(async () => {
-          const { body } = await gw.api('GET', '/v1/actions?status=pending', gw.tokens.root);
+          const { body } = await gw.api('GET', '/v1/actions?status=pending&limit=100', gw.tokens.root);
           return body.items.find((r: { params: { subject: string } }) => r.params.subject === combo.client);
-        }, 'the pending request');
+        }, 'the pending request', 30_000);
         const vote = await gw.api('POST', `/v1/actions/${record.id}/votes`, gw.tokens.alice, {
           vote: 'approve',
         });

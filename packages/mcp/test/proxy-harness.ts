@@ -190,9 +190,13 @@ export function connectThroughProxy(
   );
 }
 
-/** Polls until `f` returns something other than undefined (5 s at most). */
-export async function eventually<T>(f: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 5_000;
+/** Polls until `f` returns something other than undefined (`ms`, 5 s by default, at most). */
+export async function eventually<T>(
+  f: () => Promise<T | undefined>,
+  what: string,
+  ms = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
   for (;;) {
     const value = await f();
     if (value !== undefined) return value;

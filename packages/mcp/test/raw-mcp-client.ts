@@ -14,6 +14,7 @@ export interface RawResponse {
 export class RawMcpClient {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly waiting = new Map<number, (r: RawResponse) => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private nextId = 1;
   stderr = '';
 
@@ -29,9 +30,14 @@ export class RawMcpClient {
   request(method: string, params: Record<string, unknown>): Promise<RawResponse> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${method}: no answer\n${this.stderr}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${method}: no answer\n${this.stderr}`)),
+        30_000,
+      );
+      this.timers.add(timer);
       this.waiting.set(id, (r) => {
         clearTimeout(timer);
+        this.timers.delete(timer);
         resolve(r);
       });
       this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
@@ -39,7 +45,9 @@ export class RawMcpClient {
   }
 
   close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
     return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
       this.child.once('exit', () => resolve());
       this.child.stdin.end();
     });
