@@ -13,7 +13,11 @@
  */
 import { createHash } from 'node:crypto';
 import { isJsonObject, type JsonObject } from '@countersign/core';
+import type { JSONRPCErrorResponse, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { TokenError, type TokenSigner } from './signed-token.js';
+
+/** Which handle came back wrong, named as the client sent it. */
+export type HandleKind = 'taskId' | 'requestState';
 
 /** The call a handle is for; the server is the action's server segment. */
 export interface BoundCall {
@@ -107,4 +111,27 @@ export class ApprovalHandles {
       upstreamState: typeof p.u === 'string' ? p.u : undefined,
     };
   }
+}
+
+/**
+ * The answer to a handle that does not verify: JSON-RPC Invalid Params (-32602), the code the
+ * 2.x SDK's own `requestState` check uses, with a stable `data.reason` and what was wrong.
+ */
+export function invalidHandle(
+  id: RequestId,
+  e: unknown,
+  what: HandleKind,
+): JSONRPCErrorResponse & { error: { data: { reason: string; detail: string } } } {
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: {
+      code: -32602,
+      message: `Invalid or expired ${what}`,
+      data: {
+        reason: what === 'taskId' ? 'invalid_task_id' : 'invalid_request_state',
+        detail: e instanceof TokenError ? e.failure : 'malformed',
+      },
+    },
+  };
 }

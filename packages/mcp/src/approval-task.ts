@@ -38,3 +38,8 @@ export function taskBody(state: TaskState, resultType: 'task' | 'complete'): Jso
     ...(state.error === undefined ? {} : { error: state.error }),
   };
 }
+
+/** The status line of a call waiting for a person: the request and why it waits. */
+export function waitingMessage(record: { id: string; reason: string }): string {
+  return `Waiting for approval in Countersign (${record.id}): ${record.reason}`;
+}

@@ -23,8 +23,19 @@ import {
   type JSONRPCRequest,
   type JSONRPCResultResponse,
 } from '@modelcontextprotocol/sdk/types.js';
-import { ApprovalHandles, type BoundCall } from './approval-handles.js';
-import { taskBody, type TaskState } from './approval-task.js';
+import {
+  ApprovalHandles,
+  invalidHandle,
+  type BoundCall,
+  type HandleKind,
+} from './approval-handles.js';
+import { taskBody, waitingMessage } from './approval-task.js';
+import { ApprovalTasks } from './approval-tasks.js';
+import {
+  discoveryFromInitialize,
+  legacyInitializeResult,
+  proxyDiscoverResult,
+} from './era-bridge.js';
 import { errorResponse, keyOf, resultResponse } from './json-rpc.js';
 import { OwnRequests } from './own-requests.js';
 import { refusalResult } from './refusal-result.js';
@@ -37,17 +48,19 @@ import {
   LEGACY_VERSION,
   MODERN_VERSION,
   SERVER_INFO_KEY,
-  TASKS_EXTENSION,
   UNSUPPORTED_PROTOCOL_VERSION,
+  asModernResult,
   claimedVersion,
+  complete,
   declaresTasks,
   declaresUrlElicitation,
   metaOf,
+  omit,
   withModernMeta,
   withoutModernMeta,
   type Era,
 } from './protocol-era.js';
-import { TokenError, TokenSigner } from './signed-token.js';
+import { TokenSigner } from './signed-token.js';
 import { traceContextOf, type TraceContext } from './trace-context.js';
 import { PROXY_INFO, probeUpstreamEra, type UpstreamEra } from './upstream-era.js';
 
@@ -118,8 +131,7 @@ export class McpProxy {
   private ownSession: Promise<JsonObject | undefined> | undefined;
   /** What a legacy client said in `initialize`, sent on as `_meta` to a modern upstream. */
   private legacyClient = { capabilities: {} as JsonObject, info: PROXY_INFO as JsonObject };
-  /** Results of task calls this process ran, by gateway request id, for a repeated `tasks/get`. */
-  private readonly taskResults = new Map<string, Promise<JsonObject>>();
+  private readonly tasks: ApprovalTasks;
 
   constructor(private readonly options: McpProxyOptions) {
     this.serverName = options.name === undefined ? undefined : serverSlug(options.name);
@@ -127,6 +139,14 @@ export class McpProxy {
     this.own = new OwnRequests(options.upstream, options.requestTimeoutMs);
     this.now = options.now ?? Date.now;
     this.handles = new ApprovalHandles(options.signer ?? new TokenSigner(undefined, this.now));
+    this.tasks = new ApprovalTasks({
+      gate: options.gate,
+      handles: this.handles,
+      now: this.now,
+      hintsFor: (tool) => this.hintsFor(tool),
+      run: (call, actionId, trace) => this.runTaskCall(call, actionId, trace),
+      log: this.log,
+    });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -238,7 +258,9 @@ export class McpProxy {
       case 'tasks/get':
       case 'tasks/cancel':
       case 'tasks/update':
-        return this.serveTask(m);
+        // A legacy upstream names itself (and so the tasks' server) in `initialize`.
+        if (this.upstreamEra.era === 'legacy') await this.legacySession();
+        return this.toClient(await this.tasks.serve(m, this.serverName));
       default:
         await this.toUpstream(await this.forModernClient(m));
     }
@@ -280,43 +302,13 @@ export class McpProxy {
   /** `initialize`'s answer for a legacy client, from the modern upstream's discovery. */
   private initializeResult(requested: unknown): JSONRPCResultResponse['result'] {
     const discover = this.upstreamEra.era === 'modern' ? this.upstreamEra.discover : {};
-    const info = metaOf(discover)[SERVER_INFO_KEY];
-    const { extensions: _modernOnly, ...capabilities } = isJsonObject(discover.capabilities)
-      ? discover.capabilities
-      : {};
-    return {
-      protocolVersion:
-        typeof requested === 'string' && requested < MODERN_VERSION ? requested : LEGACY_VERSION,
-      capabilities,
-      serverInfo: isJsonObject(info) ? info : { name: this.serverName ?? 'upstream', version: '' },
-      ...(typeof discover.instructions === 'string' ? { instructions: discover.instructions } : {}),
-    };
+    return legacyInitializeResult(discover, requested, this.serverName ?? 'upstream');
   }
 
-  /**
-   * The proxy's `server/discover` answer (2026-07-28 server/discover): the upstream's
-   * capabilities and identity, plus the Tasks extension, which the proxy itself serves.
-   */
+  /** The proxy's `server/discover` answer, from the upstream's discovery or `initialize`. */
   private async discoverResult(): Promise<JSONRPCResultResponse['result']> {
-    let base: JsonObject;
-    if (this.upstreamEra.era === 'modern') {
-      base = this.upstreamEra.discover;
-    } else {
-      const init = (await this.legacySession()) ?? {};
-      base = {
-        capabilities: isJsonObject(init.capabilities) ? init.capabilities : {},
-        ...(typeof init.instructions === 'string' ? { instructions: init.instructions } : {}),
-        _meta: { [SERVER_INFO_KEY]: isJsonObject(init.serverInfo) ? init.serverInfo : {} },
-      };
-    }
-    const capabilities = isJsonObject(base.capabilities) ? base.capabilities : {};
-    const extensions = isJsonObject(capabilities.extensions) ? capabilities.extensions : {};
-    return {
-      ...base,
-      resultType: 'complete',
-      supportedVersions: [MODERN_VERSION],
-      capabilities: { ...capabilities, extensions: { ...extensions, [TASKS_EXTENSION]: {} } },
-    };
+    if (this.upstreamEra.era === 'modern') return proxyDiscoverResult(this.upstreamEra.discover);
+    return proxyDiscoverResult(discoveryFromInitialize((await this.legacySession()) ?? {}));
   }
 
   /**
@@ -352,7 +344,7 @@ export class McpProxy {
         if (this.initializing.delete(key)) this.learnServer(m.result);
         if (this.listing.delete(key)) this.catalog.learn(m.result);
         const method = this.modernToLegacy.get(key);
-        if (method !== undefined) m.result = asModernResult(method, m.result);
+        if (method !== undefined) m.result = asModernResult(method, m.result as JsonObject);
         if (this.legacyToModern.has(key) && m.result.resultType === 'input_required') {
           this.legacyToModern.delete(key);
           return void this.toClient(
@@ -463,7 +455,7 @@ export class McpProxy {
       }
       if (claims.forwarded) {
         // The retry of an approved call the upstream asked input for: it continues that call.
-        const { requestState: _ours, ...rest } = params;
+        const rest = omit(params, 'requestState');
         const retry = {
           ...request,
           params:
@@ -480,7 +472,8 @@ export class McpProxy {
     this.held.set(key, controller);
     const progressToken = meta?.progressToken;
     const tasks = era === 'modern' && declaresTasks(params);
-    const urlElicitation = era === 'modern' && resumeId === undefined && declaresUrlElicitation(params);
+    const urlElicitation =
+      era === 'modern' && resumeId === undefined && declaresUrlElicitation(params);
     let progress = 0;
     let verdict: Verdict;
     try {
@@ -556,7 +549,9 @@ export class McpProxy {
     }
     if (verdict.kind === 'refuse') {
       const refusal = refusalResult(verdict.text, { id: verdict.actionId, status: verdict.status });
-      await this.toClient(resultResponse(request.id, era === 'modern' ? complete(refusal) : refusal));
+      await this.toClient(
+        resultResponse(request.id, era === 'modern' ? complete(refusal) : refusal),
+      );
       return;
     }
     if (controller.signal.aborted || this.closing) {
@@ -569,7 +564,7 @@ export class McpProxy {
       );
       return;
     }
-    const { requestState: _none, ...forwardParams } = params;
+    const forwardParams = omit(params, 'requestState');
     await this.forward(
       { ...request, params: forwardParams },
       { actionId: verdict.actionId, ...(era === 'modern' ? { call } : {}), trace },
@@ -596,91 +591,6 @@ export class McpProxy {
         forwarded.trace,
       );
     }
-  }
-
-  /**
-   * `tasks/get`, `tasks/cancel`, `tasks/update` (ext-tasks specification). The task id is read
-   * back from its signature alone; the gateway says where the request stands.
-   */
-  private async serveTask(m: JSONRPCRequest): Promise<void> {
-    const params = isJsonObject(m.params) ? m.params : {};
-    let task;
-    try {
-      task = this.handles.readTask(params.taskId);
-    } catch (e) {
-      return this.refuseHandle(m, e, 'taskId');
-    }
-    if (this.upstreamEra.era === 'legacy') await this.legacySession();
-    if (this.serverName !== undefined && task.call.server !== this.serverName) {
-      return this.refuseHandle(m, new TokenError('other_call'), 'taskId');
-    }
-    const trace = traceContextOf(params._meta);
-    if (m.method === 'tasks/update') {
-      // No approval task ever asks for input: every response is for an unknown key, ignored.
-      return this.toClient(resultResponse(m.id, { resultType: 'complete' }));
-    }
-    if (m.method === 'tasks/cancel') {
-      await this.options.gate.cancel(task.actionId, 'the MCP client cancelled the task');
-      return this.toClient(resultResponse(m.id, { resultType: 'complete' }));
-    }
-    const state: TaskState = {
-      taskId: params.taskId as string,
-      status: 'working',
-      createdAt: task.createdAt,
-      expiresAt: task.expiresAt,
-      now: this.now(),
-    };
-    let result = this.taskResults.get(task.actionId);
-    if (result === undefined) {
-      const verdict = await this.options.gate.resume(
-        {
-          ...task.call,
-          hints: await this.hintsFor(task.call.tool),
-          requestId: m.id,
-          signal: new AbortController().signal,
-          onWaiting: () => undefined,
-          detach: true,
-          trace,
-        },
-        task.actionId,
-      );
-      if (verdict.kind === 'pending' || verdict.kind === 'cancelled') {
-        const statusMessage =
-          verdict.kind === 'pending' ? waitingMessage(verdict.record) : undefined;
-        const working = { ...state, ...(statusMessage === undefined ? {} : { statusMessage }) };
-        return this.toClient(resultResponse(m.id, taskBody(working, 'complete')));
-      }
-      if (verdict.kind === 'refuse' && verdict.unreachable === true) {
-        // The gateway could not be asked (fail closed: nothing ran); the task is still working.
-        const working = { ...state, statusMessage: verdict.text };
-        return this.toClient(resultResponse(m.id, taskBody(working, 'complete')));
-      }
-      result =
-        verdict.kind === 'refuse'
-          ? Promise.resolve(
-              complete(
-                refusalResult(verdict.text, {
-                  id: verdict.actionId,
-                  status: verdict.status,
-                }) as JsonObject,
-              ),
-            )
-          : this.runTaskCall(task.call, verdict.actionId, trace);
-      this.taskResults.set(task.actionId, result);
-      // Bounded: a lost result costs a poll the answer "already ran", never a second run.
-      for (const old of this.taskResults.keys()) {
-        if (this.taskResults.size <= 1_000) break;
-        this.taskResults.delete(old);
-      }
-    }
-    const answer = await result;
-    const failed = isJsonObject(answer.error);
-    const done: TaskState = {
-      ...state,
-      status: failed ? 'failed' : 'completed',
-      ...(failed ? { error: answer.error as JsonObject } : { result: answer }),
-    };
-    await this.toClient(resultResponse(m.id, taskBody(done, 'complete')));
   }
 
   /** Runs an approved task's call upstream; a JSON-RPC error comes back as `{error}`. */
@@ -710,24 +620,17 @@ export class McpProxy {
       await this.reportOutcome(actionId, response, trace);
       return { error: { code: response.error.code, message: response.error.message } };
     }
-    if (!isJSONRPCResultResponse(response)) return { error: { code: -32603, message: 'no answer' } };
+    if (!isJSONRPCResultResponse(response))
+      return { error: { code: -32603, message: 'no answer' } };
     await this.reportOutcome(actionId, response, trace);
     return complete(response.result as JsonObject);
   }
 
   /** A forged, edited, expired or misplaced task id or `requestState`: JSON-RPC Invalid Params. */
-  private async refuseHandle(m: JSONRPCRequest, e: unknown, what: string): Promise<void> {
-    const reason = e instanceof TokenError ? e.failure : 'malformed';
-    this.log(`refused a ${m.method}: ${what} ${reason}`);
-    await this.toClient({
-      jsonrpc: '2.0',
-      id: m.id,
-      error: {
-        code: ErrorCode.InvalidParams,
-        message: `Invalid or expired ${what}`,
-        data: { reason: `invalid_${what === 'taskId' ? 'task_id' : 'request_state'}`, detail: reason },
-      },
-    });
+  private async refuseHandle(m: JSONRPCRequest, e: unknown, what: HandleKind): Promise<void> {
+    const error = invalidHandle(m.id, e, what);
+    this.log(`refused a ${m.method}: ${error.error.message} (${error.error.data.detail})`);
+    await this.toClient(error);
   }
 
   private handleExpiry(expiresAt: string | null): number {
@@ -818,35 +721,4 @@ export class McpProxy {
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
   }
-}
-
-/** 2026-07-28 server/utilities/caching: these results carry `ttlMs` and `cacheScope`. */
-const CACHEABLE = new Set([
-  'tools/list',
-  'prompts/list',
-  'resources/list',
-  'resources/templates/list',
-  'resources/read',
-]);
-
-/**
- * A legacy upstream's result as a 2026-07-28 client must get it: with `resultType` (changelog,
- * major change 8) and, where cacheable, `ttlMs: 0` (immediately stale: the legacy server gave
- * no freshness) and `cacheScope: "private"` (changelog, minor change 5).
- */
-function asModernResult(
-  method: string,
-  result: JSONRPCResultResponse['result'],
-): JSONRPCResultResponse['result'] {
-  const cache = CACHEABLE.has(method) ? { ttlMs: 0, cacheScope: 'private' } : {};
-  return { resultType: 'complete', ...cache, ...result };
-}
-
-/** A result for a 2026-07-28 client: every result carries `resultType` (changelog 8). */
-function complete<T extends object>(result: T): T & { resultType: string } {
-  return { resultType: 'complete', ...result };
-}
-
-function waitingMessage(record: { id: string; reason: string }): string {
-  return `Waiting for approval in Countersign (${record.id}): ${record.reason}`;
 }

@@ -50,13 +50,18 @@ export function declaresUrlElicitation(params: unknown): boolean {
   return isJsonObject(elicitation) && isJsonObject(elicitation.url);
 }
 
+/** `object` without `keys` (a copy). */
+export function omit(object: JsonObject, ...keys: string[]): JsonObject {
+  return Object.fromEntries(Object.entries(object).filter(([k]) => !keys.includes(k)));
+}
+
 /** `params` without the modern envelope keys, for a legacy upstream. */
 export function withoutModernMeta(params: JsonObject): JsonObject {
   if (!isJsonObject(params._meta)) return params;
   const meta = Object.fromEntries(
     Object.entries(params._meta).filter(([k]) => !k.startsWith('io.modelcontextprotocol/')),
   );
-  const { _meta: _dropped, ...rest } = params;
+  const rest = omit(params, '_meta');
   return Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta };
 }
 
@@ -74,4 +79,28 @@ export function withModernMeta(
       [CLIENT_INFO_KEY]: client.info,
     },
   };
+}
+
+/** 2026-07-28 server/utilities/caching: these results carry `ttlMs` and `cacheScope`. */
+const CACHEABLE = new Set([
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+]);
+
+/**
+ * A legacy upstream's result as a 2026-07-28 client must get it: with `resultType` (changelog,
+ * major change 8) and, where cacheable, `ttlMs: 0` (immediately stale: the legacy server gave
+ * no freshness) and `cacheScope: "private"` (changelog, minor change 5).
+ */
+export function asModernResult(method: string, result: JsonObject): JsonObject {
+  const cache: JsonObject = CACHEABLE.has(method) ? { ttlMs: 0, cacheScope: 'private' } : {};
+  return { resultType: 'complete', ...cache, ...result };
+}
+
+/** A result for a 2026-07-28 client: every result carries `resultType` (changelog 8). */
+export function complete<T extends object>(result: T): T & { resultType: string } {
+  return { resultType: 'complete', ...result };
 }

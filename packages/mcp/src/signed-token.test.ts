@@ -29,45 +29,101 @@ describe('signed task ids and requestState (2026-07-28 basic/patterns/mrtr, serv
       call,
     });
     // Another process with the same secret reads it; one with another secret does not.
-    assert.equal(new ApprovalHandles(new TokenSigner('s3cret', clock)).readTask(id).actionId, 'act_1');
-    assert.equal(failure(() => new ApprovalHandles(new TokenSigner('other', clock)).readTask(id)), 'forged');
-    assert.equal(failure(() => new ApprovalHandles(new TokenSigner(undefined, clock)).readTask(id)), 'forged');
+    assert.equal(
+      new ApprovalHandles(new TokenSigner('s3cret', clock)).readTask(id).actionId,
+      'act_1',
+    );
+    assert.equal(
+      failure(() => new ApprovalHandles(new TokenSigner('other', clock)).readTask(id)),
+      'forged',
+    );
+    assert.equal(
+      failure(() => new ApprovalHandles(new TokenSigner(undefined, clock)).readTask(id)),
+      'forged',
+    );
   });
 
   test('expired: refused from the injected clock, to the millisecond', () => {
     const id = handles.task(call, 'act_1', now, now + 1_000);
     now += 999;
-    assert.equal(failure(() => handles.readTask(id)), 'accepted');
+    assert.equal(
+      failure(() => handles.readTask(id)),
+      'accepted',
+    );
     now += 1;
-    assert.equal(failure(() => handles.readTask(id)), 'expired');
+    assert.equal(
+      failure(() => handles.readTask(id)),
+      'expired',
+    );
   });
 
   test('tampered body, forged or truncated MAC, wrong version, oversize, non-strings: refused', () => {
     const id = handles.task(call, 'act_1', now, now + 60_000);
     const [v, body, mac] = id.split('.') as [string, string, string];
-    const payload = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
+    const payload = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
     const edit = (p: Record<string, unknown>) =>
       `${v}.${Buffer.from(JSON.stringify(p)).toString('base64url')}.${mac}`;
-    assert.equal(failure(() => handles.readTask(edit({ ...payload, a: 'act_2' }))), 'forged');
-    assert.equal(failure(() => handles.readTask(edit({ ...payload, exp: now * 10 }))), 'forged');
-    assert.equal(failure(() => handles.readTask(`${v}.${body}.${mac.slice(0, 10)}`)), 'forged');
-    assert.equal(failure(() => handles.readTask(`${v}.${body}.`)), 'forged');
-    assert.equal(failure(() => handles.readTask(`cs2.${body}.${mac}`)), 'malformed');
-    assert.equal(failure(() => handles.readTask(`${id}.x`)), 'malformed');
-    assert.equal(failure(() => handles.readTask('x'.repeat(300_000))), 'malformed');
+    assert.equal(
+      failure(() => handles.readTask(edit({ ...payload, a: 'act_2' }))),
+      'forged',
+    );
+    assert.equal(
+      failure(() => handles.readTask(edit({ ...payload, exp: now * 10 }))),
+      'forged',
+    );
+    assert.equal(
+      failure(() => handles.readTask(`${v}.${body}.${mac.slice(0, 10)}`)),
+      'forged',
+    );
+    assert.equal(
+      failure(() => handles.readTask(`${v}.${body}.`)),
+      'forged',
+    );
+    assert.equal(
+      failure(() => handles.readTask(`cs2.${body}.${mac}`)),
+      'malformed',
+    );
+    assert.equal(
+      failure(() => handles.readTask(`${id}.x`)),
+      'malformed',
+    );
+    assert.equal(
+      failure(() => handles.readTask('x'.repeat(300_000))),
+      'malformed',
+    );
     for (const junk of [undefined, null, 7, {}, ['a']])
-      assert.equal(failure(() => handles.readTask(junk)), 'malformed');
+      assert.equal(
+        failure(() => handles.readTask(junk)),
+        'malformed',
+      );
   });
 
   test('a task id is not a requestState, nor the reverse', () => {
     const taskId = handles.task(call, 'act_1', now, now + 60_000);
-    const state = handles.state(call, { actionId: 'act_1', forwarded: false, upstreamState: undefined }, now + 60_000);
-    assert.equal(failure(() => handles.readState(taskId, call)), 'wrong_purpose');
-    assert.equal(failure(() => handles.readTask(state)), 'wrong_purpose');
+    const state = handles.state(
+      call,
+      { actionId: 'act_1', forwarded: false, upstreamState: undefined },
+      now + 60_000,
+    );
+    assert.equal(
+      failure(() => handles.readState(taskId, call)),
+      'wrong_purpose',
+    );
+    assert.equal(
+      failure(() => handles.readTask(state)),
+      'wrong_purpose',
+    );
   });
 
   test('a requestState is bound to its call: other arguments, tool or server are refused; key order is not a difference', () => {
-    const state = handles.state(call, { actionId: 'act_1', forwarded: true, upstreamState: 'up' }, now + 60_000);
+    const state = handles.state(
+      call,
+      { actionId: 'act_1', forwarded: true, upstreamState: 'up' },
+      now + 60_000,
+    );
     assert.deepEqual(handles.readState(state, { ...call, arguments: { repo: 'a/b', pr: 7 } }), {
       actionId: 'act_1',
       forwarded: true,
@@ -78,6 +134,9 @@ describe('signed task ids and requestState (2026-07-28 basic/patterns/mrtr, serv
       { ...call, tool: 'close' },
       { ...call, server: 'gitlab' },
     ])
-      assert.equal(failure(() => handles.readState(state, other)), 'other_call');
+      assert.equal(
+        failure(() => handles.readState(state, other)),
+        'other_call',
+      );
   });
 });

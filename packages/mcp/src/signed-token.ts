@@ -69,7 +69,8 @@ export class TokenSigner {
     } catch {
       throw new TokenError('malformed');
     }
-    if (!isJsonObject(payload) || typeof payload.exp !== 'number') throw new TokenError('malformed');
+    if (!isJsonObject(payload) || typeof payload.exp !== 'number')
+      throw new TokenError('malformed');
     if (payload.p !== purpose) throw new TokenError('wrong_purpose');
     if (this.now() >= payload.exp) throw new TokenError('expired');
     return payload;

@@ -257,7 +257,13 @@ export class ToolCallGate {
     this.log(`${action}: refused, ${describeError(e)}`);
     const text = refusalText(action, tool, e);
     const unreachable = isMcpProxyError(e) && e.code === 'gateway_unreachable';
-    return { kind: 'refuse', text, actionId, status: null, ...(unreachable ? { unreachable } : {}) };
+    return {
+      kind: 'refuse',
+      text,
+      actionId,
+      status: null,
+      ...(unreachable ? { unreachable } : {}),
+    };
   }
 }
 

@@ -8,7 +8,10 @@
  * @module
  */
 import { isJsonObject, type JsonObject } from '@countersign/core';
-import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextprotocol/sdk/types.js';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCResultResponse,
+} from '@modelcontextprotocol/sdk/types.js';
 import { McpProxyError } from './mcp-proxy-error.js';
 import type { OwnRequests } from './own-requests.js';
 import {

@@ -14,7 +14,10 @@ import {
 import { RawMcpClient } from './raw-mcp-client.js';
 
 const SECRET = 'mcp-test-state-secret';
-const modernMeta = (capabilities: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+const modernMeta = (
+  capabilities: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) => ({
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '0' },
   'io.modelcontextprotocol/clientCapabilities': capabilities,
@@ -31,10 +34,14 @@ async function traceRecorder(target: string) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const { host: _host, connection: _c, 'content-length': _l, ...headers } = req.headers;
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(
+          ([k]) => !['host', 'connection', 'content-length'].includes(k),
+        ),
+      ) as Record<string, string>;
       void fetch(target + (req.url ?? ''), {
         method: req.method,
-        headers: headers as Record<string, string>,
+        headers,
         body: chunks.length === 0 ? undefined : Buffer.concat(chunks),
       }).then(
         async (r) => {
@@ -62,7 +69,12 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
 
   const approve = (id: string) =>
     gw.api('POST', `/v1/actions/${id}/votes`, gw.tokens.alice, { vote: 'approve' });
-  const start = (upstream: string, log: ReturnType<typeof callLog>, secret = SECRET, url = gw.url) =>
+  const start = (
+    upstream: string,
+    log: ReturnType<typeof callLog>,
+    secret = SECRET,
+    url = gw.url,
+  ) =>
     new RawMcpClient(
       proxyArgv({ url, token: gw.tokens.agent }, [upstream, log.file], ['--state-secret', secret]),
     );
@@ -240,10 +252,20 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
         arguments: { env: 'prod' },
         _meta: meta,
       });
-      const record = await eventually(async () => {
-        const { body } = await gw.api('GET', '/v1/actions?status=pending&limit=100', gw.tokens.root);
-        return body.items.find((r: { action: string }) => r.action === 'mcp.fixture-files.deploy');
-      }, 'the pending deploy', 30_000);
+      const record = await eventually(
+        async () => {
+          const { body } = await gw.api(
+            'GET',
+            '/v1/actions?status=pending&limit=100',
+            gw.tokens.root,
+          );
+          return body.items.find(
+            (r: { action: string }) => r.action === 'mcp.fixture-files.deploy',
+          );
+        },
+        'the pending deploy',
+        30_000,
+      );
       assert.equal((await approve(record.id)).status, 200);
       const first = await call;
       assert.equal(first.result.resultType, 'input_required');
@@ -277,10 +299,14 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
         gw.tokens.root,
       );
       assert.equal(body.items.length, 1, 'one request for the whole multi-round-trip call');
-      const final = await eventually(async () => {
-        const r = await gw.api('GET', `/v1/actions/${record.id}`, gw.tokens.root);
-        return r.body.status === 'completed' ? r.body : undefined;
-      }, 'the outcome report', 30_000);
+      const final = await eventually(
+        async () => {
+          const r = await gw.api('GET', `/v1/actions/${record.id}`, gw.tokens.root);
+          return r.body.status === 'completed' ? r.body : undefined;
+        },
+        'the outcome report',
+        30_000,
+      );
       assert.equal(final.status, 'completed');
     } finally {
       await client.close();
@@ -315,11 +341,17 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
         _meta: modernMeta({}, { traceparent, tracestate: 'vendor=abc' }),
       });
       // The outcome report follows the answer: wait for it.
-      const traced = await eventually(async () => {
-        const t = relay.seen.filter((h) => h.traceparent !== undefined);
-        return t.length >= 3 ? t : undefined;
-      }, 'the submit, the redemption and the outcome report', 30_000);
-      assert.ok(traced.every((h) => h.traceparent === traceparent && h.tracestate === 'vendor=abc'));
+      const traced = await eventually(
+        async () => {
+          const t = relay.seen.filter((h) => h.traceparent !== undefined);
+          return t.length >= 3 ? t : undefined;
+        },
+        'the submit, the redemption and the outcome report',
+        30_000,
+      );
+      assert.ok(
+        traced.every((h) => h.traceparent === traceparent && h.tracestate === 'vendor=abc'),
+      );
       const before = relay.seen.length;
       for (const bad of [
         '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
@@ -333,10 +365,14 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
           _meta: modernMeta({}, { traceparent: bad, tracestate: 'vendor=abc' }),
         });
       }
-      const later = await eventually(async () => {
-        const l = relay.seen.slice(before);
-        return l.length >= 12 ? l : undefined;
-      }, 'four submits, redemptions and outcome reports', 30_000);
+      const later = await eventually(
+        async () => {
+          const l = relay.seen.slice(before);
+          return l.length >= 12 ? l : undefined;
+        },
+        'four submits, redemptions and outcome reports',
+        30_000,
+      );
       assert.ok(later.every((h) => h.traceparent === undefined && h.tracestate === undefined));
     } finally {
       await client.close();

@@ -24,7 +24,10 @@ const EVERYTHING_POLICY = `${POLICY}  - id: everything-echo
 
 interface Session {
   /** `callTool` of whichever SDK. */
-  callTool(name: string, args: Record<string, unknown>): Promise<{ content: unknown; isError?: boolean }>;
+  callTool(
+    name: string,
+    args: Record<string, unknown>,
+  ): Promise<{ content: unknown; isError?: boolean }>;
   listTools(): Promise<string[]>;
   era: string;
   close(): Promise<void>;
@@ -73,9 +76,19 @@ describe('MCP 2026-07-28 basic/versioning §Compatibility Matrix: both eras thro
 
   const combos = [
     { client: '1.x (legacy)', connect: v1Client, upstream: '1.x (legacy)', fixture: FIXTURE },
-    { client: '1.x (legacy)', connect: v1Client, upstream: '2.x (2026-07-28)', fixture: FIXTURE_V2 },
+    {
+      client: '1.x (legacy)',
+      connect: v1Client,
+      upstream: '2.x (2026-07-28)',
+      fixture: FIXTURE_V2,
+    },
     { client: '2.x (2026-07-28)', connect: v2Client, upstream: '1.x (legacy)', fixture: FIXTURE },
-    { client: '2.x (2026-07-28)', connect: v2Client, upstream: '2.x (2026-07-28)', fixture: FIXTURE_V2 },
+    {
+      client: '2.x (2026-07-28)',
+      connect: v2Client,
+      upstream: '2.x (2026-07-28)',
+      fixture: FIXTURE_V2,
+    },
   ];
   for (const combo of combos) {
     test(`client ${combo.client} × upstream ${combo.upstream}: tools listed, allowed call runs once, denied never reaches the upstream, approval waits`, async () => {
@@ -93,11 +106,24 @@ describe('MCP 2026-07-28 basic/versioning §Compatibility Matrix: both eras thro
         assert.equal(denied.isError, true);
         assert.match(text(denied), /Agents never delete repositories/);
         // Needs approval: this client declares no Tasks extension, so the call waits as today.
-        const pending = session.callTool('send_email', { to: 'x@example.com', subject: combo.client });
-        const record = await eventually(async () => {
-          const { body } = await gw.api('GET', '/v1/actions?status=pending&limit=100', gw.tokens.root);
-          return body.items.find((r: { params: { subject: string } }) => r.params.subject === combo.client);
-        }, 'the pending request', 30_000);
+        const pending = session.callTool('send_email', {
+          to: 'x@example.com',
+          subject: combo.client,
+        });
+        const record = await eventually(
+          async () => {
+            const { body } = await gw.api(
+              'GET',
+              '/v1/actions?status=pending&limit=100',
+              gw.tokens.root,
+            );
+            return body.items.find(
+              (r: { params: { subject: string } }) => r.params.subject === combo.client,
+            );
+          },
+          'the pending request',
+          30_000,
+        );
         const vote = await gw.api('POST', `/v1/actions/${record.id}/votes`, gw.tokens.alice, {
           vote: 'approve',
         });
@@ -115,7 +141,11 @@ describe('MCP 2026-07-28 basic/versioning §Compatibility Matrix: both eras thro
 
   test('client 1.x × @modelcontextprotocol/server-everything (registry, legacy over stdio): allowed echo runs, unruled tool refused', async () => {
     const session = await v1Client(
-      proxyArgv({ url: gw.url, token: gw.tokens.agent }, [EVERYTHING, 'stdio'], ['--name', 'everything']),
+      proxyArgv(
+        { url: gw.url, token: gw.tokens.agent },
+        [EVERYTHING, 'stdio'],
+        ['--name', 'everything'],
+      ),
     );
     try {
       assert.ok((await session.listTools()).includes('echo'));
@@ -131,7 +161,11 @@ describe('MCP 2026-07-28 basic/versioning §Compatibility Matrix: both eras thro
 
   test('client 2.x (2026-07-28) × server-everything (legacy): the proxy bridges the eras', async () => {
     const session = await v2Client(
-      proxyArgv({ url: gw.url, token: gw.tokens.agent }, [EVERYTHING, 'stdio'], ['--name', 'everything']),
+      proxyArgv(
+        { url: gw.url, token: gw.tokens.agent },
+        [EVERYTHING, 'stdio'],
+        ['--name', 'everything'],
+      ),
     );
     try {
       assert.equal(session.era, 'modern');

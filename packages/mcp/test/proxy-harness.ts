@@ -206,10 +206,15 @@ export async function eventually<T>(
 }
 
 /** The fixture's tools on the 2.x SDK: a modern (2026-07-28) upstream. */
-export const FIXTURE_V2 = fileURLToPath(new URL('./fixtures/fixture-server-v2.js', import.meta.url));
+export const FIXTURE_V2 = fileURLToPath(
+  new URL('./fixtures/fixture-server-v2.js', import.meta.url),
+);
 /** `@modelcontextprotocol/server-everything`, the reference server from the registry (1.x SDK). */
 export const EVERYTHING = fileURLToPath(
-  new URL('../../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url),
+  new URL(
+    '../../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js',
+    import.meta.url,
+  ),
 );
 
 /** `node countersign mcp-proxy … -- node <upstream…>`: the argv an MCP host would run. */
