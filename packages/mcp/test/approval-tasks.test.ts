@@ -11,6 +11,7 @@ import {
   startGateway,
   type TestGateway,
 } from './proxy-harness.js';
+import { freePort } from './free-port.js';
 import { RawMcpClient } from './raw-mcp-client.js';
 
 const SECRET = 'mcp-test-state-secret';
@@ -167,6 +168,40 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
       assert.deepEqual(log.read(), []);
     } finally {
       await client.close();
+    }
+  });
+
+  test('fail closed (2026-07-28 client): gateway down, a call is refused and a task stays working; nothing reaches the upstream', async () => {
+    const log = callLog();
+    const first = start(FIXTURE_V2, log);
+    let taskId: string;
+    try {
+      const created = await first.request('tools/call', {
+        name: 'send_email',
+        arguments: { to: 'd@example.com', subject: 'down' },
+        _meta: modernMeta(TASKS),
+      });
+      taskId = created.result.taskId as string;
+    } finally {
+      await first.close();
+    }
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const cut = start(FIXTURE_V2, log, SECRET, down);
+    try {
+      const polled = await cut.request('tasks/get', { taskId, _meta: modernMeta(TASKS) });
+      assert.equal(polled.result.status, 'working');
+      assert.match(polled.result.statusMessage, /could not be reached/);
+      const call = await cut.request('tools/call', {
+        name: 'read_file',
+        arguments: { path: '/etc/motd' },
+        _meta: modernMeta(TASKS),
+      });
+      assert.equal(call.result.isError, true);
+      assert.equal(call.result.resultType, 'complete');
+      assert.match(call.result.content[0].text, /Countersign could not be reached/);
+      assert.deepEqual(log.read(), []);
+    } finally {
+      await cut.close();
     }
   });
 
