@@ -262,6 +262,7 @@ export class McpProxy {
         if (this.upstreamEra.era === 'legacy') await this.legacySession();
         return this.toClient(await this.tasks.serve(m, this.serverName));
       default:
+        if (m.method === 'tools/list') this.listing.add(keyOf(m.id));
         await this.toUpstream(await this.forModernClient(m));
     }
   }
@@ -347,13 +348,21 @@ export class McpProxy {
         if (method !== undefined) m.result = asModernResult(method, m.result as JsonObject);
         if (this.legacyToModern.has(key) && m.result.resultType === 'input_required') {
           this.legacyToModern.delete(key);
-          return void this.toClient(
-            errorResponse(
-              m.id,
-              ErrorCode.InternalError,
-              'the upstream asked for more input (2026-07-28 input_required), which the proxy cannot ask a legacy client for',
-            ),
-          );
+          const message =
+            'the upstream asked for more input (2026-07-28 input_required), which the proxy cannot ask a legacy client for';
+          const forwarded = this.forwarded.get(key);
+          this.forwarded.delete(key);
+          if (forwarded !== undefined) {
+            this.track(
+              this.options.gate.report(
+                forwarded.actionId,
+                'failed',
+                { mcp: { error: message } },
+                forwarded.trace,
+              ),
+            );
+          }
+          return void this.toClient(errorResponse(m.id, ErrorCode.InternalError, message));
         }
       }
       if (key !== undefined) {

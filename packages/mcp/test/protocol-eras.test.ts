@@ -33,8 +33,8 @@ interface Session {
   close(): Promise<void>;
 }
 
-async function v1Client(argv: string[]): Promise<Session> {
-  const client = new ClientV1({ name: 'v1-host', version: '0.0.0' });
+async function v1Client(argv: string[], capabilities = {}): Promise<Session> {
+  const client = new ClientV1({ name: 'v1-host', version: '0.0.0' }, { capabilities });
   await client.connect(new StdioV1({ command: process.execPath, args: argv, stderr: 'pipe' }));
   return {
     callTool: async (name, args) => {
@@ -138,6 +138,46 @@ describe('MCP 2026-07-28 basic/versioning §Compatibility Matrix: both eras thro
       }
     });
   }
+
+  test('2026-07-28 basic/patterns/mrtr, client 1.x × upstream 2.x: an approved call the upstream answers with input_required is a JSON-RPC error, reported failed', async () => {
+    const log = callLog();
+    // The client declares elicitation, so the upstream asks; the proxy cannot relay the question.
+    const session = await v1Client(
+      proxyArgv({ url: gw.url, token: gw.tokens.agent }, [FIXTURE_V2, log.file]),
+      { elicitation: {} },
+    );
+    try {
+      const call = session.callTool('deploy', { env: 'legacy-client' });
+      const record = await eventually(
+        async () => {
+          const { body } = await gw.api(
+            'GET',
+            '/v1/actions?status=pending&limit=100',
+            gw.tokens.root,
+          );
+          return body.items.find(
+            (r: { params: { env?: string } }) => r.params.env === 'legacy-client',
+          );
+        },
+        'the pending deploy',
+        30_000,
+      );
+      await gw.api('POST', `/v1/actions/${record.id}/votes`, gw.tokens.alice, { vote: 'approve' });
+      await assert.rejects(call, /input_required/);
+      assert.deepEqual(log.read(), []);
+      const failed = await eventually(
+        async () => {
+          const r = await gw.api('GET', `/v1/actions/${record.id}`, gw.tokens.root);
+          return r.body.status === 'failed' ? r.body : undefined;
+        },
+        'the failed report',
+        30_000,
+      );
+      assert.equal(failed.status, 'failed');
+    } finally {
+      await session.close();
+    }
+  });
 
   test('client 1.x × @modelcontextprotocol/server-everything (registry, legacy over stdio): allowed echo runs, unruled tool refused', async () => {
     const session = await v1Client(
