@@ -279,6 +279,10 @@ program
   .option('--on-behalf-of <user>', 'the person the agent acts for (they cannot approve)')
   .option('--upstream <url>', 'a Streamable HTTP MCP server instead of a command')
   .option('--header <header>', "'Name: value' for --upstream requests (repeatable)", collect)
+  .option(
+    '--state-secret <secret>',
+    'signs MCP task ids and requestState (env COUNTERSIGN_MCP_STATE_SECRET; default: random)',
+  )
   .action(
     (command: string[], o: McpProxyFlags) =>
       // stdin/stdout stay open for the session; exit explicitly once it is over.

@@ -13,6 +13,7 @@ import {
 } from '@countersign/core';
 import { McpProxyError } from './mcp-proxy-error.js';
 import { readGatewayRecord, type GatewayRecord } from './gateway-record.js';
+import type { TraceContext } from './trace-context.js';
 
 export interface GatewayClientOptions {
   /** The gateway's base URL, e.g. `http://localhost:8080`. */
@@ -23,6 +24,8 @@ export interface GatewayClientOptions {
   fetch?: typeof fetch;
   /** Limit for each call except the long-poll, which gets its own timeout plus this much. */
   timeoutMs?: number;
+  /** Sent on every call: the W3C trace context of the MCP request being decided. */
+  headers?: Record<string, string>;
 }
 
 /** `POST /v1/actions` as the proxy sends it. */
@@ -45,6 +48,18 @@ export class GatewayClient {
     this.url = options.url.replace(/\/+$/, '');
     this.fetch = options.fetch ?? globalThis.fetch;
     this.timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  /**
+   * This client for the calls made on behalf of one MCP request: its trace context goes along
+   * as the `traceparent` / `tracestate` headers (W3C Trace Context §3.2, §3.3).
+   */
+  withTrace(trace: TraceContext | undefined): GatewayClient {
+    if (trace === undefined) return this;
+    return new GatewayClient({
+      ...this.options,
+      headers: { ...this.options.headers, ...trace },
+    });
   }
 
   async submit(body: SubmitBody): Promise<GatewayRecord> {
@@ -93,6 +108,7 @@ export class GatewayClient {
       const res = await this.fetch(this.url + path, {
         method,
         headers: {
+          ...this.options.headers,
           authorization: `Bearer ${this.options.token}`,
           'user-agent': 'countersign-mcp/0.1.0',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),

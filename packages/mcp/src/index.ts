@@ -22,3 +22,13 @@ export { ToolCatalog } from './tool-catalog.js';
 export { IdempotencyKeys } from './idempotency-key.js';
 export { refusalResult } from './refusal-result.js';
 export { McpProxyError, isMcpProxyError, type McpProxyErrorCode } from './mcp-proxy-error.js';
+export { TokenSigner, TokenError, type TokenPurpose, type TokenFailure } from './signed-token.js';
+export {
+  ApprovalHandles,
+  callDigest,
+  type BoundCall,
+  type StateClaims,
+} from './approval-handles.js';
+export { traceContextOf, isTraceparent, isTracestate, type TraceContext } from './trace-context.js';
+export { probeUpstreamEra, type UpstreamEra } from './upstream-era.js';
+export { MODERN_VERSION, LEGACY_VERSION, TASKS_EXTENSION, type Era } from './protocol-era.js';

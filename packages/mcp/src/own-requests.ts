@@ -20,14 +20,18 @@ export class OwnRequests {
   ) {}
 
   /** Sends `method` upstream; resolves with the response message (result or error). */
-  send(method: string, params: Record<string, unknown>): Promise<JSONRPCMessage> {
+  send(
+    method: string,
+    params: Record<string, unknown>,
+    timeoutMs = this.timeoutMs,
+  ): Promise<JSONRPCMessage> {
     const id = `${this.prefix}${++this.count}`;
     const key = keyOf(id);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(key);
         reject(new Error(`${method} timed out`));
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.waiting.set(key, (response) => {
         clearTimeout(timer);
         resolve(response);

@@ -2,6 +2,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { GatewayClient } from './gateway-client.js';
 import { McpProxy, type CloseReason } from './mcp-proxy.js';
 import { McpProxyError } from './mcp-proxy-error.js';
+import { TokenSigner } from './signed-token.js';
 import { ToolCallGate } from './tool-call-gate.js';
 import { openUpstream, type UpstreamSpec } from './upstream.js';
 
@@ -14,6 +15,11 @@ export interface RunMcpProxyOptions {
   environment?: string | undefined;
   /** The person the agent acts for: they may not approve its requests. */
   onBehalfOf?: string | undefined;
+  /**
+   * The secret that signs task ids and `requestState` (env `COUNTERSIGN_MCP_STATE_SECRET`).
+   * Proxies sharing it can answer each other's tasks; unset, a random one per process.
+   */
+  stateSecret?: string | undefined;
   /** Where the proxy's log lines go; stdout belongs to the protocol. */
   log?: (line: string) => void;
 }
@@ -32,6 +38,9 @@ export interface RunMcpProxyOptions {
 export async function runMcpProxy(options: RunMcpProxyOptions): Promise<number> {
   const log =
     options.log ?? ((line: string) => process.stderr.write(`countersign mcp-proxy: ${line}\n`));
+  const secret = options.stateSecret ?? process.env.COUNTERSIGN_MCP_STATE_SECRET;
+  if (secret === undefined || secret === '')
+    log('no --state-secret: task ids and requestState are only valid in this process');
   const proxy = new McpProxy({
     downstream: new StdioServerTransport(process.stdin, process.stdout),
     upstream: openUpstream(options.upstream),
@@ -43,6 +52,10 @@ export async function runMcpProxy(options: RunMcpProxyOptions): Promise<number> 
     }),
     name: options.name,
     log,
+    // The stdio binding's era probe; over HTTP the proxy speaks legacy (docs/mcp.md).
+    probe: options.upstream.kind === 'stdio' ? { timeoutMs: 5_000 } : false,
+    signer: new TokenSigner(secret),
+    gatewayUrl: options.gateway.url,
   });
   // The SDK's stdio server transport never notices the end of stdin, which is how MCP hosts
   // say goodbye (MCP spec, stdio shutdown): without this the upstream would outlive us.

@@ -12,6 +12,7 @@ import { ParkedRequests } from './parked-requests.js';
 import { describeError, isMcpProxyError } from './mcp-proxy-error.js';
 import { toolAction, toolContext } from './tool-action.js';
 import { riskFromHints, type ToolHints } from './tool-hints.js';
+import type { TraceContext } from './trace-context.js';
 import { waitForDecision } from './wait-for-decision.js';
 
 export interface ToolCall {
@@ -24,13 +25,29 @@ export interface ToolCall {
   signal: AbortSignal;
   /** Called while a human decision is awaited, with a line for the MCP client's progress. */
   onWaiting: (message: string) => void;
+  /**
+   * Do not wait for a human: answer `pending` at once. For clients that get the decision later
+   * through a task or a retry with `requestState` (MCP 2026-07-28).
+   */
+  detach?: boolean;
+  /** The W3C trace context of the MCP request, passed on to the gateway. */
+  trace?: TraceContext | undefined;
 }
 
 export type Verdict =
   | { kind: 'forward'; actionId: string }
-  | { kind: 'refuse'; text: string; actionId: string | null; status: Status | null }
+  | {
+      kind: 'refuse';
+      text: string;
+      actionId: string | null;
+      status: Status | null;
+      /** The gateway could not be reached: asking again later may give another answer. */
+      unreachable?: true;
+    }
   /** The client cancelled while waiting: it wants no answer (MCP spec, Cancellation). */
-  | { kind: 'cancelled' };
+  | { kind: 'cancelled' }
+  /** A detached call whose request still awaits a human. */
+  | { kind: 'pending'; record: GatewayRecord };
 
 export interface ToolCallGateOptions {
   client: GatewayClient;
@@ -57,16 +74,44 @@ export class ToolCallGate {
   }
 
   async decide(call: ToolCall): Promise<Verdict> {
-    const { client } = this.options;
+    const client = this.options.client.withTrace(call.trace);
     const spec = toolAction(call.server, call.tool, call.arguments, this.options.environment);
     let record: GatewayRecord;
     try {
-      record = await this.obtain(call, spec);
+      record = await this.obtain(call, spec, client);
     } catch (e) {
       return this.refuse(spec.action, call.tool, e, null);
     }
+    return this.conclude(call, spec, record, client);
+  }
+
+  /**
+   * A request filed earlier for this call (a task, a `requestState`), looked at again: the one
+   * decision path as `decide`, without a new submit. The caller has checked, by signature, that
+   * `actionId` was filed for exactly this call.
+   */
+  async resume(call: ToolCall, actionId: string): Promise<Verdict> {
+    const client = this.options.client.withTrace(call.trace);
+    const spec = toolAction(call.server, call.tool, call.arguments, this.options.environment);
+    let record: GatewayRecord;
+    try {
+      record = await this.retrying(() => client.get(actionId));
+    } catch (e) {
+      return this.refuse(spec.action, call.tool, e, actionId);
+    }
+    return this.conclude(call, spec, record, client);
+  }
+
+  /** From a request record to a verdict: wait if pending (unless detached), redeem if approved. */
+  private async conclude(
+    call: ToolCall,
+    spec: ActionSpec,
+    record: GatewayRecord,
+    client: GatewayClient,
+  ): Promise<Verdict> {
     let parkedOnAbort = false;
     if (record.status === 'pending') {
+      if (call.detach) return { kind: 'pending', record };
       this.log(`${spec.action}: waiting for approval (${record.id})`);
       // Park the moment the client gives up, not when the wait has unwound: a retry of the same
       // call can arrive right behind the cancellation and must find the request.
@@ -136,11 +181,15 @@ export class ToolCallGate {
    * approved, or was denied (the model should hear the reviewers' answer, not file the same
    * request again); otherwise a new submit, retried with one idempotency key while unreachable.
    */
-  private async obtain(call: ToolCall, spec: ActionSpec): Promise<GatewayRecord> {
+  private async obtain(
+    call: ToolCall,
+    spec: ActionSpec,
+    client: GatewayClient,
+  ): Promise<GatewayRecord> {
     const parked = this.parked.take(spec);
     if (parked !== undefined) {
       try {
-        const record = await this.options.client.get(parked);
+        const record = await client.get(parked);
         if (['pending', 'approved', 'denied'].includes(record.status)) return record;
       } catch (e) {
         this.log(`could not resume ${parked}: ${describeError(e)}`);
@@ -149,7 +198,7 @@ export class ToolCallGate {
     const risk = riskFromHints(call.hints);
     const key = this.keys.next(call.requestId);
     return this.retrying(() =>
-      this.options.client.submit({
+      client.submit({
         ...spec,
         ...(risk === undefined ? {} : { risk }),
         context: toolContext(call.server, call.tool, call.hints),
@@ -171,16 +220,18 @@ export class ToolCallGate {
     actionId: string,
     outcome: 'completed' | 'failed',
     detail: JsonValue,
+    trace?: TraceContext,
   ): Promise<void> {
+    const client = this.options.client.withTrace(trace);
     try {
-      await this.retrying(() => this.options.client.reportResult(actionId, outcome, detail));
+      await this.retrying(() => client.reportResult(actionId, outcome, detail));
     } catch (e) {
       this.log(`could not report ${outcome} for ${actionId}: ${describeError(e)}`);
     }
   }
 
   /** Withdraws a pending request nobody is waiting for any more; best effort. */
-  private async cancel(actionId: string, reason: string): Promise<void> {
+  async cancel(actionId: string, reason: string): Promise<void> {
     try {
       await this.options.client.cancel(actionId, reason);
       this.log(`cancelled ${actionId}: ${reason}`);
@@ -204,7 +255,15 @@ export class ToolCallGate {
 
   private refuse(action: string, tool: string, e: unknown, actionId: string | null): Verdict {
     this.log(`${action}: refused, ${describeError(e)}`);
-    return { kind: 'refuse', text: refusalText(action, tool, e), actionId, status: null };
+    const text = refusalText(action, tool, e);
+    const unreachable = isMcpProxyError(e) && e.code === 'gateway_unreachable';
+    return {
+      kind: 'refuse',
+      text,
+      actionId,
+      status: null,
+      ...(unreachable ? { unreachable } : {}),
+    };
   }
 }
 

@@ -44,6 +44,9 @@ rules:
     match: { action: "mcp.*.send_email" }
     when: params.subject != "expire"
     require_approval: { from: [reviewers], timeout: 10m }
+  - id: deploy-review
+    match: { action: "mcp.*.deploy" }
+    require_approval: { from: [reviewers], timeout: 10m }
   - id: email-review-fast
     match: { action: "mcp.*.send_email" }
     when: params.subject == "expire"
@@ -187,13 +190,49 @@ export function connectThroughProxy(
   );
 }
 
-/** Polls until `f` returns something other than undefined (5 s at most). */
-export async function eventually<T>(f: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 5_000;
+/** Polls until `f` returns something other than undefined (`ms`, 5 s by default, at most). */
+export async function eventually<T>(
+  f: () => Promise<T | undefined>,
+  what: string,
+  ms = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
   for (;;) {
     const value = await f();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The fixture's tools on the 2.x SDK: a modern (2026-07-28) upstream. */
+export const FIXTURE_V2 = fileURLToPath(
+  new URL('./fixtures/fixture-server-v2.js', import.meta.url),
+);
+/** `@modelcontextprotocol/server-everything`, the reference server from the registry (1.x SDK). */
+export const EVERYTHING = fileURLToPath(
+  new URL(
+    '../../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js',
+    import.meta.url,
+  ),
+);
+
+/** `node countersign mcp-proxy … -- node <upstream…>`: the argv an MCP host would run. */
+export function proxyArgv(
+  gateway: { url: string; token: string },
+  upstream: string[],
+  flags: string[] = [],
+): string[] {
+  return [
+    MAIN,
+    'mcp-proxy',
+    '--url',
+    gateway.url,
+    '--token',
+    gateway.token,
+    ...flags,
+    '--',
+    process.execPath,
+    ...upstream,
+  ];
 }

@@ -10,6 +10,7 @@ export interface McpProxyFlags {
   onBehalfOf?: string;
   upstream?: string;
   header?: string[];
+  stateSecret?: string;
 }
 
 /**
@@ -54,5 +55,6 @@ export async function mcpProxy(command: string[], flags: McpProxyFlags): Promise
     name: flags.name,
     environment: flags.environment,
     onBehalfOf: flags.onBehalfOf,
+    stateSecret: flags.stateSecret,
   });
 }
