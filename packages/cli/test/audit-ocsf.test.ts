@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { EXPORT_FILES } from '@countersign/core';
 import { cli, exited, freePort, startServer, workspace } from './cli-harness.js';
 
-/** The server package's test-only OCSF schema validator (server/test/ocsf-validator.ts). */
+/**
+ * The server package's test-only OCSF validators: our committed conformance schema, always
+ * (server/test/ocsf-conformance.ts), and the full published schema when vendored
+ * (server/test/ocsf-validator.ts).
+ */
+interface ConformanceModule {
+  validateConformance: (event: unknown) => { ok: true } | { ok: false; errors: string[] };
+}
+const { validateConformance } = (await import(
+  new URL('../../../server/dist/test/ocsf-conformance.js', import.meta.url).href
+)) as ConformanceModule;
 interface ValidatorModule {
   ocsfSchemaAvailable(): boolean;
   OcsfValidator: new () => {
@@ -65,14 +75,21 @@ describe('countersign audit export --format ocsf against a running gateway (SQLi
         assert.equal(event.metadata.sequence, i);
         assert.equal(event.raw_data, entries[i]);
         classes.add(event.class_uid);
+        const own = validateConformance(event);
+        assert.ok(
+          own.ok,
+          `event ${i} (conformance schema): ${own.ok ? '' : own.errors.join('\n')}`,
+        );
         if (validator) {
           const r = validator.validate(event);
           assert.ok(r.ok, `event ${i}: ${r.ok ? '' : r.errors.join('\n')}`);
         }
       }
+      // Base Event (0): the `directory.baseline` the gateway records when it starts, a type
+      // without a specific class (docs/ocsf.md, "any other type").
       assert.deepEqual(
         [...classes].sort((a, b) => a - b),
-        [3004, 3005],
+        [0, 3004, 3005],
       );
 
       // Resume into a file: exactly the tail, and the file is not overwritten without --force.

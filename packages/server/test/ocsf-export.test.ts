@@ -10,6 +10,7 @@ import {
 } from '@countersign/core';
 import { toOcsfEvent } from '../src/audit/ocsf-event.js';
 import { DIRECTORY, dialects, startGateway, type TestGateway } from './harness.js';
+import { validateConformance } from './ocsf-conformance.js';
 import { OcsfValidator, ocsfSchemaAvailable } from './ocsf-validator.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OCSF events are arbitrary JSON
@@ -17,16 +18,22 @@ type Event = any;
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 const HOSTILE = 'line one\n{"class_uid":0}\u001b[2J\u202e <b>approve me</b>';
 
-/** The published schema, when vendored (scripts/vendor-ocsf-schema.mjs); else the test says so. */
+/**
+ * Every event is checked against our committed conformance schema (always, CI included) and,
+ * when vendored (scripts/vendor-ocsf-schema.mjs), against the full published schema too.
+ */
 const validator = ocsfSchemaAvailable() ? new OcsfValidator() : undefined;
 const SKIP_SCHEMA = validator
   ? false
-  : 'OCSF schema files not present: run scripts/vendor-ocsf-schema.mjs (docs/ocsf.md)';
+  : 'full OCSF schema not present: run scripts/vendor-ocsf-schema.mjs (docs/ocsf.md)';
+const ONLY_OWN = `${SKIP_SCHEMA}; events checked against the committed conformance schema only`;
 
 function assertValid(event: Event, what: string) {
+  const own = validateConformance(event);
+  assert.ok(own.ok, `${what} (conformance schema): ${own.ok ? '' : own.errors.join('\n')}`);
   if (!validator) return;
   const result = validator.validate(event);
-  assert.ok(result.ok, `${what}: ${result.ok ? '' : result.errors.join('\n')}`);
+  assert.ok(result.ok, `${what} (published schema): ${result.ok ? '' : result.errors.join('\n')}`);
 }
 
 for (const dialect of await dialects()) {
@@ -76,7 +83,7 @@ for (const dialect of await dialects()) {
       });
 
     test('OCSF 1.9 (Entity Management, User Access Management, Base Event): every entry of a real log is one valid event, with its agent, approvers and integrity evidence', async (t) => {
-      if (SKIP_SCHEMA) t.diagnostic(`schema assertions skipped: ${SKIP_SCHEMA}`);
+      if (SKIP_SCHEMA) t.diagnostic(ONLY_OWN);
       const alice = await gw.token('user', 'alice');
       const frank = await gw.token('user', 'frank');
       const bob = await gw.token('user', 'bob');
@@ -243,7 +250,7 @@ for (const dialect of await dialects()) {
   });
 }
 
-describe('OCSF 1.9 mapping and the published schema', () => {
+describe('OCSF 1.9 mapping, the conformance schema and the published schema', () => {
   const checkpoint = { origin: 'test/log', size: 2, root_hash: 'AAAA', note: 'note' };
   const entry = (type: string, data: Record<string, unknown> = {}) =>
     canonicalJson({
@@ -258,46 +265,33 @@ describe('OCSF 1.9 mapping and the published schema', () => {
   const event = (type: string, data?: Record<string, unknown>) =>
     toOcsfEvent({ text: entry(type, data), leafHash: 'x', checkpoint, productVersion: '0.1.0' });
 
-  test(
-    'an event type added later (directory changes) falls back to a valid Base Event',
-    {
-      skip: SKIP_SCHEMA,
-    },
-    () => {
-      const e = event('directory.user_added', { user: 'zed', groups: ['a'] });
-      assert.equal(e.class_uid, 0);
-      assert.equal(e.activity_id, 99);
-      assert.equal(e.activity_name, 'directory.user_added');
-      assert.deepEqual((e.unmapped as Event).countersign.data, { user: 'zed', groups: ['a'] });
-      assertValid(e, 'fallback');
-    },
-  );
+  test('an event type added later (directory changes) falls back to a valid Base Event', (t) => {
+    if (SKIP_SCHEMA) t.diagnostic(ONLY_OWN);
+    const e = event('directory.user_added', { user: 'zed', groups: ['a'] });
+    assert.equal(e.class_uid, 0);
+    assert.equal(e.activity_id, 99);
+    assert.equal(e.activity_name, 'directory.user_added');
+    assert.deepEqual((e.unmapped as Event).countersign.data, { user: 'zed', groups: ['a'] });
+    assertValid(e, 'fallback');
+  });
 
-  test(
-    'each mapped administrative type is valid (token, key, config, policy)',
-    {
-      skip: SKIP_SCHEMA,
-    },
-    () => {
-      for (const [type, data] of [
-        ['token.created', { token_id: 't1', principal: { kind: 'agent', id: 'a' }, label: null }],
-        [
-          'token.created',
-          { token_id: 't2', principal: { kind: 'user', id: 'u' }, login_link: 'l' },
-        ],
-        ['token.revoked', { token_id: 't2', reason: 'logout' }],
-        ['token.revoked', { token_id: 't1' }],
-        ['key.rotated', { purpose: 'grants', kid: 'k2', retired: 'k1' }],
-        ['config.changed', { accepted_with: '--accept-config-change', changes: ['x'] }],
-        ['policy.reload_refused', { file: 'p.yaml', kept_version: 'v', error: 'bad' }],
-        ['action.escalated', { status: 'pending', reason: 'r', escalated_rules: [] }],
-        ['action.expired', { status: 'expired', reason: 'timeout' }],
-        ['action.notified', { delivery: 'd', target: 'slack', event: 'e', status: 'failed' }],
-      ] as const) {
-        assertValid(event(type, data), type);
-      }
-    },
-  );
+  test('each mapped administrative type is valid (token, key, config, policy)', (t) => {
+    if (SKIP_SCHEMA) t.diagnostic(ONLY_OWN);
+    for (const [type, data] of [
+      ['token.created', { token_id: 't1', principal: { kind: 'agent', id: 'a' }, label: null }],
+      ['token.created', { token_id: 't2', principal: { kind: 'user', id: 'u' }, login_link: 'l' }],
+      ['token.revoked', { token_id: 't2', reason: 'logout' }],
+      ['token.revoked', { token_id: 't1' }],
+      ['key.rotated', { purpose: 'grants', kid: 'k2', retired: 'k1' }],
+      ['config.changed', { accepted_with: '--accept-config-change', changes: ['x'] }],
+      ['policy.reload_refused', { file: 'p.yaml', kept_version: 'v', error: 'bad' }],
+      ['action.escalated', { status: 'pending', reason: 'r', escalated_rules: [] }],
+      ['action.expired', { status: 'expired', reason: 'timeout' }],
+      ['action.notified', { delivery: 'd', target: 'slack', event: 'e', status: 'failed' }],
+    ] as const) {
+      assertValid(event(type, data), type);
+    }
+  });
 
   test(
     'the converter compiles every IAM and Application Activity class of the schema, with and without profiles',
@@ -316,48 +310,48 @@ describe('OCSF 1.9 mapping and the published schema', () => {
     },
   );
 
-  test('the validation can fail: a broken event is rejected', { skip: SKIP_SCHEMA }, () => {
+  test('OCSF 1.9: the validation can fail, a broken event is rejected by the conformance schema and, when present, the published one', (t) => {
+    if (SKIP_SCHEMA) t.diagnostic(ONLY_OWN);
     const good = event('action.approved', { status: 'approved', reason: 'ok' });
     assertValid(good, 'the unbroken event');
-    const broken = (change: (e: Event) => void) => {
+    const rejected = (what: string, change: (e: Event) => void, upstreamToo = true) => {
       const e = structuredClone(good) as Event;
       change(e);
-      return validator!.validate(e).ok;
+      assert.equal(validateConformance(e).ok, false, `conformance schema accepts ${what}`);
+      if (validator && upstreamToo) {
+        assert.equal(validator.validate(e).ok, false, `published schema accepts ${what}`);
+      }
     };
-    assert.equal(
-      broken((e) => delete e.metadata.version),
+    rejected('a required attribute missing (metadata.version)', (e) => delete e.metadata.version);
+    rejected("the class's required entity missing", (e) => delete e.entity);
+    rejected('an attribute OCSF does not define', (e) => (e.approvers = ['a']));
+    rejected('a misspelt attribute', (e) => (e.disposition_ids = 8));
+    rejected('a misspelt object attribute', (e) => (e.entity.ui = e.entity.uid));
+    rejected('an enum value not in OCSF', (e) => (e.disposition_id = 123));
+    rejected('an action_id not in OCSF', (e) => (e.action_id = 7));
+    rejected('type_uid of another class', (e) => (e.type_uid = 300201));
+    rejected('a class_uid the export does not emit', (e) => (e.class_uid = 6003));
+    rejected('a timestamp that is a string', (e) => (e.time = '2026-01-15'));
+    rejected('an actor with nobody in it', (e) => (e.actor = {}));
+    // Stricter than the published schema (which has no arithmetic nor caption pairing).
+    rejected('type_uid of another activity', (e) => (e.type_uid = 300401), false);
+    rejected(
+      'a disposition caption that contradicts its id',
+      (e) => (e.disposition = 'Rejected'),
       false,
-      'a required attribute missing',
     );
-    assert.equal(
-      broken((e) => delete e.entity),
+    rejected('another OCSF version', (e) => (e.metadata.version = '1.8.0'), false);
+    rejected('a Security Control attribute without the profile declared', (e) => {
+      e.metadata.profiles = ['ai_operation'];
+    });
+    rejected('ai_agent without the AI Operation profile declared', (e) => {
+      e.ai_agent = { uid: 'exporter', name: 'exporter' };
+      e.metadata.profiles = ['security_control'];
+    });
+    rejected(
+      'the integrity evidence missing',
+      (e) => delete e.unmapped.countersign.leaf_hash,
       false,
-      "the class's required entity missing",
-    );
-    assert.equal(
-      broken((e) => (e.approvers = ['a'])),
-      false,
-      'an attribute OCSF does not define',
-    );
-    assert.equal(
-      broken((e) => (e.disposition_id = 123)),
-      false,
-      'an enum value not in OCSF',
-    );
-    assert.equal(
-      broken((e) => (e.type_uid = 300201)),
-      false,
-      'type_uid of another class',
-    );
-    assert.equal(
-      broken((e) => (e.time = '2026-01-15')),
-      false,
-      'a timestamp that is a string',
-    );
-    assert.equal(
-      broken((e) => (e.actor = {})),
-      false,
-      'an actor with nobody in it',
     );
   });
 });

@@ -126,6 +126,13 @@ export class OcsfValidator {
     return { ok: false, errors: (check.errors ?? []).map(describe) };
   }
 
+  /** The compiled JSON Schema of a class (by class_uid) with the given profiles applied. */
+  schemaFor(classUid: number, profiles: readonly string[]): Json {
+    const file = this.#byUid.get(classUid);
+    if (!file) throw new Error(`no class ${classUid}`);
+    return this.classSchema(file, new Set(profiles));
+  }
+
   /** Compiles a class's schema (a converter check: every class must compile). */
   compileClass(classUid: number, profiles: readonly string[]): void {
     const file = this.#byUid.get(classUid);
