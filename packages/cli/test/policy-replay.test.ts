@@ -309,7 +309,8 @@ describe('countersign policy replay', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /denied-that-was-allowed: 2/);
     assert.match(r.stdout, /evil␛\[2J⟨RLO⟩agent/);
-    assert.doesNotMatch(r.stdout, /[\u001b\u0007\u202e]/);
+    for (const c of ['\u001b', '\u0007', '\u202e'])
+      assert.ok(!r.stdout.includes(c), `raw ${escape(c)}`);
   });
 });
 
@@ -327,7 +328,7 @@ describe('countersign policy suggest', () => {
     assert.match(r.stdout, /3 approvals, 0 denials, by 1 approvers \(alice\)/);
     assert.match(r.stdout, /deny under wipe: every one of its 2 requests was denied/);
     assert.match(r.stdout, /^--- a\/policy\.yaml$/m);
-    assert.match(r.stdout, /^\+  - id: export-allow-1$/m);
+    assert.match(r.stdout, /^\+ {2}- id: export-allow-1$/m);
     assert.match(r.stderr, /not applied/);
     assert.equal(readFileSync(policyFile, 'utf8'), LIVE);
   });

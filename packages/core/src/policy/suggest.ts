@@ -182,8 +182,9 @@ function apply(text: string, suggestions: Suggestion[]): string {
     ids.add(s.new_rule);
     const p = s.pattern;
     const exact = `agent.id == ${cel(p.agent)} && action == ${cel(p.action)} && resource == ${cel(p.resource)} && environment == ${cel(p.environment)}`;
-    const when = rule.get('when');
-    rule.set('when', when === undefined ? `!(${exact})` : `(${String(when)}) && !(${exact})`);
+    // A `when` is a string (a load error otherwise), and the live policy loaded.
+    const when = rule.get('when') as string | undefined;
+    rule.set('when', when === undefined ? `!(${exact})` : `(${when}) && !(${exact})`);
     const added = doc.createNode({
       id: s.new_rule,
       description: `suggested: ${s.evidence.approvals} approvals under ${s.rule}, none denied, ${s.evidence.first_at} to ${s.evidence.last_at}`,
