@@ -48,6 +48,8 @@ type Line = string | Uint8Array;
 
 interface Entry {
   at: string;
+  /** Set on kept submissions: some value in the entry was redacted. */
+  hmac?: boolean;
   type: string;
   actor?: { kind?: string; id?: string };
   request_id?: string;
@@ -74,14 +76,16 @@ export async function* recordedRequests(
     const batch: RecordedRequest[] = [];
     const list = Array.isArray(item) ? (item as readonly Line[]) : [item as Line];
     for (const line of list) {
-      const e = parse(line);
-      if (e === undefined || e.request_id === undefined) continue;
+      const parsed = parse(line);
+      if (parsed === undefined) continue;
+      const e = parsed.e;
       const id = e.request_id;
+      if (id === undefined) continue;
       if (e.type === 'action.submitted') {
         const t = Date.parse(e.at);
         if (options.from !== undefined && !(t >= options.from)) continue;
         if (options.to !== undefined && !(t < options.to)) continue;
-        submitted.set(id, e);
+        submitted.set(id, { ...e, hmac: parsed.hmac });
       } else if (e.type === 'action.decided_by_policy') {
         const s = submitted.get(id);
         if (s === undefined) continue;
@@ -111,12 +115,21 @@ export async function* recordedRequests(
   if (open.size > 0) yield [...open.values()];
 }
 
-function parse(line: Line): Entry | undefined {
+/** The entry, and whether its text holds a redacted value (`{"$hmac": …}`, audit-entry.ts). */
+function parse(line: Line): { e: Entry; hmac: boolean } | undefined {
+  // A view of the bytes, not a copy: the batch is used before the next one is read.
+  const text =
+    typeof line === 'string'
+      ? line
+      : Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8');
+  // Every entry this reads is an `action.*` one; skip the others without parsing them.
+  if (!text.includes('"type":"action.')) return undefined;
   try {
-    const v: unknown = JSON.parse(typeof line === 'string' ? line : Buffer.from(line).toString());
+    const v: unknown = JSON.parse(text);
     if (typeof v !== 'object' || v === null) return undefined;
     const e = v as Entry;
-    return typeof e.type === 'string' && typeof e.at === 'string' ? e : undefined;
+    if (typeof e.type !== 'string' || typeof e.at !== 'string') return undefined;
+    return { e, hmac: text.includes('"$hmac"') };
   } catch {
     return undefined;
   }
@@ -152,7 +165,7 @@ function build(id: string, s: Entry, d: Entry): RecordedRequest | undefined {
     id,
     at: s.at,
     input,
-    redacted: hasHmac(sd),
+    redacted: s.hmac === true,
     recorded: {
       decision,
       rules: Array.isArray(dd.rules)
@@ -168,12 +181,4 @@ function build(id: string, s: Entry, d: Entry): RecordedRequest | undefined {
     break_glass: false,
     settled_at: d.at,
   };
-}
-
-/** A redacted value is `{"$hmac": …}` (audit-entry.ts). */
-function hasHmac(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null) return false;
-  if (Array.isArray(v)) return v.some(hasHmac);
-  for (const [k, x] of Object.entries(v)) if (k === '$hmac' || hasHmac(x)) return true;
-  return false;
 }
