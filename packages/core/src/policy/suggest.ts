@@ -4,7 +4,16 @@
  * nothing is written (the operator reviews and applies it, then replays it).
  * @module
  */
-import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  stringify,
+  type Node,
+  type Scalar,
+  type YAMLMap,
+} from 'yaml';
 import type { RecordedRequest } from './recorded-requests.js';
 import { unifiedDiff } from './unified-diff.js';
 
@@ -151,8 +160,10 @@ function evidence(t: Tally): SuggestionEvidence {
 const cel = (s: string) => JSON.stringify(s);
 
 /**
- * Edits the YAML document in place (comments and layout elsewhere kept) and fills in each
- * allow suggestion's new rule id.
+ * Applies the suggestions to the policy text and fills in each allow suggestion's new rule id.
+ * Block-style rules are edited as text at the YAML nodes' offsets, so every other line stays
+ * byte for byte and the diff shows only the change; anything else (a rule written as a flow
+ * map, a `when` block scalar) goes through the document model, which re-lays the file out.
  */
 function apply(text: string, suggestions: Suggestion[]): string {
   if (suggestions.length === 0) return text;
@@ -162,36 +173,130 @@ function apply(text: string, suggestions: Suggestion[]): string {
   const ids = new Set(seq.items.map((m) => (isMap(m) ? String(m.get('id')) : '')));
   const byId = (id: string) =>
     seq.items.find((m): m is YAMLMap => isMap(m) && String(m.get('id')) === id);
+  const edits: Edit[] = [];
+  const edited = new Set<YAMLMap>();
+  let textual = true;
   for (const s of suggestions) {
     const rule = byId(s.rule);
     if (rule === undefined) continue;
-    if (s.kind === 'deny') {
-      rule.delete('require_approval');
-      rule.delete('step_up');
-      rule.delete('notify');
-      rule.set('decision', 'deny');
-      if (!rule.has('reason')) {
-        rule.set('reason', `always denied by reviewers (${s.evidence.denials} times)`);
-      }
-      continue;
+    if (s.kind === 'allow') {
+      const base = s.rule.slice(0, 110);
+      let n = 1;
+      while (ids.has(`${base}-allow-${n}`)) n++;
+      s.new_rule = `${base}-allow-${n}`;
+      ids.add(s.new_rule);
     }
-    const base = s.rule.slice(0, 110);
-    let n = 1;
-    while (ids.has(`${base}-allow-${n}`)) n++;
-    s.new_rule = `${base}-allow-${n}`;
-    ids.add(s.new_rule);
-    const p = s.pattern;
-    const exact = `agent.id == ${cel(p.agent)} && action == ${cel(p.action)} && resource == ${cel(p.resource)} && environment == ${cel(p.environment)}`;
-    // A `when` is a string (a load error otherwise), and the live policy loaded.
-    const when = rule.get('when') as string | undefined;
-    rule.set('when', when === undefined ? `!(${exact})` : `(${when}) && !(${exact})`);
-    const added = doc.createNode({
+    const change = ruleChange(s, rule);
+    for (const key of change.remove) rule.delete(key);
+    for (const [key, value] of Object.entries(change.set)) rule.set(key, value);
+    if (change.before !== undefined)
+      seq.items.splice(seq.items.indexOf(rule), 0, doc.createNode(change.before));
+    // A second change of one rule builds on the first: only the document model has both.
+    const edit = textual && !edited.has(rule) ? textEdits(text, rule, change) : undefined;
+    edited.add(rule);
+    if (edit === undefined) textual = false;
+    else edits.push(...edit);
+  }
+  if (!textual) return doc.toString({ lineWidth: 0 });
+  let out = text;
+  for (const e of edits.sort((a, b) => b.at - a.at || b.order - a.order)) {
+    out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.remove);
+  }
+  return out;
+}
+
+interface RuleChange {
+  /** A new rule to place before this one. */
+  before?: Record<string, unknown> | undefined;
+  /** Keys to remove, and keys to set (after the rule's `id`), in this order. */
+  remove: string[];
+  set: Record<string, string>;
+}
+
+function ruleChange(s: Suggestion, rule: YAMLMap): RuleChange {
+  if (s.kind === 'deny') {
+    const reason = `always denied by reviewers (${s.evidence.denials} times)`;
+    return {
+      remove: ['require_approval', 'step_up', 'notify'],
+      set: { decision: 'deny', ...(rule.has('reason') ? {} : { reason }) },
+    };
+  }
+  const p = s.pattern;
+  const when = rule.get('when') as string | undefined;
+  const exact = `agent.id == ${cel(p.agent)} && action == ${cel(p.action)} && resource == ${cel(p.resource)} && environment == ${cel(p.environment)}`;
+  return {
+    before: {
       id: s.new_rule,
       description: `suggested: ${s.evidence.approvals} approvals under ${s.rule}, none denied, ${s.evidence.first_at} to ${s.evidence.last_at}`,
       match: { agent: p.agent, action: p.action, resource: p.resource, environment: p.environment },
       decision: 'allow',
-    });
-    seq.items.splice(seq.items.indexOf(rule), 0, added);
+    },
+    remove: [],
+    // A `when` is a string (a load error otherwise), and the live policy loaded.
+    set: { when: when === undefined ? `!(${exact})` : `(${when}) && !(${exact})` },
+  };
+}
+
+interface Edit {
+  at: number;
+  remove: number;
+  insert: string;
+  /** Ties at one offset apply in the order they were made. */
+  order: number;
+}
+
+let editOrder = 0;
+
+/**
+ * The text edits for one rule of a block sequence, or undefined when the rule's layout is not
+ * one this can edit in place. `rule` has already been changed in the document: the values to
+ * write are read from it.
+ */
+function textEdits(text: string, rule: YAMLMap, change: RuleChange): Edit[] | undefined {
+  if (rule.flow || rule.range === undefined || rule.range === null) return undefined;
+  const start = rule.range[0];
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const dash = text.slice(lineStart, start);
+  if (!/^ *- +$/.test(dash)) return undefined;
+  const indent = ' '.repeat(dash.length);
+  const edits: Edit[] = [];
+  const edit = (at: number, remove: number, insert: string) =>
+    edits.push({ at, remove, insert, order: editOrder++ });
+  const lineEnd = (offset: number) => {
+    const nl = text.indexOf('\n', offset);
+    return nl < 0 ? text.length : nl + 1;
+  };
+  if (change.before !== undefined) {
+    const lines = stringify(change.before, { lineWidth: 0 }).trimEnd().split('\n');
+    edit(lineStart, 0, `${lines.map((l, i) => (i === 0 ? dash : indent) + l).join('\n')}\n`);
   }
-  return doc.toString();
+  // The live text's pairs: removed keys go, a set key replaces its value or is added after `id`.
+  const original = parseDocument(text).get('rules');
+  if (!isSeq(original)) return undefined;
+  const before = original.items.find((m): m is YAMLMap => isMap(m) && m.range?.[0] === start);
+  if (before === undefined) return undefined;
+  const old = (key: string) =>
+    before.items.find((p) => isScalar(p.key) && p.key.value === key) as
+      { key: Scalar; value: Node | null } | undefined;
+  for (const key of change.remove) {
+    const p = old(key);
+    if (p === undefined) continue;
+    const from = text.lastIndexOf('\n', (p.key.range?.[0] ?? 0) - 1) + 1;
+    const to = lineEnd((p.value?.range?.[1] ?? p.key.range?.[1] ?? from) - 1);
+    if (from === lineStart) return undefined;
+    edit(from, to - from, '');
+  }
+  const id = old('id');
+  if (id?.value?.range === undefined || id.value.range === null) return undefined;
+  const afterId = lineEnd(id.value.range[1]);
+  for (const [key, set] of Object.entries(change.set)) {
+    const value = stringify(set, { lineWidth: 0 }).trimEnd();
+    if (value.includes('\n')) return undefined;
+    const p = old(key);
+    if (p === undefined) edit(afterId, 0, `${indent}${key}: ${value}\n`);
+    else if (isScalar(p.value) && p.value.range && !String(p.value.type).startsWith('BLOCK')) {
+      edit(p.value.range[0], p.value.range[1] - p.value.range[0], value);
+    } else return undefined;
+  }
+  return edits;
 }
