@@ -70,7 +70,9 @@ program
     }),
   );
 
-const policy = program.command('policy').description('check, test and explain the policy');
+const policy = program
+  .command('policy')
+  .description('check, test, explain, replay the policy and suggest edits to it');
 policy
   .command('check')
   .description('load the policy against the directory; errors name file:line')
