@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 
 const benches = [
   'policy-eval.mjs',
+  'policy-replay.mjs',
   'throughput.mjs',
   'cpu-floor.mjs',
   'approval-latency.mjs',

@@ -70,7 +70,9 @@ program
     }),
   );
 
-const policy = program.command('policy').description('check, test and explain the policy');
+const policy = program
+  .command('policy')
+  .description('check, test, explain, replay the policy and suggest edits to it');
 policy
   .command('check')
   .description('load the policy against the directory; errors name file:line')
@@ -88,6 +90,27 @@ policy
   .option('--agent <id>', 'evaluate as this agent')
   .option('--json', 'machine-readable output')
   .action(run(lazy(() => import('./commands/policy.js'), 'policyExplain')));
+policy
+  .command('replay <candidate>')
+  .description('replay a candidate policy over the recorded requests; what would have changed')
+  .option('-c, --config <file>', 'configuration file', defaultConfig)
+  .option('--log <path>', 'an audit export directory or entries.jsonl (default: the store)')
+  .option('--from <time>', 'requests submitted at or after this date or RFC 3339 time')
+  .option('--to <time>', 'requests submitted before this date or RFC 3339 time')
+  .option('--fail-on <kinds>', 'exit 1 on these changes: kinds, loosened, tightened or any')
+  .option('--examples <n>', 'examples shown per kind of change', '3')
+  .option('--json', 'machine-readable output')
+  .action(run(lazy(() => import('./commands/policy-history.js'), 'policyReplay')));
+policy
+  .command('suggest')
+  .description('suggest allows and denies from the approval history, as a diff; writes nothing')
+  .option('-c, --config <file>', 'configuration file', defaultConfig)
+  .option('--log <path>', 'an audit export directory or entries.jsonl (default: the store)')
+  .option('--from <time>', 'requests submitted at or after this date or RFC 3339 time')
+  .option('--to <time>', 'requests submitted before this date or RFC 3339 time')
+  .option('--min-approvals <n>', 'approvals (or denials) a pattern needs', '5')
+  .option('--json', 'machine-readable output')
+  .action(run(lazy(() => import('./commands/policy-history.js'), 'policySuggest')));
 
 const token = program.command('token').description('create, list and revoke API tokens');
 token

@@ -17,3 +17,29 @@ export {
 } from './policy-tests.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { describeQuorum, describeRequirement } from './describe-approval.js';
+export {
+  recordedRequests,
+  type RecordedRequest,
+  type RecordedRequestsOptions,
+} from './recorded-requests.js';
+export {
+  CHANGE_KINDS,
+  LOOSENED,
+  TIGHTENED,
+  classifyChange,
+  humans,
+  parseFailOn,
+  replayPolicy,
+  type ChangeKind,
+  type ReplayExample,
+  type ReplayOptions,
+  type ReplayReport,
+} from './replay.js';
+export {
+  suggestPolicy,
+  type Suggestion,
+  type SuggestionEvidence,
+  type SuggestOptions,
+  type SuggestResult,
+} from './suggest.js';
+export { unifiedDiff } from './unified-diff.js';
