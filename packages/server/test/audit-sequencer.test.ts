@@ -16,7 +16,9 @@ import { postgresAvailable, startGateway, type TestGateway } from './harness.js'
 const body = { action: 'db.export', resource: 'pg://prod', params: { rows: 5 } };
 
 /** The session holding the sequencer's advisory lock, if any (a bigint key: classid, objid). */
+// pg_locks is cluster-wide: other tests' databases run sequencers of their own at the same time.
 const HOLDER = `select pid from pg_locks where locktype = 'advisory' and objsubid = 1
+  and database = (select oid from pg_database where datname = current_database())
   and ((classid::bigint << 32) | objid::bigint) = $1::bigint and granted`;
 
 describe('the audit sequencer (postgres)', { skip: !(await postgresAvailable()) }, () => {
