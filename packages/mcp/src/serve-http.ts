@@ -145,7 +145,7 @@ export class McpHttpServer {
     if (!/^application\/json\b/i.test(type))
       return reply(res, 415, 'Content-Type must be application/json');
     const body = await readBody(req);
-    if (body === 'too_large') return reply(res, 413, 'request body too large');
+    if (body === undefined) return reply(res, 413, 'request body too large');
     let message: unknown;
     try {
       message = JSON.parse(body);
@@ -227,12 +227,13 @@ function decodeHeaderValue(value: string): string {
   return encoded ? Buffer.from(encoded[1] ?? '', 'base64').toString('utf8') : value;
 }
 
-async function readBody(req: IncomingMessage): Promise<string | 'too_large'> {
+/** The body as text, or `undefined` when it is over {@link MAX_BODY_BYTES}. */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) return 'too_large';
+    if (size > MAX_BODY_BYTES) return undefined;
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

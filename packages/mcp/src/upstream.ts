@@ -52,6 +52,5 @@ export function openUpstream(spec: UpstreamSpec): Transport {
     await transport.terminateSession().catch(() => undefined);
     await close();
   };
-  // The two SDKs' Transport interfaces differ only in their message types' declarations.
-  return transport as unknown as Transport;
+  return transport;
 }
