@@ -195,6 +195,8 @@ export class McpHttpServer {
       return reply(res, 502, 'the upstream MCP server cannot be reached', -32603, initialize.id);
     }
     await transport.handleRequest(req, res, initialize);
+    // An `initialize` the transport refused opened no session: its upstream goes at once.
+    if (transport.sessionId === undefined) await proxy.close('client');
   }
 }
 

@@ -196,7 +196,7 @@ for (const [era, start] of [
   });
 }
 
-describe('mcp-proxy --listen: refusals from the attacker side', () => {
+describe('mcp-proxy --listen: the 2026-07-28 transport rules, and refusals from the attacker side', () => {
   let gw: TestGateway;
   let upstream: HttpFixture;
   let proxy: Awaited<ReturnType<typeof startProxy>>;
@@ -283,6 +283,65 @@ describe('mcp-proxy --listen: refusals from the attacker side', () => {
     });
     assert.equal(unknown.status, 404);
     assert.equal((await fetch(proxy.url)).status, 405);
+  });
+
+  test('2026-07-28 basic/transports/streamable-http "Receiving Messages" + "Cancellation": a waiting call streams progress over SSE; closing the stream cancels the wait without running the call; the same call again resumes the request', async () => {
+    const call = (progressToken: string) => ({
+      name: 'send_email',
+      arguments: { to: 'c@example.com', subject: 'sse' },
+      _meta: { ...modernMeta(), progressToken },
+    });
+    const aborted = new AbortController();
+    const res = await fetch(proxy.url, {
+      method: 'POST',
+      signal: aborted.signal,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'send_email',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'tools/call', params: call('p1') }),
+    });
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    const event = JSON.parse(first.split('data: ')[1] ?? '');
+    assert.equal(event.method, 'notifications/progress');
+    assert.equal(event.params.progressToken, 'p1');
+    aborted.abort();
+    await eventually(
+      async () => (proxy.stderr().includes('the client gave up waiting') ? true : undefined),
+      'the proxy to see the closed stream',
+    );
+    const pending = async () => {
+      const { body } = await gw.api(
+        'GET',
+        '/v1/actions?action=mcp.fixture-files.send_email',
+        gw.tokens.root,
+      );
+      return body.items as { id: string; status: string }[];
+    };
+    const [record] = await pending();
+    assert.equal(record?.status, 'pending');
+    await gw.api('POST', `/v1/actions/${record?.id}/votes`, gw.tokens.alice, { vote: 'approve' });
+    assert.ok(!log.read().some((c) => c.tool === 'send_email'));
+    const again = await post(proxy.url, 'tools/call', call('p2'));
+    const answer = typeof again.body === 'string' ? again.body : JSON.stringify(again.body);
+    assert.match(answer, /sent \\"sse\\" to c@example.com/);
+    assert.equal((await pending()).length, 1);
+    assert.equal(log.read().filter((c) => c.tool === 'send_email').length, 1);
+  });
+
+  test('2025-11-25 basic/lifecycle: an initialize the transport refuses opens no session', async () => {
+    const res = await fetch(proxy.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }),
+    });
+    assert.equal(res.status, 406);
+    assert.equal(res.headers.get('mcp-session-id'), null);
   });
 
   test('"Security & Endpoint" 2: --listen on a non-loopback address needs --allow-remote', async () => {
