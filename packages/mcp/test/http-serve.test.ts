@@ -13,7 +13,15 @@ import {
   type HttpFixture,
 } from './fixtures/http-fixtures.js';
 import { freePort } from './free-port.js';
-import { MAIN, callLog, eventually, startGateway, type TestGateway } from './proxy-harness.js';
+import {
+  FIXTURE,
+  FIXTURE_V2,
+  MAIN,
+  callLog,
+  eventually,
+  startGateway,
+  type TestGateway,
+} from './proxy-harness.js';
 
 const SECRET = 'mcp-http-test-secret';
 const TASKS = { extensions: { 'io.modelcontextprotocol/tasks': {} } };
@@ -23,8 +31,11 @@ const modernMeta = (capabilities: Record<string, unknown> = {}) => ({
   'io.modelcontextprotocol/clientCapabilities': capabilities,
 });
 
-/** `countersign mcp-proxy --listen 127.0.0.1:PORT --upstream URL`, until it serves. */
-async function startProxy(gw: TestGateway, upstream: string, flags: string[] = []) {
+/**
+ * `countersign mcp-proxy --listen 127.0.0.1:PORT --upstream URL` (or `-- <command…>` when
+ * `upstream` is an argv), until it serves.
+ */
+async function startProxy(gw: TestGateway, upstream: string | string[], flags: string[] = []) {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
@@ -40,8 +51,9 @@ async function startProxy(gw: TestGateway, upstream: string, flags: string[] = [
       '--listen',
       `127.0.0.1:${port}`,
       ...flags,
-      '--upstream',
-      upstream,
+      ...(typeof upstream === 'string'
+        ? ['--upstream', upstream]
+        : ['--', process.execPath, ...upstream]),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -195,6 +207,48 @@ for (const [era, start] of [
     });
   });
 }
+
+describe('mcp-proxy --listen over a command (stdio) upstream', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startGateway();
+  });
+  after(async () => gw?.close());
+
+  for (const [label, fixture] of [
+    ['1.x', FIXTURE],
+    ['2.x', FIXTURE_V2],
+  ] as const) {
+    test(`2026-07-28 basic/transports/stdio "Backward Compatibility" behind HTTP (${label} upstream): a 1.x and a 2.x HTTP client through one proxy, both gated`, async () => {
+      const log = callLog();
+      const proxy = await startProxy(gw, [fixture, log.file]);
+      const v1 = new ClientV1({ name: 'v1-http', version: '0' });
+      const v2 = new ClientV2(
+        { name: 'v2-http', version: '0' },
+        { versionNegotiation: { mode: 'auto' } },
+      );
+      try {
+        await v1.connect(new HttpV1(new URL(proxy.url)));
+        await v2.connect(new HttpV2(new URL(proxy.url)));
+        assert.equal(v2.getProtocolEra(), 'modern');
+        for (const client of [v1, v2]) {
+          const read = await client.callTool({ name: 'read_file', arguments: { path: '/s' } });
+          assert.notEqual(read.isError, true);
+          const denied = await client.callTool({ name: 'delete_repo', arguments: { repo: 'r' } });
+          assert.equal(denied.isError, true);
+        }
+        assert.deepEqual(
+          log.read().map((c) => c.tool),
+          ['read_file', 'read_file'],
+        );
+      } finally {
+        await v1.close();
+        await v2.close();
+        await proxy.close();
+      }
+    });
+  }
+});
 
 describe('mcp-proxy --listen: the 2026-07-28 transport rules, and refusals from the attacker side', () => {
   let gw: TestGateway;
