@@ -306,6 +306,14 @@ program
     '--state-secret <secret>',
     'signs MCP task ids and requestState (env COUNTERSIGN_MCP_STATE_SECRET; default: random)',
   )
+  .option('--listen <host:port>', 'serve Streamable HTTP here instead of stdio (loopback only)')
+  .option('--path <path>', 'the MCP endpoint path with --listen', '/mcp')
+  .option(
+    '--allow-origin <host>',
+    'a browser Origin hostname --listen accepts (repeatable)',
+    collect,
+  )
+  .option('--allow-remote', '--listen on a non-loopback address (put TLS and auth in front)')
   .action(
     (command: string[], o: McpProxyFlags) =>
       // stdin/stdout stay open for the session; exit explicitly once it is over.

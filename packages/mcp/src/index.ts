@@ -5,6 +5,7 @@
  * @module
  */
 export { runMcpProxy, type RunMcpProxyOptions } from './run-mcp-proxy.js';
+export { McpHttpServer, type McpHttpServerOptions, type HttpListen } from './serve-http.js';
 export { McpProxy, type McpProxyOptions, type CloseReason } from './mcp-proxy.js';
 export {
   ToolCallGate,

@@ -81,10 +81,12 @@ export interface McpProxyOptions {
   /** How long a stop waits for outcome reports and cancellations to reach the gateway. */
   drainMs?: number;
   /**
-   * Probe the upstream's era with `server/discover` (stdio only: over HTTP the proxy speaks
-   * legacy). How long to wait for an answer before deciding it is legacy.
+   * Probe the upstream's era with `server/discover` (2026-07-28 basic/transports/stdio and
+   * streamable-http, "Backward Compatibility"). How long to wait for an answer before deciding it is legacy.
    */
   probe?: { timeoutMs: number } | false;
+  /** The upstream's era when it is already known (another proxy probed the same server). */
+  upstreamEra?: UpstreamEra | undefined;
   /** Signs task ids and `requestState`; a random secret (per process) when absent. */
   signer?: TokenSigner;
   /** The gateway's base URL, for the approver link offered through URL-mode elicitation. */
@@ -164,14 +166,15 @@ export class McpProxy {
     downstream.onclose = () => void this.close('client');
     await upstream.start();
     const probe = this.options.probe ?? { timeoutMs: 5_000 };
-    if (probe !== false) {
+    if (this.options.upstreamEra !== undefined) this.upstreamEra = this.options.upstreamEra;
+    else if (probe !== false) {
       this.upstreamEra = await probeUpstreamEra(this.own, probe.timeoutMs);
       this.log(`the upstream speaks the ${this.upstreamEra.era} protocol`);
-      if (this.upstreamEra.era === 'modern') {
-        const info = metaOf(this.upstreamEra.discover)[SERVER_INFO_KEY];
-        if (isJsonObject(info) && typeof info.name === 'string')
-          this.serverName ??= serverSlug(info.name);
-      }
+    }
+    if (this.upstreamEra.era === 'modern') {
+      const info = metaOf(this.upstreamEra.discover)[SERVER_INFO_KEY];
+      if (isJsonObject(info) && typeof info.name === 'string')
+        this.serverName ??= serverSlug(info.name);
     }
     await downstream.start();
   }
@@ -181,6 +184,11 @@ export class McpProxy {
    * the gateway, since nobody will run them; calls forwarded without an answer are reported
    * failed; then both transports close. Tasks are not cancelled: they outlive the process.
    */
+  /** The upstream's era, as found at start. */
+  get era(): UpstreamEra {
+    return this.upstreamEra;
+  }
+
   close(reason: CloseReason = 'stopped'): Promise<void> {
     this.closing ??= this.shutdown(reason);
     return this.closing;

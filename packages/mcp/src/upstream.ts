@@ -1,5 +1,5 @@
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 /** Where the real MCP server is: a command to spawn (stdio) or a Streamable HTTP endpoint. */
@@ -38,6 +38,10 @@ export function openUpstream(spec: UpstreamSpec): Transport {
       ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
     });
   }
+  // The 2.x transport speaks both eras: the 2026-07-28 headers (`MCP-Protocol-Version`,
+  // `Mcp-Method`, `Mcp-Name`) on requests carrying the modern `_meta`, sessions for the legacy
+  // era, and a modern error in a 400 is an answer, not a failure (2026-07-28
+  // basic/transports/streamable-http, "Backward Compatibility"), which the era probe relies on.
   const transport = new StreamableHTTPClientTransport(spec.url, {
     requestInit: { headers: spec.headers ?? {} },
   });

@@ -145,7 +145,8 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
       for (const bad of [
         'not-a-task',
         `${v}.${edited}.${mac}`, // tampered arguments, old MAC
-        `${v}.${body}.${mac.slice(0, -2)}AA`, // forged MAC
+        // forged MAC (never the real one, which may itself end in AA)
+        `${v}.${body}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`,
         42,
       ]) {
         const r = await client.request('tasks/get', { taskId: bad, _meta: modernMeta(TASKS) });

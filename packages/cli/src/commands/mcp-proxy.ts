@@ -11,11 +11,26 @@ export interface McpProxyFlags {
   upstream?: string;
   header?: string[];
   stateSecret?: string;
+  listen?: string;
+  path?: string;
+  allowOrigin?: string[];
+  allowRemote?: boolean;
+}
+
+/** Loopback addresses: `--listen` anywhere else needs `--allow-remote`. */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+
+/** `--listen HOST:PORT` (`[::1]:PORT` for IPv6), or why not. */
+function parseListen(value: string): { host: string; port: number } | string {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) return `--listen ${value}: expected HOST:PORT, e.g. 127.0.0.1:8931`;
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
 /**
  * `mcp-proxy [flags] -- <upstream command…>` or `mcp-proxy --upstream URL`: an MCP server on
- * stdio that asks the gateway before every tools/call (docs/mcp.md). Resolves with the exit
+ * stdio (or Streamable HTTP with `--listen`) that asks the gateway before every tools/call (docs/mcp.md). Resolves with the exit
  * code once the MCP client disconnects. Usage errors go to stderr: stdout is the protocol's.
  */
 export async function mcpProxy(command: string[], flags: McpProxyFlags): Promise<number> {
@@ -47,9 +62,22 @@ export async function mcpProxy(command: string[], flags: McpProxyFlags): Promise
   } else {
     return usage('no upstream: mcp-proxy [options] -- <command…>, or --upstream URL');
   }
+  let listen;
+  if (flags.listen !== undefined) {
+    const parsed = parseListen(flags.listen);
+    if (typeof parsed === 'string') return usage(parsed);
+    // 2026-07-28 basic/transports/streamable-http, "Security & Endpoint" 2: loopback unless asked.
+    if (!LOOPBACK.test(parsed.host) && flags.allowRemote !== true)
+      return usage(`--listen ${flags.listen} is not a loopback address: add --allow-remote`);
+    if (!(flags.path ?? '/mcp').startsWith('/')) return usage('--path must start with /');
+    listen = { ...parsed, path: flags.path ?? '/mcp', allowedOrigins: flags.allowOrigin ?? [] };
+  } else if (flags.allowOrigin !== undefined || flags.allowRemote === true) {
+    return usage('--allow-origin and --allow-remote are for --listen');
+  }
   const { url, token } = apiOptions(flags);
   if (!token) return usage('no agent token: pass --token or set COUNTERSIGN_TOKEN');
   return runMcpProxy({
+    listen,
     upstream,
     gateway: { url, token },
     name: flags.name,
