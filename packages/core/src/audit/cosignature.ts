@@ -1,23 +1,14 @@
+import { sign, verify } from 'node:crypto';
 import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  sign,
-  verify,
-} from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
-import {
-  formatKeyId,
+  generateTypedKey,
+  importSignerKey,
+  importVerifierKey,
   keyInvalid,
-  PKCS8_PREFIX,
-  PRIVATE_PREFIX,
-  SPKI_PREFIX,
-  splitKey,
+  typedKeyId,
+  typedVerifierKey,
 } from './note-keys.js';
 import type { NoteSigner, NoteVerifier } from './note-keys.js';
-import { isValidKeyName } from './note-text.js';
-import { decodeBase64Strict, encodeBase64 } from './strict-base64.js';
+import { decodeBase64Strict } from './strict-base64.js';
 
 /**
  * C2SP tlog-cosignature "Format": an Ed25519 cosigner key is a vkey with signature type 0x04,
@@ -32,12 +23,7 @@ const MAX_TIMESTAMP = (1n << 63n) - 1n;
 
 /** SHA-256(name ‖ 0x0A ‖ 0x04 ‖ 32-byte Ed25519 public key)[:4] (tlog-cosignature "Format"). */
 export function cosignerKeyId(name: string, publicKey: Uint8Array): number {
-  return createHash('sha256')
-    .update(name, 'utf8')
-    .update(Buffer.of(0x0a, COSIGNATURE_V1))
-    .update(publicKey)
-    .digest()
-    .readUInt32BE(0);
+  return typedKeyId(COSIGNATURE_V1, name, publicKey);
 }
 
 /**
@@ -57,17 +43,7 @@ export function cosignedMessage(checkpointText: Uint8Array, timestamp: bigint): 
  * the cosignature type byte (C2SP defines no private key encoding), kept secret.
  */
 export function generateCosignerKey(name: string): { signerKey: string; verifierKey: string } {
-  if (!isValidKeyName(name))
-    throw keyInvalid('a key name must be non-empty, with no spaces or "+"');
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length);
-  const pub = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
-  const id = formatKeyId(cosignerKeyId(name, pub));
-  const secret = encodeBase64(Buffer.concat([Buffer.of(COSIGNATURE_V1), seed]));
-  return {
-    signerKey: `${PRIVATE_PREFIX}${name}+${id}+${secret}`,
-    verifierKey: cosignerVerifierKey(name, pub),
-  };
+  return generateTypedKey(COSIGNATURE_V1, name);
 }
 
 /**
@@ -76,24 +52,16 @@ export function generateCosignerKey(name: string): { signerKey: string; verifier
  * message; anything else (wrong length, timestamp ≥ 2^63) does not verify.
  */
 export function parseCosignerVerifierKey(verifierKey: string): NoteVerifier {
-  const { name, keyId, key } = splitKey(verifierKey, 'cosigner verifier', COSIGNATURE_V1);
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({
-      key: Buffer.concat([SPKI_PREFIX, key]),
-      format: 'der',
-      type: 'spki',
-    });
-  } catch {
-    throw keyInvalid('the cosigner key is not an Ed25519 public key');
-  }
-  if (cosignerKeyId(name, key) !== keyId)
-    throw keyInvalid('the cosigner key ID does not match the key');
+  const { name, keyId, key, publicKey } = importVerifierKey(
+    verifierKey,
+    'cosigner verifier',
+    COSIGNATURE_V1,
+  );
   return {
     name,
     keyId,
     publicKey: Buffer.from(key),
-    verifierKey: cosignerVerifierKey(name, key),
+    verifierKey: typedVerifierKey(COSIGNATURE_V1, name, key),
     verify: (message, signature) => {
       const timestamp = cosignatureTimestamp(signature);
       if (timestamp === undefined) return false;
@@ -118,33 +86,11 @@ export function parseCosignerVerifierKey(verifierKey: string): NoteVerifier {
  * an error rather than a cosignature that omits it.
  */
 export function parseCosignerKey(signerKey: string, now: () => number = Date.now): NoteSigner {
-  if (typeof signerKey !== 'string' || !signerKey.startsWith(PRIVATE_PREFIX)) {
-    throw keyInvalid('a cosigner key starts with PRIVATE+KEY+');
-  }
-  const {
-    name,
-    keyId,
-    key: seed,
-  } = splitKey(signerKey.slice(PRIVATE_PREFIX.length), 'cosigner', COSIGNATURE_V1);
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey({
-      key: Buffer.concat([PKCS8_PREFIX, seed]),
-      format: 'der',
-      type: 'pkcs8',
-    });
-  } catch {
-    throw keyInvalid('the cosigner key is not an Ed25519 seed');
-  }
-  const pub = createPublicKey(privateKey)
-    .export({ format: 'der', type: 'spki' })
-    .subarray(SPKI_PREFIX.length);
-  if (cosignerKeyId(name, pub) !== keyId)
-    throw keyInvalid('the cosigner key ID does not match the key');
+  const { name, keyId, pub, privateKey } = importSignerKey(signerKey, 'cosigner', COSIGNATURE_V1);
   return {
     name,
     keyId,
-    verifierKey: cosignerVerifierKey(name, pub),
+    verifierKey: typedVerifierKey(COSIGNATURE_V1, name, pub),
     sign: (message) => {
       const seconds = Math.floor(now() / 1000);
       if (!Number.isSafeInteger(seconds) || seconds <= 0) {
@@ -172,9 +118,4 @@ function cosignatureTimestamp(signature: Uint8Array): bigint | undefined {
   if (signature.length !== TIMESTAMPED_SIGNATURE_BYTES) return undefined;
   const timestamp = Buffer.from(signature.buffer, signature.byteOffset, 8).readBigUInt64BE(0);
   return timestamp > MAX_TIMESTAMP ? undefined : timestamp;
-}
-
-function cosignerVerifierKey(name: string, publicKey: Uint8Array): string {
-  const encoded = encodeBase64(Buffer.concat([Buffer.of(COSIGNATURE_V1), publicKey]));
-  return `${name}+${formatKeyId(cosignerKeyId(name, publicKey))}+${encoded}`;
 }

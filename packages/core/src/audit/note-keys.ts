@@ -37,9 +37,14 @@ export interface NoteSigner {
 
 /** key ID = SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ 32-byte Ed25519 public key)[:4] (C2SP signed-note). */
 export function noteKeyId(name: string, publicKey: Uint8Array): number {
+  return typedKeyId(ED25519, name, publicKey);
+}
+
+/** SHA-256(key name ‖ 0x0A ‖ signature type ‖ public key)[:4]: the C2SP key ID of any key type. */
+export function typedKeyId(type: number, name: string, publicKey: Uint8Array): number {
   return createHash('sha256')
     .update(name, 'utf8')
-    .update(Buffer.of(0x0a, ED25519))
+    .update(Buffer.of(0x0a, type))
     .update(publicKey)
     .digest()
     .readUInt32BE(0);
@@ -54,38 +59,34 @@ export function noteKeyId(name: string, publicKey: Uint8Array): number {
  * const { signerKey, verifierKey } = generateNoteKey('audit.example.com/countersign');
  */
 export function generateNoteKey(name: string): { signerKey: string; verifierKey: string } {
+  return generateTypedKey(ED25519, name);
+}
+
+/** A new Ed25519 key of signature `type`, as signer and verifier key strings (see above). */
+export function generateTypedKey(
+  type: number,
+  name: string,
+): { signerKey: string; verifierKey: string } {
   if (!isValidKeyName(name))
     throw keyInvalid('a key name must be non-empty, with no spaces or "+"');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length);
   const pub = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
-  const id = formatKeyId(noteKeyId(name, pub));
+  const id = formatKeyId(typedKeyId(type, name, pub));
   return {
-    signerKey: `${PRIVATE_PREFIX}${name}+${id}+${encodeBase64(Buffer.concat([Buffer.of(ED25519), seed]))}`,
-    verifierKey: verifierKeyString(name, pub),
+    signerKey: `${PRIVATE_PREFIX}${name}+${id}+${encodeBase64(Buffer.concat([Buffer.of(type), seed]))}`,
+    verifierKey: typedVerifierKey(type, name, pub),
   };
 }
 
 /** Parses a verifier key string; throws `note_key_invalid` if malformed or its ID is wrong. */
 export function parseNoteVerifierKey(verifierKey: string): NoteVerifier {
-  const { name, keyId, key } = splitKey(verifierKey, 'verifier');
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({
-      key: Buffer.concat([SPKI_PREFIX, key]),
-      format: 'der',
-      type: 'spki',
-    });
-  } catch {
-    throw keyInvalid('the verifier key is not an Ed25519 public key');
-  }
-  if (noteKeyId(name, key) !== keyId)
-    throw keyInvalid('the verifier key ID does not match the key');
+  const { name, keyId, key, publicKey } = importVerifierKey(verifierKey, 'verifier', ED25519);
   return {
     name,
     keyId,
     publicKey: Buffer.from(key),
-    verifierKey: verifierKeyString(name, key),
+    verifierKey: typedVerifierKey(ED25519, name, key),
     verify: (message, signature) => {
       // Ed25519 signatures are 64 bytes; node:crypto throws on some malformed inputs.
       if (signature.length !== 64) return false;
@@ -100,10 +101,54 @@ export function parseNoteVerifierKey(verifierKey: string): NoteVerifier {
 
 /** Parses a signer key string; throws `note_key_invalid` (never echoing the secret). */
 export function parseNoteSignerKey(signerKey: string): NoteSigner {
-  if (typeof signerKey !== 'string' || !signerKey.startsWith(PRIVATE_PREFIX)) {
-    throw keyInvalid('a signer key starts with PRIVATE+KEY+');
+  const { name, keyId, pub, privateKey } = importSignerKey(signerKey, 'signer', ED25519);
+  return {
+    name,
+    keyId,
+    verifierKey: typedVerifierKey(ED25519, name, pub),
+    sign: (message) => sign(null, message, privateKey),
+  };
+}
+
+/**
+ * A verifier key string of signature `type`, imported: its parts and its Ed25519 public key;
+ * throws `note_key_invalid` if malformed or if its key ID does not name its key.
+ */
+export function importVerifierKey(
+  verifierKey: string,
+  kind: string,
+  type: number,
+): { name: string; keyId: number; key: Buffer; publicKey: KeyObject } {
+  const { name, keyId, key } = splitKey(verifierKey, kind, type);
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({
+      key: Buffer.concat([SPKI_PREFIX, key]),
+      format: 'der',
+      type: 'spki',
+    });
+  } catch {
+    throw keyInvalid(`the ${kind} key is not an Ed25519 public key`);
   }
-  const { name, keyId, key: seed } = splitKey(signerKey.slice(PRIVATE_PREFIX.length), 'signer');
+  if (typedKeyId(type, name, key) !== keyId)
+    throw keyInvalid(`the ${kind} key ID does not match the key`);
+  return { name, keyId, key, publicKey };
+}
+
+/**
+ * A signer key string (`PRIVATE+KEY+…`) of signature `type`, imported; throws
+ * `note_key_invalid` (never echoing the secret). As Go's note.NewSigner, the key ID names the
+ * public key, so it is checked against the one derived from the seed.
+ */
+export function importSignerKey(
+  signerKey: string,
+  kind: string,
+  type: number,
+): { name: string; keyId: number; pub: Buffer; privateKey: KeyObject } {
+  if (typeof signerKey !== 'string' || !signerKey.startsWith(PRIVATE_PREFIX)) {
+    throw keyInvalid(`a ${kind} key starts with PRIVATE+KEY+`);
+  }
+  const { name, keyId, key: seed } = splitKey(signerKey.slice(PRIVATE_PREFIX.length), kind, type);
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey({
@@ -112,19 +157,14 @@ export function parseNoteSignerKey(signerKey: string): NoteSigner {
       type: 'pkcs8',
     });
   } catch {
-    throw keyInvalid('the signer key is not an Ed25519 seed');
+    throw keyInvalid(`the ${kind} key is not an Ed25519 seed`);
   }
   const pub = createPublicKey(privateKey)
     .export({ format: 'der', type: 'spki' })
     .subarray(SPKI_PREFIX.length);
-  // As Go's note.NewSigner: the ID names the public key, so check it against the derived one.
-  if (noteKeyId(name, pub) !== keyId) throw keyInvalid('the signer key ID does not match the key');
-  return {
-    name,
-    keyId,
-    verifierKey: verifierKeyString(name, pub),
-    sign: (message) => sign(null, message, privateKey),
-  };
+  if (typedKeyId(type, name, pub) !== keyId)
+    throw keyInvalid(`the ${kind} key ID does not match the key`);
+  return { name, keyId, pub, privateKey };
 }
 
 export function formatKeyId(keyId: number): string {
@@ -155,9 +195,10 @@ export function splitKey(
   return { name, keyId: Number.parseInt(id, 16), key: raw.subarray(1) };
 }
 
-function verifierKeyString(name: string, publicKey: Uint8Array): string {
-  const encoded = encodeBase64(Buffer.concat([Buffer.of(ED25519), publicKey]));
-  return `${name}+${formatKeyId(noteKeyId(name, publicKey))}+${encoded}`;
+/** `<name>+<key ID>+<base64(type ‖ public key)>`, the C2SP vkey. */
+export function typedVerifierKey(type: number, name: string, publicKey: Uint8Array): string {
+  const encoded = encodeBase64(Buffer.concat([Buffer.of(type), publicKey]));
+  return `${name}+${formatKeyId(typedKeyId(type, name, publicKey))}+${encoded}`;
 }
 
 export function keyInvalid(message: string): AuditError {
