@@ -43,7 +43,11 @@ const DIRECTORY: ConfigFile['directory'] = {
 
 describe('reviewer load units', () => {
   test('a fast approval is at most the threshold after notification, else after creation', () => {
-    const vote = (at: number, notified_at: number | null, vote: 'approve' | 'deny' = 'approve') => ({
+    const vote = (
+      at: number,
+      notified_at: number | null,
+      vote: 'approve' | 'deny' = 'approve',
+    ) => ({
       action_id: `act_${at}`,
       user: 'ann',
       vote,
@@ -227,7 +231,9 @@ for (const dialect of await dialects()) {
         assert.equal(res.status, status);
         assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
       }
-      const refused = await (await indexedStore(gw))
+      const refused = await (
+        await indexedStore(gw)
+      )
         .selectFrom('audit_entries')
         .select('entry')
         .where('type', '=', 'api.refused')
@@ -235,10 +241,18 @@ for (const dialect of await dialects()) {
       const onInsights = refused
         .map((r) => JSON.parse(r.entry) as { actor: { id: string }; data: { route?: string } })
         .filter((e) => String(e.data.route ?? '').includes('/v1/insights'));
-      assert.ok(onInsights.some((e) => e.actor.id === 'mallory'), JSON.stringify(onInsights));
+      assert.ok(
+        onInsights.some((e) => e.actor.id === 'mallory'),
+        JSON.stringify(onInsights),
+      );
       // Malformed and oversize periods are 400s.
       const audrey = await gw.token('user', 'audrey');
-      for (const q of ['from=2026-02-30&to=2026-03-01', 'from=2026-01-02&to=2026-01-01', 'from=2024-01-01&to=2026-01-01', 'from=x']) {
+      for (const q of [
+        'from=2026-02-30&to=2026-03-01',
+        'from=2026-01-02&to=2026-01-01',
+        'from=2024-01-01&to=2026-01-01',
+        'from=x',
+      ]) {
         const res = await gw.call('GET', `/v1/insights?${q}`, { token: audrey });
         assert.equal(res.status, 400, q);
         assert.equal(res.body.code, 'invalid_request', q);
@@ -254,7 +268,10 @@ for (const dialect of await dialects()) {
       }
       assert.match(text, /^countersign_fast_approvals_total\{channel="api"\} 2$/m);
       assert.match(text, /^countersign_vote_seconds_count\{channel="api",outcome="approve"\} 3$/m);
-      assert.match(text, /^countersign_vote_seconds_bucket\{le="10",channel="api",outcome="approve"\} 2$/m);
+      assert.match(
+        text,
+        /^countersign_vote_seconds_bucket\{le="10",channel="api",outcome="approve"\} 2$/m,
+      );
       assert.doesNotMatch(text, /countersign_vote_seconds[^\n]*user=/);
     });
 

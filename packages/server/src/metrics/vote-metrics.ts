@@ -15,7 +15,11 @@ export function voteObserver(
   return (vote, record) => {
     void notifiedAt(vote.action_id, vote.at).then(
       (notified) => {
-        const ms = voteDelayMs({ at: vote.at, created_at: record.created_at, notified_at: notified });
+        const ms = voteDelayMs({
+          at: vote.at,
+          created_at: record.created_at,
+          notified_at: notified,
+        });
         metrics.voteSeconds.observe({ channel: vote.channel, outcome: vote.vote }, ms / 1000);
         if (vote.vote === 'approve' && ms <= fastApprovalMs) {
           metrics.fastApprovals.inc({ channel: vote.channel });

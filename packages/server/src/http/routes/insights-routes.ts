@@ -43,10 +43,7 @@ export const insightsRoutes =
             'Per reviewer and per rule: approvals, denials, approval rate, time to vote, fast approvals, requests per day',
           tags: ['audit'],
           security: [{ bearer: [] }],
-          querystring: Type.Object(
-            { from: Day, to: Day },
-            { additionalProperties: false },
-          ),
+          querystring: Type.Object({ from: Day, to: Day }, { additionalProperties: false }),
           response: {
             200: Type.Object({
               period: Type.Object({
