@@ -20,6 +20,10 @@ import type { GatewayConfig } from './config/load-config.js';
 import { buildApp, type App } from './http/app.js';
 import { Metrics } from './metrics/metrics.js';
 import { countTransitions, decisionObserver } from './metrics/decision-metrics.js';
+import { voteObserver } from './metrics/vote-metrics.js';
+import { InsightsRepository } from './storage/insights-repository.js';
+import { readReviewerLoad } from './report/read-reviewer-load.js';
+import { DEFAULT_FAST_APPROVAL_MS } from './report/reviewer-load.js';
 import { PolicyStore } from './policy/policy-store.js';
 import { policyInForce, reportPolicyReloads } from './policy/policy-reload-reporter.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -210,7 +214,13 @@ export async function createGateway(
     onDecided: decisionObserver(metrics, (id) => actionRepo.votes(id)),
     tracing: tracing?.tracer,
   });
-  const votes = new VoteService(actions.writer, config.directory);
+  const fastApprovalMs = config.insights?.fastApprovalMs ?? DEFAULT_FAST_APPROVAL_MS;
+  const insights = new InsightsRepository(storage.db);
+  const votes = new VoteService(
+    actions.writer,
+    config.directory,
+    voteObserver(metrics, (id, before) => insights.notifiedAt(id, before), fastApprovalMs),
+  );
   const channelRuntime = channels.connect(
     { votes, actions, find: (id) => actionRepo.findById(id), record },
     (channel, e) => app.log.error({ err: e, channel }, `${channel} channel failed`),
@@ -269,6 +279,7 @@ export async function createGateway(
     events,
     web: { auth: web, assetsDir: options.webAssetsDir ?? defaultWebAssetsDir() },
     now,
+    insights: (period) => readReviewerLoad(storage.db, period, fastApprovalMs),
   });
   await recordAcceptedChanges(acceptedChanges, record, app.log);
   reportPolicyReloads(policy, record, log);

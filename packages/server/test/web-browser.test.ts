@@ -362,6 +362,24 @@ describe('web inbox in Chromium', { skip: !available }, () => {
     await ctx.close();
   });
 
+  test('insights page: reviewer load per reviewer and per rule, for an admin', async () => {
+    const ctx = await context();
+    const page = await ctx.newPage();
+    await signInWithSso(page, 'root');
+    await page.getByRole('link', { name: 'Insights' }).click();
+    await page.getByRole('heading', { name: 'Reviewer load' }).waitFor();
+    // Alice approved in the first test and denied in the second: one of each, 50 %.
+    const alice = page.locator('table.insights-reviewers tbody tr', { hasText: 'alice' });
+    await alice.waitFor();
+    assert.match(await alice.innerText(), /^alice\t1\t1\t50 %\t/);
+    await page.locator('table.insights-rules', { hasText: 'prod-large-export' }).waitFor();
+    await page
+      .getByText(/fast approvals/)
+      .first()
+      .waitFor();
+    await ctx.close();
+  });
+
   test('on a phone, the facts come before the buttons; similar requests differ on their cards', async () => {
     const ids = [];
     for (const rows of [180000, 25000, 60000]) {

@@ -7,6 +7,7 @@ import { InboxPage } from './pages/inbox-page';
 import { LoginPage } from './pages/login-page';
 import { NeedsRole, NotFoundPage } from './pages/not-found-page';
 import { OneTimeLoginPage } from './pages/one-time-login-page';
+import { InsightsPage } from './pages/insights-page';
 import { PolicyPage } from './pages/policy-page';
 import { isPublic, matchRoute, type Route } from './routes';
 import { Link, navigate, useLocation } from './router';
@@ -94,6 +95,13 @@ export function App() {
                   </Link>
                 </li>
               )}
+              {auditor && (
+                <li>
+                  <Link to="/insights" aria-current={current('insights')}>
+                    Insights
+                  </Link>
+                </li>
+              )}
             </ul>
           </nav>
           <div className="who">
@@ -127,6 +135,8 @@ function Page({ route, auditor, search }: { route: Route; auditor: boolean; sear
       return auditor ? <AuditPage /> : <NeedsRole role="auditors and admins" />;
     case 'policy':
       return auditor ? <PolicyPage /> : <NeedsRole role="auditors and admins" />;
+    case 'insights':
+      return auditor ? <InsightsPage /> : <NeedsRole role="auditors and admins" />;
     default:
       return <NotFoundPage />;
   }

@@ -8,6 +8,7 @@ export type Route =
   | { name: 'history' }
   | { name: 'audit' }
   | { name: 'policy' }
+  | { name: 'insights' }
   | { name: 'login' }
   | { name: 'one-time' }
   | { name: 'not-found' };
@@ -24,6 +25,8 @@ export function matchRoute(pathname: string): Route {
       return { name: 'audit' };
     case '/policy':
       return { name: 'policy' };
+    case '/insights':
+      return { name: 'insights' };
     case '/login':
       return { name: 'login' };
     case '/login/one-time':

@@ -43,6 +43,8 @@ export class VoteService {
   constructor(
     private readonly writer: ActionWriter,
     private readonly directory: Directory,
+    /** Told of each counted vote once committed (metrics/vote-metrics.ts); must not throw. */
+    private readonly onCounted?: (vote: Vote, record: ActionRecord) => void,
   ) {}
 
   async vote(
@@ -60,6 +62,9 @@ export class VoteService {
       id,
     );
     if ('refused' in outcome) throw outcome.refused;
+    // decide() appends the vote it counted last.
+    const cast = outcome.votes.at(-1);
+    if (cast) this.onCounted?.(cast, outcome.record);
     return outcome;
   }
 

@@ -84,6 +84,16 @@ const BaseProperties = {
       { additionalProperties: false },
     ),
   ),
+  /** Reviewer-load insights (docs/fatigue.md). */
+  insights: Type.Optional(
+    Type.Object(
+      {
+        /** An approval at most this many seconds after notification is "fast": default 10. */
+        fast_approval_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
   /** Signed grants (docs/grants.md). The signing key itself comes from the environment. */
   audit: Type.Optional(
     Type.Object(

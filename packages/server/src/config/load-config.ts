@@ -58,6 +58,8 @@ export interface GatewayConfig {
   channels: ResolvedChannel[];
   /** Web inbox sessions and single sign-on; absent means the defaults, without SSO. */
   web?: WebSettings;
+  /** Reviewer-load insights (docs/fatigue.md); absent means the defaults. */
+  insights?: { fastApprovalMs: number };
 }
 
 export class ConfigError extends CountersignError {
@@ -210,6 +212,7 @@ export function resolveConfig(
     policyFile: resolve(baseDir, raw.policy),
     channels,
     web,
+    insights: { fastApprovalMs: (raw.insights?.fast_approval_seconds ?? 10) * 1000 },
   };
 }
 

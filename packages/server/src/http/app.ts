@@ -20,6 +20,7 @@ import { actionRoutes } from './routes/action-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { auditRoutes, type CosignedCheckpointSource } from './routes/audit-routes.js';
 import { auditExportRoutes } from './routes/audit-export-routes.js';
+import { insightsRoutes, type ReviewerLoadReader } from './routes/insights-routes.js';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import { grantRoutes } from './routes/grant-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
@@ -65,6 +66,8 @@ export interface AppDeps {
   web?: WebDeps;
   /** The gateway's clock (AuthZEN decisions read grant expiry and time windows from it). */
   now?: () => number;
+  /** Reviewer-load figures for GET /v1/insights (docs/fatigue.md); absent: no such route. */
+  insights?: ReviewerLoadReader;
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
@@ -209,6 +212,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(timelineRoutes(deps));
   await app.register(policyDocumentRoutes(deps));
   await app.register(auditVerifyRoutes(deps.audit));
+  if (deps.insights) await app.register(insightsRoutes(deps.insights));
   if (deps.events) await app.register(inboxEventsRoutes(deps.actions, deps.events));
   if (deps.web) await app.register(webPlugin(deps.web, deps.recordRefusal));
   return app;

@@ -68,6 +68,25 @@ export class Metrics {
     buckets: [0.01, 0.1, 1, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400],
     registers: [this.registry],
   });
+  /**
+   * From the moment a reviewer could see a request (its first delivered notification, else
+   * its creation) to their counted vote, by channel and vote (`approve`, `deny`): the
+   * rubber-stamp indicator of docs/fatigue.md. No reviewer or rule label: both are unbounded
+   * sets, so per-person figures are at GET /v1/insights, not here.
+   */
+  readonly voteSeconds = new Histogram({
+    name: 'countersign_vote_seconds',
+    help: 'Seconds from notification (else request creation) to a counted vote, by channel and vote',
+    labelNames: ['channel', 'outcome'] as const,
+    buckets: [1, 2, 5, 10, 30, 60, 300, 900, 1800, 3600, 14400, 86400],
+    registers: [this.registry],
+  });
+  readonly fastApprovals = new Counter({
+    name: 'countersign_fast_approvals_total',
+    help: 'Approvals cast within the fast-approval threshold of notification, by channel',
+    labelNames: ['channel'] as const,
+    registers: [this.registry],
+  });
   readonly grantsIssued = new Counter({
     name: 'countersign_grants_issued_total',
     help: 'Signed grants issued with an approval',

@@ -1,6 +1,7 @@
 import type { ActionRecord, AuditEntry, CompiledPolicy, Vote } from '@countersign/core';
 import type { Directory } from '../config/directory.js';
 import type { DialectName } from '../storage/open-database.js';
+import type { ReviewedRequest, TimedVote } from '../storage/insights-repository.js';
 import type { RequestCount, VersionSeen } from '../storage/report-repository.js';
 import { approverGroups } from './approver-groups.js';
 import { DirectoryHistory } from './directory-history.js';
@@ -10,6 +11,7 @@ import { privilegedActions } from './privileged-actions.js';
 import { ReportRedactor } from './report-redactor.js';
 import type { ReportPeriod } from './report-period.js';
 import { iso, requestRow } from './request-row.js';
+import { DEFAULT_FAST_APPROVAL_MS, reviewerLoad } from './reviewer-load.js';
 import { separationOfDuties } from './separation-of-duties.js';
 import type { LogIntegritySection, Soc2Report } from './soc2-report.js';
 import { timeToDecision } from './time-to-decision.js';
@@ -38,6 +40,12 @@ export interface Soc2ReportData {
   integrity: LogIntegritySection;
   /** The log's `directory.*` entries up to the period's end, in index order. */
   directoryEntries?: readonly AuditEntry[] | undefined;
+  /** Counted votes cast in the period, timed (reviewer load); none when absent. */
+  timedVotes?: readonly TimedVote[] | undefined;
+  /** Requests created in the period that needed people, with their rules. */
+  reviewedRequests?: readonly ReviewedRequest[] | undefined;
+  /** The fast-approval threshold; default DEFAULT_FAST_APPROVAL_MS. */
+  fastApprovalMs?: number | undefined;
 }
 
 /** Assembles the report. Pure: the same data gives the same report. */
@@ -73,6 +81,12 @@ export function buildSoc2Report(d: Soc2ReportData): Soc2Report {
         decided_at: r.decided_at,
       })),
     ),
+    reviewer_load: reviewerLoad({
+      window: { start: d.period.start, end: d.period.end },
+      votes: d.timedVotes ?? [],
+      requests: d.reviewedRequests ?? [],
+      fastApprovalMs: d.fastApprovalMs ?? DEFAULT_FAST_APPROVAL_MS,
+    }),
     exceptions: exceptions(rows),
     policy_changes: policyChanges(d.versions, d.policyLoads, d.period),
     approver_groups: approverGroups({

@@ -2,6 +2,7 @@ import { parseNoteSignerKey, verifyLog, type NoteSigner } from '@countersign/cor
 import type { GatewayConfig } from '../config/load-config.js';
 import { PolicyStore } from '../policy/policy-store.js';
 import type { Storage } from '../storage/open-database.js';
+import { InsightsRepository } from '../storage/insights-repository.js';
 import { ReportRepository } from '../storage/report-repository.js';
 import { buildSoc2Report } from './build-soc2-report.js';
 import { logIntegrity, type LogIntegrityInput } from './log-integrity.js';
@@ -19,6 +20,8 @@ export interface GenerateSoc2Options {
    */
   acceptGatewayKey?: boolean | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /** Overrides the configured fast-approval threshold (`insights.fast_approval_seconds`). */
+  fastApprovalMs?: number | undefined;
 }
 
 /**
@@ -36,6 +39,11 @@ export async function generateSoc2Report(
   const policy = PolicyStore.open(config.policyFile, config.directory).current;
   const repo = new ReportRepository(storage.db);
   const window = { start: options.period.start, end: options.period.end };
+  const insights = new InsightsRepository(storage.db);
+  const [timedVotes, reviewedRequests] = await Promise.all([
+    insights.votesIn(window),
+    insights.reviewedRequestsIn(window),
+  ]);
   const [counts, versions, requests, votes, refused, stored, directoryEntries] = await Promise.all([
     repo.requestCounts(window),
     repo.policyVersionsSeen(window),
@@ -67,6 +75,9 @@ export async function generateSoc2Report(
     policyLoads: hasLog ? allLoads : null,
     earlierRedactPaths,
     directoryEntries,
+    timedVotes,
+    reviewedRequests,
+    fastApprovalMs: options.fastApprovalMs ?? config.insights?.fastApprovalMs,
     integrity: logIntegrity(await verifyStoredLog(repo, stored, options)),
   });
 }

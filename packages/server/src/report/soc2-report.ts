@@ -20,6 +20,7 @@ export interface Soc2Report {
   privileged_actions: PrivilegedActionsSection;
   approvals: ApprovalsSection;
   time_to_decision: TimeToDecisionSection;
+  reviewer_load: ReviewerLoadSection;
   exceptions: ExceptionsSection;
   policy_changes: PolicyChangesSection;
   approver_groups: ApproverGroupsSection;
@@ -145,6 +146,43 @@ export interface TimeToDecisionSection extends SectionHeader {
   p90_ms: number | null;
   /** Requests that needed approval and got no human decision. */
   undecided: { expired: number; cancelled: number; pending: number };
+}
+
+/** One reviewer's or one rule's figures over the period (report/reviewer-load.ts). */
+export interface LoadFigures {
+  /** Counted votes cast in the period. */
+  approvals: number;
+  denials: number;
+  /** approvals / (approvals + denials); null without votes. */
+  approval_rate: number | null;
+  /** Nearest-rank percentiles of the time from notification (else creation) to vote. */
+  p50_ms: number | null;
+  p90_ms: number | null;
+  /** Approvals cast at most `fast_approval_threshold_ms` after notification (else creation). */
+  fast_approvals: number;
+  /** A reviewer: requests voted on; a rule: requests it sent to people (created in the period). */
+  requests: number;
+  requests_per_day: number;
+}
+
+export interface ReviewerLoadRow extends LoadFigures {
+  user: string;
+  /** The UTC day the reviewer voted on the most requests. */
+  busiest_day: { date: string; requests: number } | null;
+}
+
+export interface RuleLoadRow extends LoadFigures {
+  rule: string;
+}
+
+export interface ReviewerLoadSection extends SectionHeader {
+  fast_approval_threshold_ms: number;
+  /** Whole days the period spans: the divisor of `requests_per_day`. */
+  days: number;
+  votes: number;
+  fast_approvals: number;
+  reviewers: ReviewerLoadRow[];
+  rules: RuleLoadRow[];
 }
 
 export interface ExceptionRow {

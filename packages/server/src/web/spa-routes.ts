@@ -17,6 +17,7 @@ export const SPA_PATHS = [
   '/history',
   '/audit',
   '/policy',
+  '/insights',
   '/login',
   '/login/one-time',
 ] as const;

@@ -194,3 +194,27 @@ export interface Evaluation {
   explanation: RuleTrace[];
   explanation_text: string;
 }
+
+/** One reviewer's or one rule's figures (GET /v1/insights, docs/fatigue.md). */
+export interface LoadFigures {
+  approvals: number;
+  denials: number;
+  approval_rate: number | null;
+  p50_ms: number | null;
+  p90_ms: number | null;
+  fast_approvals: number;
+  requests: number;
+  requests_per_day: number;
+}
+
+export interface Insights {
+  period: { from: string; to: string; start: string; end: string };
+  fast_approval_threshold_ms: number;
+  days: number;
+  votes: number;
+  fast_approvals: number;
+  reviewers: Array<
+    LoadFigures & { user: string; busiest_day: { date: string; requests: number } | null }
+  >;
+  rules: Array<LoadFigures & { rule: string }>;
+}

@@ -6,6 +6,7 @@ import { logIntegrityHtml } from './log-integrity-html.js';
 import { policyChangesHtml } from './policy-changes-html.js';
 import { privilegedActionsHtml } from './privileged-actions-html.js';
 import { approvalsHtml } from './separation-of-duties-html.js';
+import { reviewerLoadHtml } from './reviewer-load-html.js';
 import { timeToDecisionHtml } from './time-to-decision-html.js';
 import { SafeHtml, markup } from './safe-html.js';
 import type { SectionHeader, Soc2Report } from '../soc2-report.js';
@@ -20,6 +21,7 @@ export function renderSoc2Html(r: Soc2Report): string {
     ['privileged-actions', r.privileged_actions],
     ['separation-of-duties', r.approvals],
     ['time-to-decision', r.time_to_decision],
+    ['reviewer-load', r.reviewer_load],
     ['exceptions', r.exceptions],
     ['policy-changes', r.policy_changes],
     ['approver-groups', r.approver_groups],
@@ -76,6 +78,7 @@ export function renderSoc2Html(r: Soc2Report): string {
           ${privilegedActionsHtml(r.privileged_actions)}
           ${approvalsHtml(r.approvals)}
           ${timeToDecisionHtml(r.time_to_decision)}
+          ${reviewerLoadHtml(r.reviewer_load)}
           ${exceptionsHtml(r.exceptions)}
           ${policyChangesHtml(r.policy_changes)}
           ${approverGroupsHtml(r.approver_groups)}
