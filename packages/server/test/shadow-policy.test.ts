@@ -46,7 +46,9 @@ interface Disagreement {
 }
 
 async function disagreements(gw: TestGateway, requestId: string): Promise<Disagreement[]> {
-  const rows = await (await indexedStore(gw))
+  const rows = await (
+    await indexedStore(gw)
+  )
     .selectFrom('audit_entries')
     .select('entry')
     .where('type', '=', 'policy.shadow_disagreed')
@@ -149,7 +151,9 @@ for (const dialect of await dialects()) {
         assert.equal(res.status, 403);
         assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
         assert.equal(res.body.code, 'forbidden');
-        const rows = await (await indexedStore(gw))
+        const rows = await (
+          await indexedStore(gw)
+        )
           .selectFrom('audit_entries')
           .select('entry')
           .where('type', '=', 'api.refused')
@@ -221,7 +225,9 @@ describe('shadow policies: an invalid shadow at start', () => {
     });
     assert.equal(view.body.configured, true);
     assert.equal(view.body.version, null);
-    const rows = await (await indexedStore(gw))
+    const rows = await (
+      await indexedStore(gw)
+    )
       .selectFrom('audit_entries')
       .select('idx')
       .where('type', '=', 'policy.shadow_disagreed')

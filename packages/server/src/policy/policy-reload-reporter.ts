@@ -51,10 +51,12 @@ export function reportShadowLoad(
     return;
   }
   deps.metrics.shadowErrors.inc({ stage: 'load' });
-  deps.log().error(
-    { error: r.error, file, version: r.version },
-    r.version === null
-      ? 'shadow policy refused; no shadow policy is evaluated (the live policy is unaffected)'
-      : 'shadow policy refused; keeping the previous shadow (the live policy is unaffected)',
-  );
+  deps
+    .log()
+    .error(
+      { error: r.error, file, version: r.version },
+      r.version === null
+        ? 'shadow policy refused; no shadow policy is evaluated (the live policy is unaffected)'
+        : 'shadow policy refused; keeping the previous shadow (the live policy is unaffected)',
+    );
 }

@@ -44,7 +44,11 @@ export class ShadowPolicy {
     const before = this.#current?.version ?? null;
     try {
       this.#current = this.compile(this.file);
-      return { ok: true, version: this.#current.version, changed: this.#current.version !== before };
+      return {
+        ok: true,
+        version: this.#current.version,
+        changed: this.#current.version !== before,
+      };
     } catch (e) {
       return { ok: false, version: before, changed: false, error: (e as Error).message };
     }
