@@ -1,7 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../src/config/load-config.js';
 import { POLICY, dialects, indexedStore, startGateway, type TestGateway } from './harness.js';
 
 /**
@@ -247,5 +249,30 @@ describe('shadow policies: an invalid shadow at start', () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe('shadow policies: configuration', () => {
+  const config = (policy: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-shadow-'));
+    try {
+      const file = join(dir, 'countersign.yaml');
+      writeFileSync(file, `directory: { users: [{ id: root, admin: true }] }\n${policy}\n`);
+      return { dir, result: loadConfig(file, {}) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test('policy: { file, shadow } resolves both paths beside the config; the short form has no shadow', () => {
+    const { dir, result } = config('policy: { file: policy.yaml, shadow: rules/candidate.yaml }');
+    assert.equal(result.policyFile, join(dir, 'policy.yaml'));
+    assert.equal(result.policyShadowFile, join(dir, 'rules', 'candidate.yaml'));
+    assert.equal(config('policy: policy.yaml').result.policyShadowFile, undefined);
+    assert.equal(config('policy: { file: policy.yaml }').result.policyShadowFile, undefined);
+  });
+
+  test('an unknown key under policy: is refused', () => {
+    assert.throws(() => config('policy: { file: policy.yaml, shadows: c.yaml }'), /shadows/);
   });
 });
