@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 const benches = [
   'policy-eval.mjs',
   'policy-replay.mjs',
+  'policy-shadow.mjs',
   'throughput.mjs',
   'cpu-floor.mjs',
   'approval-latency.mjs',

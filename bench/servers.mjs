@@ -4,6 +4,8 @@
 //   node bench/servers.mjs bare      a bare Fastify JSON route on the same machine (the baseline)
 //   node bench/servers.mjs bare-view the same bare route answering with a body of the size and
 //                                    shape of the gateway's answer (bench/bare-view.mjs)
+// BENCH_SHADOW=agree: the gateway also runs a shadow policy, a copy of the live one (every
+// request evaluated twice, none disagreeing): the shadow's cost on the submit path.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +42,8 @@ if (kind === 'bare') {
   const { createGateway, resolveConfig } = await import('../packages/server/dist/src/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
   writeFileSync(join(dir, 'policy.yaml'), BENCH_POLICY);
+  const shadow = process.env.BENCH_SHADOW === 'agree';
+  if (shadow) writeFileSync(join(dir, 'shadow.yaml'), BENCH_POLICY);
   const config = resolveConfig(
     {
       server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
@@ -53,7 +57,9 @@ if (kind === 'bare') {
         ],
         agents: [{ id: 'bench-agent', owners: ['owen'] }],
       },
-      policy: join(dir, 'policy.yaml'),
+      policy: shadow
+        ? { file: join(dir, 'policy.yaml'), shadow: join(dir, 'shadow.yaml') }
+        : join(dir, 'policy.yaml'),
     },
     dir,
     {},

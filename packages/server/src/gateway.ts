@@ -25,7 +25,12 @@ import { InsightsRepository } from './storage/insights-repository.js';
 import { readReviewerLoad } from './report/read-reviewer-load.js';
 import { DEFAULT_FAST_APPROVAL_MS } from './report/reviewer-load.js';
 import { PolicyStore } from './policy/policy-store.js';
-import { policyInForce, reportPolicyReloads } from './policy/policy-reload-reporter.js';
+import {
+  policyInForce,
+  reportPolicyReloads,
+  reportShadowLoad,
+} from './policy/policy-reload-reporter.js';
+import { ShadowDisagreements } from './policy/shadow-disagreements.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { deadlineClock } from './storage/database-clock.js';
 import { ActionRepository } from './storage/action-repository.js';
@@ -98,7 +103,21 @@ export async function createGateway(
 ): Promise<Gateway> {
   // An OTEL_* environment the gateway cannot honour stops it before anything opens.
   const traceConfig = tracingConfigFromEnv();
-  const policy = PolicyStore.open(config.policyFile, config.directory);
+  // A shadow policy (docs/policy.md "Shadow policies") is loaded once the app can report a
+  // refusal (below): it never stops the gateway, and an error evaluating it fails no request.
+  const policy = PolicyStore.open(
+    config.policyFile,
+    config.directory,
+    config.policyShadowFile === undefined
+      ? undefined
+      : {
+          file: config.policyShadowFile,
+          onEvaluationError: (e) => {
+            metrics.shadowErrors.inc({ stage: 'evaluate' });
+            app.log.error({ err: e }, 'shadow policy evaluation failed; the request is unaffected');
+          },
+        },
+  );
   const storage = await openDatabase({
     url: config.storage.url,
     dataDir: config.dataDir,
@@ -160,6 +179,7 @@ export async function createGateway(
     now,
   });
   countTransitions(metrics, events);
+  const shadowTally = new ShadowDisagreements(now);
   const wakeOnRedemption = redemptionWake({
     actions: actionRepo,
     events,
@@ -212,6 +232,16 @@ export async function createGateway(
     now,
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
     onDecided: decisionObserver(metrics, (id) => actionRepo.votes(id)),
+    onShadowDisagreed: (r, d) => {
+      metrics.shadowDisagreements.inc({ kind: d.kind });
+      shadowTally.add({
+        ...d,
+        request_id: r.id,
+        at: new Date(r.created_at).toISOString(),
+        agent: r.agent_id,
+        action: r.action,
+      });
+    },
     tracing: tracing?.tracer,
   });
   const fastApprovalMs = config.insights?.fastApprovalMs ?? DEFAULT_FAST_APPROVAL_MS;
@@ -263,6 +293,7 @@ export async function createGateway(
     votes,
     tokens,
     policy,
+    shadowTally,
     directory: config.directory,
     metrics,
     // Bounded well under a load balancer's probe timeout: a stuck store answers 503 within
@@ -283,6 +314,11 @@ export async function createGateway(
   });
   await recordAcceptedChanges(acceptedChanges, record, app.log);
   reportPolicyReloads(policy, record, log);
+  if (policy.shadow) {
+    const shadowDeps = { metrics, tally: shadowTally, log };
+    reportShadowLoad(policy, policy.shadow.reload(), shadowDeps);
+    policy.onReload((r) => r.shadow && reportShadowLoad(policy, r.shadow, shadowDeps));
+  }
   // PostgreSQL: this replica's share of sequencing the audit log (audit/audit-sequencer.ts);
   // it also indexes what an earlier run or a CLI command left queued.
   audit.startSequencer({

@@ -118,6 +118,8 @@ export interface StartOptions {
   dialect?: Dialect;
   grants?: ConfigFile['grants'];
   policy?: string;
+  /** A shadow policy's YAML, written to `shadow.yaml` beside the policy (`policy.shadow`). */
+  shadowPolicy?: string;
   directory?: ConfigFile['directory'];
   tickMs?: number;
   pollMs?: number;
@@ -178,6 +180,9 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     (options.dialect === 'postgres' ? await createPgDatabase() : undefined);
   const policyFile = join(dir, 'policy.yaml');
   if (!options.reuse) writeFileSync(policyFile, options.policy ?? POLICY);
+  const shadowFile = join(dir, 'shadow.yaml');
+  if (!options.reuse && options.shadowPolicy !== undefined)
+    writeFileSync(shadowFile, options.shadowPolicy);
   const config = resolveConfig(
     {
       server: {
@@ -191,7 +196,8 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       data_dir: join(dir, 'data'),
       scheduler: { tick_ms: options.tickMs ?? 50 },
       directory: options.directory ?? DIRECTORY,
-      policy: policyFile,
+      policy:
+        options.shadowPolicy === undefined ? policyFile : { file: policyFile, shadow: shadowFile },
       webhooks: options.webhooks,
       channels: options.channels,
       grants: options.grants,

@@ -93,7 +93,14 @@ describe('web inbox in Chromium', { skip: !available }, () => {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    gw = await startOidcGateway({ policy: POLICY });
+    // The shadow lets production restarts through: the restart submitted below disagrees.
+    gw = await startOidcGateway({
+      policy: POLICY,
+      shadowPolicy: POLICY.replace(
+        'require_approval: { from: [sre-oncall, data-owners], timeout: 20m }',
+        'decision: allow',
+      ),
+    });
     agent = (await gw.gateway.tokens.create('agent', 'exporter')).token;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -358,6 +365,11 @@ describe('web inbox in Chromium', { skip: !available }, () => {
     await page.getByLabel('Params (JSON)').fill('{ "rows": 250000 }');
     await page.getByRole('button', { name: 'Evaluate' }).click();
     await page.locator('.simulation .badge.decision-require_approval').waitFor();
+    // The shadow policy's panel: the restart it would have let through, never enforced.
+    const shadow = page.locator('section.shadow-panel');
+    await shadow.getByRole('heading', { name: 'Shadow policy' }).waitFor();
+    await shadow.getByText('allowed-that-needed-approval: 1').waitFor();
+    await shadow.locator('tbody tr', { hasText: 'k8s.rollout.restart' }).waitFor();
     await shot(page, 'web-policy');
     await ctx.close();
   });

@@ -120,12 +120,19 @@ export interface OidcGateway {
 
 /** A gateway (SQLite) that signs people in with a loopback IdP. */
 export async function startOidcGateway(
-  options: { policy?: string; directory?: ConfigFile['directory'] } = {},
+  options: {
+    policy?: string;
+    /** A shadow policy's YAML (`policy.shadow`), written beside the policy. */
+    shadowPolicy?: string;
+    directory?: ConfigFile['directory'];
+  } = {},
 ): Promise<OidcGateway> {
   const idp = await startIdp();
   const dir = mkdtempSync(join(tmpdir(), 'countersign-web-'));
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(policyFile, options.policy ?? POLICY);
+  const shadowFile = join(dir, 'shadow.yaml');
+  if (options.shadowPolicy !== undefined) writeFileSync(shadowFile, options.shadowPolicy);
   const port = await freePort();
   const config = resolveConfig(
     {
@@ -138,7 +145,8 @@ export async function startOidcGateway(
       data_dir: join(dir, 'data'),
       scheduler: { tick_ms: 50 },
       directory: options.directory ?? DIRECTORY,
-      policy: policyFile,
+      policy:
+        options.shadowPolicy === undefined ? policyFile : { file: policyFile, shadow: shadowFile },
       oidc: {
         issuer: idp.issuer,
         client_id: OIDC_CLIENT_ID,

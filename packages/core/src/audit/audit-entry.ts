@@ -43,6 +43,8 @@ export type AuditEventType =
   // administration
   | 'policy.loaded'
   | 'policy.reload_refused'
+  // a shadow policy (docs/policy.md "Shadow policies") decided a request otherwise
+  | 'policy.shadow_disagreed'
   | 'token.created'
   | 'token.revoked'
   | 'key.rotated'

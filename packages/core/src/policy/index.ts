@@ -31,6 +31,7 @@ export {
   parseFailOn,
   replayPolicy,
   type ChangeKind,
+  type ChangeBaseline,
   type ReplayExample,
   type ReplayOptions,
   type ReplayReport,

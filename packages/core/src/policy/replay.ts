@@ -113,8 +113,20 @@ export async function replayPolicy(
   return report;
 }
 
+/**
+ * What `classifyChange` compares against: the decision made (its rules and approval) and, once
+ * known, how humans answered. A shadow policy passes the live decision of a request just
+ * submitted (`outcome` of the live decision, no denials yet), so replay and shadow name the
+ * same differences the same way.
+ */
+export interface ChangeBaseline {
+  recorded: Pick<RecordedRequest['recorded'], 'decision' | 'rules' | 'approval'>;
+  outcome: RecordedRequest['outcome'];
+  denials: number;
+}
+
 /** The kind of change from what was recorded to `now`, or undefined if nothing changed. */
-export function classifyChange(r: RecordedRequest, now: PolicyDecision): ChangeKind | undefined {
+export function classifyChange(r: ChangeBaseline, now: PolicyDecision): ChangeKind | undefined {
   const was = r.recorded.decision;
   const deniedByHumans = r.outcome === 'denied' || r.denials > 0;
   if (now.decision === 'allow') {

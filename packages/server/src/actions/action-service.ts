@@ -9,6 +9,7 @@ import {
   type ActionRequestInput,
   type ActionResult,
   type JsonValue,
+  type PolicyInput,
   type Standing,
   type Status,
   type Vote,
@@ -22,7 +23,12 @@ import type { NotificationSink } from '../notify/notification.js';
 import type { ActionEvents } from './action-events.js';
 import { ActionWriter, type Actor } from './action-writer.js';
 import { newActionRecord } from './new-action-record.js';
-import { actionDecidedByPolicy, actionSubmitted } from '../audit/audit-events.js';
+import {
+  actionDecidedByPolicy,
+  actionSubmitted,
+  policyShadowDisagreed,
+  type PolicyShadowDisagreedData,
+} from '../audit/audit-events.js';
 import { partiesOf } from './parties.js';
 import type { LifecycleTracer, TraceCarrier } from '../telemetry/lifecycle-tracer.js';
 
@@ -37,6 +43,8 @@ export interface ActionServiceDeps {
   onDecision?: (record: ActionRecord) => void;
   /** Every committed decision, whoever made it (action-writer.ts): metrics. */
   onDecided?: (record: ActionRecord) => void;
+  /** A stored request the shadow policy decided otherwise (policy/shadow-policy.ts): metrics. */
+  onShadowDisagreed?: (record: ActionRecord, d: PolicyShadowDisagreedData) => void;
   /** Spans of the lifecycle (telemetry/); absent when tracing is off. */
   tracing?: LifecycleTracer | undefined;
 }
@@ -101,7 +109,7 @@ export class ActionService {
       const first = await this.deps.actions.findByIdempotencyKey(agent.id, input.idempotency_key);
       if (first) return this.replay(first, digest);
     }
-    const decision = this.deps.policy.current.evaluate({
+    const policyInput: PolicyInput = {
       action: input.action,
       resource: input.resource,
       environment: input.environment,
@@ -111,7 +119,8 @@ export class ActionService {
       on_behalf_of: input.on_behalf_of,
       context: input.context,
       agent: { id: agent.id, owners },
-    });
+    };
+    const decision = this.deps.policy.current.evaluate(policyInput);
     if (
       decision.decision === 'require_approval' &&
       decision.approval?.justification_required &&
@@ -123,6 +132,9 @@ export class ActionService {
         { rules: decision.rules },
       );
     }
+    // The shadow sees the very input the live policy saw; what it says is recorded, never
+    // enforced, and it never fails the request (compare() does not throw).
+    const disagreement = this.deps.policy.shadow?.compare(policyInput, decision);
     const now = this.#now();
     const record = newActionRecord(agent.id, input, digest, decision, now);
     const status = record.status;
@@ -139,6 +151,7 @@ export class ActionService {
       // What was asked (redact paths HMAC'd by the log), then what the policy said.
       w.audit(actionSubmitted(w.actor, record));
       w.audit(actionDecidedByPolicy(w.actor, record));
+      if (disagreement) w.audit(policyShadowDisagreed(record.id, disagreement));
       await w.changed(record, status === 'pending' ? 'action.requested' : 'action.decided', [], {
         audit: false,
       });
@@ -146,6 +159,7 @@ export class ActionService {
     });
     if (!stored.created) return this.replay(stored.record, digest);
     this.deps.onDecision?.(record);
+    if (disagreement) this.deps.onShadowDisagreed?.(record, disagreement);
     return stored;
   }
 

@@ -2,6 +2,7 @@ import type {
   ActionRecord,
   AuditEntry,
   AuditEventType,
+  ChangeKind,
   GrantBasis,
   GrantClaims,
   JsonObject,
@@ -35,6 +36,7 @@ export type AuditEvent =
   | GrantRedeemed
   | PolicyLoaded
   | PolicyReloadRefused
+  | PolicyShadowDisagreed
   | TokenCreated
   | TokenRevoked
   | KeyRotated
@@ -153,6 +155,24 @@ export type PolicyReloadRefusedData = {
   error: string | undefined;
 };
 export type PolicyReloadRefused = Event<'policy.reload_refused', PolicyReloadRefusedData>;
+
+/** One side of a shadow comparison: what a policy decided and by which rules. */
+export type ShadowSide = {
+  decision: ActionRecord['decision'];
+  rules: string[];
+  policy_version: string;
+};
+/**
+ * The shadow policy decided a request otherwise than the live one (docs/policy.md "Shadow
+ * policies"). Evidence only: the live decision is the one enforced. `kind` is the change kind
+ * of `countersign policy replay` (core policy/replay.ts), from live to shadow.
+ */
+export type PolicyShadowDisagreedData = {
+  kind: ChangeKind;
+  live: ShadowSide;
+  shadow: ShadowSide;
+};
+export type PolicyShadowDisagreed = Event<'policy.shadow_disagreed', PolicyShadowDisagreedData>;
 
 /**
  * A credential came into being: an API token, a web session (with how it was established)
@@ -413,6 +433,22 @@ export function policyReloadRefused(
     type: 'policy.reload_refused',
     actor: { kind: 'system', id: 'policy-watcher' },
     data: { file, kept_version: keptVersion, error },
+  };
+}
+
+/**
+ * Recorded in the submission's transaction, with the request it is about. The gateway's
+ * comparison, not the agent's act: a system actor.
+ */
+export function policyShadowDisagreed(
+  requestId: string,
+  data: PolicyShadowDisagreedData,
+): PolicyShadowDisagreed {
+  return {
+    type: 'policy.shadow_disagreed',
+    actor: { kind: 'system', id: 'shadow-policy' },
+    request_id: requestId,
+    data,
   };
 }
 

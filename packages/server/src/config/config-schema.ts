@@ -144,8 +144,18 @@ const BaseProperties = {
     },
     { additionalProperties: false },
   ),
-  /** A path to a policy YAML file, relative to this file. */
-  policy: Type.String(),
+  /**
+   * A path to a policy YAML file, relative to this file; or `{ file, shadow }`, where `shadow`
+   * is a candidate policy evaluated beside it and never enforced (docs/policy.md "Shadow
+   * policies").
+   */
+  policy: Type.Union([
+    Type.String(),
+    Type.Object(
+      { file: Type.String(), shadow: Type.Optional(Type.String()) },
+      { additionalProperties: false },
+    ),
+  ]),
   /** Single sign-on for the web inbox, and its sessions (docs/web.md). */
   oidc: Type.Optional(OidcConfigSchema),
   web: Type.Optional(WebConfigSchema),

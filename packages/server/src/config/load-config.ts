@@ -50,6 +50,8 @@ export interface GatewayConfig {
   };
   directory: Directory;
   policyFile: string;
+  /** `policy.shadow`: a candidate policy evaluated beside the live one, never enforced. */
+  policyShadowFile?: string | undefined;
   /**
    * The configured channels, in registry order (channels/registry.ts); a channel whose section
    * is absent is not here, except webhooks, always present. Read one channel's settings with
@@ -209,7 +211,11 @@ export function resolveConfig(
       })),
     },
     directory,
-    policyFile: resolve(baseDir, raw.policy),
+    policyFile: resolve(baseDir, typeof raw.policy === 'string' ? raw.policy : raw.policy.file),
+    policyShadowFile:
+      typeof raw.policy === 'string' || raw.policy.shadow === undefined
+        ? undefined
+        : resolve(baseDir, raw.policy.shadow),
     channels,
     web,
     insights: { fastApprovalMs: (raw.insights?.fast_approval_seconds ?? 10) * 1000 },

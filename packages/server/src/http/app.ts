@@ -9,6 +9,7 @@ import type { VoteService } from '../actions/vote-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PolicyStore } from '../policy/policy-store.js';
+import type { ShadowDisagreements } from '../policy/shadow-disagreements.js';
 import type { GrantService } from '../grants/grant-service.js';
 import type { Directory } from '../config/directory.js';
 import { authHook } from './auth-hook.js';
@@ -27,6 +28,7 @@ import { systemRoutes } from './routes/system-routes.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { timelineRoutes } from './routes/timeline-routes.js';
 import { policyDocumentRoutes } from './routes/policy-document-routes.js';
+import { policyShadowRoutes } from './routes/policy-shadow-routes.js';
 import { auditVerifyRoutes } from './routes/audit-verify-routes.js';
 import { inboxEventsRoutes } from './routes/inbox-events-routes.js';
 import { authzenRoutes } from './routes/authzen-routes.js';
@@ -48,6 +50,8 @@ export interface AppDeps {
   votes: VoteService;
   tokens: TokenService;
   policy: PolicyStore;
+  /** This replica's tally of shadow-policy disagreements (`GET /v1/policy/shadow`). */
+  shadowTally?: ShadowDisagreements;
   directory: Directory;
   metrics: Metrics;
   ready: () => Promise<void>;
@@ -211,6 +215,7 @@ export async function buildApp(deps: AppDeps) {
   for (const routes of deps.channelRoutes ?? []) await app.register(routes);
   await app.register(timelineRoutes(deps));
   await app.register(policyDocumentRoutes(deps));
+  await app.register(policyShadowRoutes(deps));
   await app.register(auditVerifyRoutes(deps.audit));
   if (deps.insights) await app.register(insightsRoutes(deps.insights));
   if (deps.events) await app.register(inboxEventsRoutes(deps.actions, deps.events));

@@ -87,6 +87,23 @@ export class Metrics {
     labelNames: ['channel'] as const,
     registers: [this.registry],
   });
+  /**
+   * Requests the shadow policy decided otherwise than the live one, by replay's change kind
+   * (docs/policy.md "Shadow policies"); each is also a `policy.shadow_disagreed` audit entry.
+   */
+  readonly shadowDisagreements = new Counter({
+    name: 'countersign_policy_shadow_disagreements_total',
+    help: 'Submitted requests the shadow policy decided otherwise than the live policy, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  /** The shadow policy failed: `load` (refused, the previous shadow stays) or `evaluate`. */
+  readonly shadowErrors = new Counter({
+    name: 'countersign_policy_shadow_errors_total',
+    help: 'Shadow policy failures (never enforced, never failing a request), by stage',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
   readonly grantsIssued = new Counter({
     name: 'countersign_grants_issued_total',
     help: 'Signed grants issued with an approval',

@@ -1,7 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { policyLoaded, policyReloadRefused } from '../audit/audit-events.js';
 import type { RecordEvidence } from '../audit/evidence-recorder.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { PolicyStore } from './policy-store.js';
+import type { ShadowDisagreements } from './shadow-disagreements.js';
+import type { ShadowReloadResult } from './shadow-policy.js';
 
 /** The `policy.loaded` entry of the policy in force now. */
 export function policyInForce(policy: PolicyStore, trigger: 'start' | 'reload') {
@@ -29,4 +32,31 @@ export function reportPolicyReloads(
         'policy reload refused; keeping the last good policy',
       );
   });
+}
+
+/**
+ * A shadow policy's load (at start, and with each reload): a refused one is logged and counted
+ * (`countersign_policy_shadow_errors_total{stage="load"}`); the previous shadow, or none, stays,
+ * and the live policy is untouched. A new version starts a new tally of disagreements.
+ */
+export function reportShadowLoad(
+  policy: PolicyStore,
+  r: ShadowReloadResult,
+  deps: { metrics: Metrics; tally: ShadowDisagreements; log: () => FastifyBaseLogger },
+): void {
+  deps.tally.reset(r.version);
+  const file = policy.shadow?.file;
+  if (r.ok) {
+    if (r.changed) deps.log().info({ version: r.version, file }, 'shadow policy loaded');
+    return;
+  }
+  deps.metrics.shadowErrors.inc({ stage: 'load' });
+  deps
+    .log()
+    .error(
+      { error: r.error, file, version: r.version },
+      r.version === null
+        ? 'shadow policy refused; no shadow policy is evaluated (the live policy is unaffected)'
+        : 'shadow policy refused; keeping the previous shadow (the live policy is unaffected)',
+    );
 }

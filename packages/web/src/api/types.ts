@@ -218,3 +218,29 @@ export interface Insights {
   >;
   rules: Array<LoadFigures & { rule: string }>;
 }
+
+/** One side of a shadow comparison (GET /v1/policy/shadow). */
+export interface ShadowSide {
+  decision: string;
+  rules: string[];
+  policy_version: string;
+}
+
+/** The shadow policy and this replica's disagreements with the live one (docs/policy.md). */
+export interface ShadowView {
+  configured: boolean;
+  file: string | null;
+  version: string | null;
+  live_version: string;
+  since: string;
+  counts: Record<string, number>;
+  examples: {
+    request_id: string;
+    at: string;
+    agent: string;
+    action: string;
+    kind: string;
+    live: ShadowSide;
+    shadow: ShadowSide;
+  }[];
+}

@@ -6,6 +6,7 @@ import { DecisionBadge } from '../components/badges';
 import { Loading } from '../components/loading';
 import { PolicySimulator } from '../components/policy-simulator';
 import { ProblemMessage } from '../components/problem-message';
+import { ShadowPanel } from '../components/shadow-panel';
 import { formatDuration, short } from '../format';
 import { useTitle } from '../hooks/use-title';
 
@@ -51,6 +52,7 @@ export function PolicyPage() {
               ))}
             </ol>
           )}
+          <ShadowPanel />
           {policy && policy.redact.length > 0 && (
             <p className="muted small">
               Redacted in the audit log:{' '}
