@@ -588,6 +588,29 @@ for (const dialect of await dialects()) {
       });
       assert.equal(entries[0].data.reason, 'approval_required');
       assert.equal(entries.at(-1).data.reason, 'approval_expired');
+
+      // A reference to no request at all gets the very answer another agent's reference got
+      // (a probe learns nothing about which), permits nothing while the real approval is
+      // live, and is audited like every answer.
+      const unknown = await evaluate({
+        ...bigExport,
+        context: { ...bigExport.context, approval: { id: 'act_does_not_exist' } },
+      });
+      assert.equal(unknown.decision, false);
+      assert.equal(unknown.context.reason, 'approval_unverifiable');
+      assert.equal(unknown.context.message, stolen.context.message);
+      assert.equal(unknown.context.grant, undefined);
+      const lastEntry = await (
+        await indexedStore(gw)
+      )
+        .selectFrom('audit_entries')
+        .select('entry')
+        .where('type', '=', 'authzen.evaluated')
+        .orderBy('idx', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      assert.equal(JSON.parse(lastEntry.entry).data.reason, 'approval_unverifiable');
+      assert.equal(await gw.count('actions'), 1, 'nothing stored');
     });
 
     test('AuthZEN 1.0 §6 + Access Request profile: one request per window; a denial is not re-offered until the next; a redeemed grant is spent', async () => {

@@ -9,7 +9,6 @@ import {
   type ActionRequestInput,
   type ActionResult,
   type JsonValue,
-  type PolicyInput,
   type Standing,
   type Status,
   type Vote,
@@ -30,6 +29,7 @@ import {
   type PolicyShadowDisagreedData,
 } from '../audit/audit-events.js';
 import { partiesOf } from './parties.js';
+import { policyInputOf } from '../policy/evaluate-as.js';
 import type { LifecycleTracer, TraceCarrier } from '../telemetry/lifecycle-tracer.js';
 
 export interface ActionServiceDeps {
@@ -109,17 +109,7 @@ export class ActionService {
       const first = await this.deps.actions.findByIdempotencyKey(agent.id, input.idempotency_key);
       if (first) return this.replay(first, digest);
     }
-    const policyInput: PolicyInput = {
-      action: input.action,
-      resource: input.resource,
-      environment: input.environment,
-      params: input.params,
-      risk: input.risk,
-      justification: input.justification,
-      on_behalf_of: input.on_behalf_of,
-      context: input.context,
-      agent: { id: agent.id, owners },
-    };
+    const policyInput = policyInputOf(agent.id, owners, input);
     const decision = this.deps.policy.current.evaluate(policyInput);
     if (
       decision.decision === 'require_approval' &&

@@ -1,4 +1,9 @@
-import { CountersignError, type ActionRequestInput, type PolicyDecision } from '@countersign/core';
+import {
+  CountersignError,
+  type ActionRequestInput,
+  type PolicyDecision,
+  type PolicyInput,
+} from '@countersign/core';
 import type { Principal } from '../auth/principal.js';
 import type { Directory } from '../config/directory.js';
 import type { PolicyStore } from './policy-store.js';
@@ -16,6 +21,28 @@ export function evaluatingAgent(principal: Principal, requested: string | undefi
 }
 
 /**
+ * What the policy is asked about `agentId` sending `input`: one shape for the submission
+ * (ActionService.submit) and every dry run, so they cannot drift apart.
+ */
+export function policyInputOf(
+  agentId: string,
+  owners: readonly string[],
+  input: ActionRequestInput,
+): PolicyInput {
+  return {
+    action: input.action,
+    resource: input.resource,
+    environment: input.environment,
+    params: input.params,
+    risk: input.risk,
+    justification: input.justification,
+    on_behalf_of: input.on_behalf_of,
+    context: input.context,
+    agent: { id: agentId, owners },
+  };
+}
+
+/**
  * The policy's answer for `agentId` sending `input`, with the agent's owners from the
  * directory: exactly what `ActionService.submit` asks the policy, and nothing is recorded.
  */
@@ -25,15 +52,7 @@ export function evaluateAs(
   agentId: string,
   input: ActionRequestInput,
 ): PolicyDecision {
-  return policy.current.evaluate({
-    action: input.action,
-    resource: input.resource,
-    environment: input.environment,
-    params: input.params,
-    risk: input.risk,
-    justification: input.justification,
-    on_behalf_of: input.on_behalf_of,
-    context: input.context,
-    agent: { id: agentId, owners: directory.agent(agentId)?.owners ?? [] },
-  });
+  return policy.current.evaluate(
+    policyInputOf(agentId, directory.agent(agentId)?.owners ?? [], input),
+  );
 }
