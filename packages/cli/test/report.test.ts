@@ -71,6 +71,10 @@ describe('countersign report soc2', () => {
   let html = '';
   let report = {} as Soc2Report;
 
+  /** `report soc2` over yesterday to tomorrow, against this suite's configuration. */
+  const soc2 = (...flags: string[]) =>
+    cli(['report', 'soc2', '--from', day(-1), '--to', day(1), ...flags, '--config', config]);
+
   const call = async (token: string, method: string, path: string, body?: unknown) => {
     const res = await fetch(url + path, {
       method,
@@ -193,20 +197,7 @@ describe('countersign report soc2', () => {
     assert.equal(checkpoint.status, 200);
 
     const out = join(dir, 'report.html');
-    const r = cli([
-      'report',
-      'soc2',
-      '--from',
-      day(-1),
-      '--to',
-      day(1),
-      '--out',
-      out,
-      '--json',
-      '--accept-gateway-key',
-      '--config',
-      config,
-    ]);
+    const r = soc2('--out', out, '--json', '--accept-gateway-key');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /wrote .*report\.html \(and \.sig\): 7 requests/);
     html = readFileSync(out, 'utf8');
@@ -460,19 +451,7 @@ describe('countersign report soc2', () => {
 
   test('--key: verifying with a key the log was not signed by fails, and says so', () => {
     const other = generateNoteKey('someone-else/countersign').verifierKey;
-    const r = cli([
-      'report',
-      'soc2',
-      '--from',
-      day(-1),
-      '--to',
-      day(1),
-      '--json',
-      '--key',
-      other,
-      '--config',
-      config,
-    ]);
+    const r = soc2('--json', '--key', other);
     assert.equal(r.status, 1, r.stderr);
     const failed = JSON.parse(r.stdout) as Soc2Report;
     assert.equal(failed.log_integrity.status, 'failed');
@@ -481,12 +460,11 @@ describe('countersign report soc2', () => {
   });
 
   test('the log check needs a key from outside the gateway, or --accept-gateway-key', () => {
-    const args = ['report', 'soc2', '--from', day(-1), '--to', day(1), '--json'];
-    const refused = cli([...args, '--config', config]);
+    const refused = soc2('--json');
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /pass --key <vkey>, or --accept-gateway-key/);
     assert.equal(refused.stdout, '');
-    const accepted = cli([...args, '--accept-gateway-key', '--config', config]);
+    const accepted = soc2('--json', '--accept-gateway-key');
     assert.equal(accepted.status, 0, accepted.stderr);
     assert.match(accepted.stderr, /WARNING: checking with the gateway's own key/);
   });
@@ -495,22 +473,7 @@ describe('countersign report soc2', () => {
     const html = join(dir, 'signed.html');
     const json = join(dir, 'signed.json');
     const key = report.log_integrity.verifier_key!;
-    const made = cli([
-      'report',
-      'soc2',
-      '--from',
-      day(-1),
-      '--to',
-      day(1),
-      '--out',
-      html,
-      '--json-out',
-      json,
-      '--key',
-      key,
-      '--config',
-      config,
-    ]);
+    const made = soc2('--out', html, '--json-out', json, '--key', key);
     assert.equal(made.status, 0, made.stderr);
     assert.match(made.stderr, /signed\.json \(and \.sig\)/);
     for (const file of [html, json]) {
@@ -575,18 +538,7 @@ describe('countersign report soc2', () => {
         .set({ entry: row.entry.replace('"alice"', '"mallory"') })
         .where('idx', '=', row.idx)
         .execute();
-      const r = cli([
-        'report',
-        'soc2',
-        '--from',
-        day(-1),
-        '--to',
-        day(1),
-        '--json',
-        '--accept-gateway-key',
-        '--config',
-        config,
-      ]);
+      const r = soc2('--json', '--accept-gateway-key');
       assert.equal(r.status, 1, r.stderr);
       assert.match(r.stderr, /audit log failed/);
       const failed = JSON.parse(r.stdout) as Soc2Report;

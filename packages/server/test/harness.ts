@@ -72,6 +72,14 @@ rules:
       escalate: { after: 1s, to: [sre-oncall] }
 `;
 
+/** A request POLICY sends to two data owners (`prod-large-export`). */
+export const LARGE_EXPORT = {
+  action: 'db.export',
+  resource: 'pg://x',
+  environment: 'production',
+  params: { rows: 50_000 },
+};
+
 export type Dialect = 'sqlite' | 'postgres';
 
 const PG_ADMIN_URL =

@@ -27,6 +27,7 @@ import {
 } from '../src/index.js';
 import {
   DIRECTORY,
+  LARGE_EXPORT,
   POLICY,
   dropPgDatabase,
   indexedStore,
@@ -125,12 +126,7 @@ describe('directory changes are audit evidence (sqlite)', () => {
       const agent = await gw.token('agent', 'exporter');
       const sub = await gw.call('POST', '/v1/actions', {
         token: agent,
-        body: {
-          action: 'db.export',
-          resource: 'pg://x',
-          environment: 'production',
-          params: { rows: 50_000 },
-        },
+        body: LARGE_EXPORT,
       });
       assert.equal(sub.status, 201);
       // Within the request's 30 minutes (the policy's timeout).

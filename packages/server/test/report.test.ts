@@ -13,7 +13,7 @@ import {
 import { decisionDistribution } from '../src/report/time-to-decision.js';
 import { escapeHtml, markup } from '../src/report/html/safe-html.js';
 import { histogramSvg } from '../src/report/html/histogram-svg.js';
-import { DIRECTORY, POLICY, dialects, startGateway } from './harness.js';
+import { DIRECTORY, LARGE_EXPORT, POLICY, dialects, startGateway } from './harness.js';
 import { ReportRepository } from '../src/storage/report-repository.js';
 
 const MIN = 60_000;
@@ -138,12 +138,7 @@ for (const dialect of await dialects()) {
         const bob = await gw.token('user', 'bob');
         const sub = await gw.call('POST', '/v1/actions', {
           token: agent,
-          body: {
-            action: 'db.export',
-            resource: 'pg://x',
-            environment: 'production',
-            params: { rows: 50_000 },
-          },
+          body: LARGE_EXPORT,
         });
         assert.equal(sub.status, 201);
         const refused = await gw.call('POST', `/v1/actions/${sub.body.id}/votes`, {

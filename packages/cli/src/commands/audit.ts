@@ -291,7 +291,8 @@ function usage(message: string): number {
 
 /**
  * Verifies an export directory. Without `keys`, uses the export's own log-key.pub and says on
- * stderr what that does not prove. Also used by `report`.
+ * stderr what that does not prove. `history` adds older checkpoints the log must extend (before
+ * the export's own). Also used by `report` and `report verify`.
  */
 export async function verifyExportDir(
   dir: string,
@@ -299,6 +300,7 @@ export async function verifyExportDir(
     keys?: string[] | undefined;
     since?: string | undefined;
     witnesses?: WitnessRequirement | undefined;
+    history?: History | undefined;
   } = {},
 ): Promise<VerifyLogResult> {
   const path = (name: string) => join(dir, name);
@@ -312,7 +314,7 @@ export async function verifyExportDir(
     keys = readKeys(path(EXPORT_FILES.key));
     warnUntrustedKey(`${path(EXPORT_FILES.key)}, inside the export`);
   }
-  const history: History = [];
+  const history: History = [...(options.history ?? [])];
   if (existsSync(path(EXPORT_FILES.checkpoints))) {
     const names = readdirSync(path(EXPORT_FILES.checkpoints)).filter((n) => n.endsWith('.txt'));
     for (const name of names.sort((a, b) => parseInt(a, 10) - parseInt(b, 10))) {

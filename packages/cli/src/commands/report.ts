@@ -1,12 +1,6 @@
-import { createReadStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CountersignError,
-  EXPORT_FILES,
-  jsonlLines,
-  verifyLog,
-  type VerifyLogResult,
-} from '@countersign/core';
+import { CountersignError, EXPORT_FILES, jsonlLines } from '@countersign/core';
 import {
   generateSoc2Report,
   recountFigures,
@@ -19,6 +13,7 @@ import {
   type Soc2Report,
 } from '@countersign/server';
 import { EXIT } from '../cli-error.js';
+import { verifyExportDir } from './audit.js';
 import { withStore } from '../open-store.js';
 
 export interface ReportSoc2Options {
@@ -155,7 +150,12 @@ export async function reportVerify(file: string, options: ReportVerifyOptions): 
     );
     return EXIT.ok;
   }
-  const log = await verifyExportWith(options.log, key, s.checkpoint.note);
+  // The report's checkpoint joins the export's older ones: each must be a prefix of the
+  // exported log, so the report's checkpoint is of this very log.
+  const log = await verifyExportDir(options.log, {
+    keys: [key],
+    history: [{ label: 'the checkpoint the report is signed over', note: s.checkpoint.note }],
+  });
   if (!log.ok) {
     process.stdout.write(
       `FAIL log ${log.code}: ${log.reason}` +
@@ -199,37 +199,4 @@ export async function reportVerify(file: string, options: ReportVerifyOptions): 
     `FAIL figures: ${figures.mismatches.length} figure(s) differ from the log\n`,
   );
   return EXIT.failed;
-}
-
-/**
- * `verifyLog` over an audit export (the layout of EXPORT_FILES) with the auditor's key, the
- * export's older checkpoints and the report's checkpoint as history: each must be a prefix of
- * the exported log, so the report's checkpoint is of this very log.
- */
-async function verifyExportWith(
-  dir: string,
-  key: string,
-  reportCheckpoint: string,
-): Promise<VerifyLogResult> {
-  const path = (name: string) => join(dir, name);
-  for (const name of [EXPORT_FILES.checkpoint, EXPORT_FILES.entries]) {
-    if (!existsSync(path(name))) {
-      throw new CountersignError('invalid_request', `${dir} is not an audit export: no ${name}`);
-    }
-  }
-  const history = [{ label: 'the checkpoint the report is signed over', note: reportCheckpoint }];
-  if (existsSync(path(EXPORT_FILES.checkpoints))) {
-    for (const name of readdirSync(path(EXPORT_FILES.checkpoints)).filter((n) =>
-      n.endsWith('.txt'),
-    )) {
-      const label = `${EXPORT_FILES.checkpoints}/${name}`;
-      history.push({ label, note: readFileSync(path(label), 'utf8') });
-    }
-  }
-  return verifyLog({
-    entries: jsonlLines(createReadStream(path(EXPORT_FILES.entries), { highWaterMark: 1 << 20 })),
-    checkpoint: readFileSync(path(EXPORT_FILES.checkpoint)),
-    verifierKeys: key,
-    history,
-  });
 }

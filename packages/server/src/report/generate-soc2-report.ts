@@ -40,11 +40,17 @@ export async function generateSoc2Report(
   const repo = new ReportRepository(storage.db);
   const window = { start: options.period.start, end: options.period.end };
   const insights = new InsightsRepository(storage.db);
-  const [timedVotes, reviewedRequests] = await Promise.all([
-    insights.votesIn(window),
-    insights.reviewedRequestsIn(window),
-  ]);
-  const [counts, versions, requests, votes, refused, stored, directoryEntries] = await Promise.all([
+  const [
+    counts,
+    versions,
+    requests,
+    votes,
+    refused,
+    stored,
+    directoryEntries,
+    timedVotes,
+    reviewedRequests,
+  ] = await Promise.all([
     repo.requestCounts(window),
     repo.policyVersionsSeen(window),
     repo.notAutoAllowedIn(window),
@@ -52,6 +58,8 @@ export async function generateSoc2Report(
     repo.refusedVotesIn(window),
     repo.auditSize(),
     repo.directoryEntries(options.period.end),
+    insights.votesIn(window),
+    insights.reviewedRequestsIn(window),
   ]);
   const hasLog = stored > 0;
   const allLoads = hasLog

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api/client';
 import type { Insights, LoadFigures } from '../api/types';
 import { Loading } from '../components/loading';
@@ -34,6 +34,38 @@ function Figures({ f }: { f: LoadFigures }) {
       <td>{f.requests}</td>
       <td>{f.requests_per_day.toFixed(1)}</td>
     </>
+  );
+}
+
+/** One card with a table of figures: a first column naming the row, the figures, maybe one more. */
+function LoadTable(props: {
+  id: string;
+  title: string;
+  className: string;
+  first: string;
+  last?: string;
+  children: ReactNode;
+}) {
+  return (
+    <section className="card" aria-labelledby={props.id}>
+      <h2 id={props.id}>{props.title}</h2>
+      <div className="table-wrap" tabIndex={0} role="region" aria-label={props.title}>
+        <table className={props.className}>
+          <thead>
+            <tr>
+              <th scope="col">{props.first}</th>
+              {HEADERS.map((h) => (
+                <th scope="col" key={h}>
+                  {h}
+                </th>
+              ))}
+              {props.last !== undefined && <th scope="col">{props.last}</th>}
+            </tr>
+          </thead>
+          <tbody>{props.children}</tbody>
+        </table>
+      </div>
+    </section>
   );
 }
 
@@ -97,62 +129,31 @@ export function InsightsPage() {
             <strong>{insights.fast_approvals} fast approvals</strong> (at most{' '}
             {formatDuration(insights.fast_approval_threshold_ms)} after notification).
           </p>
-          <section className="card" aria-labelledby="by-reviewer">
-            <h2 id="by-reviewer">Per reviewer</h2>
-            <div className="table-wrap" tabIndex={0} role="region" aria-label="Per reviewer">
-              <table className="insights-reviewers">
-                <thead>
-                  <tr>
-                    <th scope="col">Reviewer</th>
-                    {HEADERS.map((h) => (
-                      <th scope="col" key={h}>
-                        {h}
-                      </th>
-                    ))}
-                    <th scope="col">Busiest day</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {insights.reviewers.map((r) => (
-                    <tr key={r.user}>
-                      <th scope="row">{r.user}</th>
-                      <Figures f={r} />
-                      <td>
-                        {r.busiest_day ? `${r.busiest_day.date} (${r.busiest_day.requests})` : '–'}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </section>
-          <section className="card" aria-labelledby="by-rule">
-            <h2 id="by-rule">Per rule</h2>
-            <div className="table-wrap" tabIndex={0} role="region" aria-label="Per rule">
-              <table className="insights-rules">
-                <thead>
-                  <tr>
-                    <th scope="col">Rule</th>
-                    {HEADERS.map((h) => (
-                      <th scope="col" key={h}>
-                        {h}
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody>
-                  {insights.rules.map((r) => (
-                    <tr key={r.rule}>
-                      <th scope="row">
-                        <code>{r.rule}</code>
-                      </th>
-                      <Figures f={r} />
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </section>
+          <LoadTable
+            id="by-reviewer"
+            title="Per reviewer"
+            className="insights-reviewers"
+            first="Reviewer"
+            last="Busiest day"
+          >
+            {insights.reviewers.map((r) => (
+              <tr key={r.user}>
+                <th scope="row">{r.user}</th>
+                <Figures f={r} />
+                <td>{r.busiest_day ? `${r.busiest_day.date} (${r.busiest_day.requests})` : '–'}</td>
+              </tr>
+            ))}
+          </LoadTable>
+          <LoadTable id="by-rule" title="Per rule" className="insights-rules" first="Rule">
+            {insights.rules.map((r) => (
+              <tr key={r.rule}>
+                <th scope="row">
+                  <code>{r.rule}</code>
+                </th>
+                <Figures f={r} />
+              </tr>
+            ))}
+          </LoadTable>
         </>
       )}
     </>
