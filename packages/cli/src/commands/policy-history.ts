@@ -18,7 +18,7 @@ import {
 import { loadConfig } from '@countersign/server';
 import { EXIT } from '../cli-error.js';
 import { withStore } from '../open-store.js';
-import { terminalSafe } from '../terminal-text.js';
+import { terminalJson, terminalSafe } from '../terminal-text.js';
 
 /** Flags shared by `policy replay` and `policy suggest`. */
 interface HistoryFlags {
@@ -68,7 +68,7 @@ export async function policyReplay(
   );
   const failed = CHANGE_KINDS.filter((k) => failOn.has(k) && report.changes[k].count > 0);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ...report, failed_on: failed }, null, 2)}\n`);
+    process.stdout.write(`${terminalJson({ ...report, failed_on: failed })}\n`);
   } else {
     printReport(report, candidateFile);
     if (failed.length > 0) {
@@ -99,7 +99,7 @@ export async function policySuggest(
     }),
   );
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${terminalJson(result)}\n`);
     return EXIT.ok;
   }
   if (result.suggestions.length === 0) {
