@@ -15,7 +15,7 @@ import {
   type RecordedRequestsOptions,
   type ReplayReport,
 } from '@countersign/core';
-import { loadConfig } from '@countersign/server';
+import { AuditRepository, loadConfig } from '@countersign/server';
 import { EXIT } from '../cli-error.js';
 import { withStore } from '../open-store.js';
 import { terminalJson, terminalSafe } from '../terminal-text.js';
@@ -177,15 +177,10 @@ async function withEntries<T>(
     return f(jsonlLines(createReadStream(file, { highWaterMark: 1 << 20 })));
   }
   return withStore(options.config, async (storage) => {
+    const audit = new AuditRepository(storage.db, storage.dialect);
     async function* pages() {
       for (let from = 0; ; from += PAGE) {
-        const rows = await storage.db
-          .selectFrom('audit_entries')
-          .select(['entry'])
-          .where('idx', '>=', from)
-          .where('idx', '<', from + PAGE)
-          .orderBy('idx')
-          .execute();
+        const rows = await audit.entries(from, from + PAGE);
         if (rows.length === 0) return;
         yield rows.map((r) => r.entry);
       }
