@@ -118,6 +118,18 @@ export const policy = loadPolicy(HUNDRED_RULE_POLICY, {
   users: new Set(),
 });
 
+/**
+ * The candidate edit policy-replay.mjs replays and policy-shadow.mjs shadows: rule-0's quorum
+ * from 2 to 1, and rule-1's deny an approval.
+ */
+export const candidate = loadPolicy(
+  HUNDRED_RULE_POLICY.replace('quorum: 2, timeout: 30m', 'quorum: 1, timeout: 30m').replace(
+    /(id: rule-1\n[^\n]*\n[^\n]*\n) {4}decision: deny/,
+    '$1    require_approval: { from: [sre] }',
+  ),
+  { file: 'candidate.yaml', groups: BENCH_GROUPS, users: new Set() },
+);
+
 // Varied inputs: every family and verb, all environments, some with conditions' params.
 export const inputs = [];
 for (let i = 0; i < 1000; i++) {

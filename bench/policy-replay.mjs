@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import {
   CHANGE_KINDS,
   jsonlLines,
-  loadPolicy,
   recordedRequests,
   replayPolicy,
 } from '../packages/core/dist/src/index.js';
-import { BENCH_GROUPS, HUNDRED_RULE_POLICY, inputs, policy } from './hundred-rule-policy.mjs';
+import { candidate, inputs, policy } from './hundred-rule-policy.mjs';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'countersign-replay-bench-'));
@@ -76,15 +75,6 @@ for (let i = 0; i < N; i++) {
 }
 await new Promise((resolve) => out.end(resolve));
 const generatedSeconds = (Date.now() - generated) / 1000;
-
-// The candidate: rule-0's quorum from 2 to 1, and rule-1's deny an approval.
-const candidate = loadPolicy(
-  HUNDRED_RULE_POLICY.replace('quorum: 2, timeout: 30m', 'quorum: 1, timeout: 30m').replace(
-    /(id: rule-1\n[^\n]*\n[^\n]*\n) {4}decision: deny/,
-    '$1    require_approval: { from: [sre] }',
-  ),
-  { file: 'candidate.yaml', groups: BENCH_GROUPS, users: new Set() },
-);
 
 const cpu = process.cpuUsage();
 const start = process.hrtime.bigint();

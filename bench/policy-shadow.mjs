@@ -3,18 +3,9 @@
 // change classification) on the same input, interleaved so both see the same machine load.
 // Prints one JSON line: {"name":"policy_shadow_100_rules","us_live":X,"us_live_and_shadow":Y,…}
 // Run after `npx tsc -b`: node bench/policy-shadow.mjs
-import { loadPolicy } from '../packages/core/dist/src/index.js';
 import { ShadowPolicy } from '../packages/server/dist/src/policy/shadow-policy.js';
-import { BENCH_GROUPS, HUNDRED_RULE_POLICY, inputs, policy } from './hundred-rule-policy.mjs';
+import { candidate, inputs, policy } from './hundred-rule-policy.mjs';
 
-// The candidate policy-replay.mjs replays: rule-0's quorum 2 → 1, rule-1's deny an approval.
-const candidate = loadPolicy(
-  HUNDRED_RULE_POLICY.replace('quorum: 2, timeout: 30m', 'quorum: 1, timeout: 30m').replace(
-    /(id: rule-1\n[^\n]*\n[^\n]*\n) {4}decision: deny/,
-    '$1    require_approval: { from: [sre] }',
-  ),
-  { file: 'candidate.yaml', groups: BENCH_GROUPS, users: new Set() },
-);
 const shadow = new ShadowPolicy(
   'candidate.yaml',
   () => candidate,

@@ -311,6 +311,12 @@ describe('countersign policy replay', () => {
     assert.match(r.stdout, /evil␛\[2J⟨RLO⟩agent/);
     for (const c of ['\u001b', '\u0007', '\u202e'])
       assert.ok(!r.stdout.includes(c), `raw ${escape(c)}`);
+    // --json too: the same value, with what a terminal would obey written as \u escapes.
+    const j = replay(file, '--json');
+    assert.equal(j.status, 0, j.stderr);
+    assert.ok(j.stdout.includes('"agent": "evil\\u001b[2J\\u202eagent"'), j.stdout);
+    for (const c of ['\u001b', '\u0007', '\u202e'])
+      assert.ok(!j.stdout.includes(c), `raw ${escape(c)} in --json`);
   });
 });
 

@@ -15,10 +15,10 @@ import {
   type RecordedRequestsOptions,
   type ReplayReport,
 } from '@countersign/core';
-import { loadConfig } from '@countersign/server';
+import { AuditRepository, loadConfig } from '@countersign/server';
 import { EXIT } from '../cli-error.js';
 import { withStore } from '../open-store.js';
-import { terminalSafe } from '../terminal-text.js';
+import { terminalJson, terminalSafe } from '../terminal-text.js';
 
 /** Flags shared by `policy replay` and `policy suggest`. */
 interface HistoryFlags {
@@ -68,7 +68,7 @@ export async function policyReplay(
   );
   const failed = CHANGE_KINDS.filter((k) => failOn.has(k) && report.changes[k].count > 0);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ...report, failed_on: failed }, null, 2)}\n`);
+    process.stdout.write(`${terminalJson({ ...report, failed_on: failed })}\n`);
   } else {
     printReport(report, candidateFile);
     if (failed.length > 0) {
@@ -99,7 +99,7 @@ export async function policySuggest(
     }),
   );
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${terminalJson(result)}\n`);
     return EXIT.ok;
   }
   if (result.suggestions.length === 0) {
@@ -177,15 +177,10 @@ async function withEntries<T>(
     return f(jsonlLines(createReadStream(file, { highWaterMark: 1 << 20 })));
   }
   return withStore(options.config, async (storage) => {
+    const audit = new AuditRepository(storage.db, storage.dialect);
     async function* pages() {
       for (let from = 0; ; from += PAGE) {
-        const rows = await storage.db
-          .selectFrom('audit_entries')
-          .select(['entry'])
-          .where('idx', '>=', from)
-          .where('idx', '<', from + PAGE)
-          .orderBy('idx')
-          .execute();
+        const rows = await audit.entries(from, from + PAGE);
         if (rows.length === 0) return;
         yield rows.map((r) => r.entry);
       }

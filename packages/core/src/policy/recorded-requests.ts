@@ -7,6 +7,7 @@
 import type { Decision } from '../model/status.js';
 import type { JsonObject } from '../model/json.js';
 import type { Risk } from '../model/action-request.js';
+import type { EntryText as Line } from '../audit/scan-entries.js';
 import type { ApprovalRequirement, PolicyInput } from './types.js';
 
 /** One request from the log, settled (or still pending when the log ended). */
@@ -43,8 +44,6 @@ export interface RecordedRequestsOptions {
   /** Only requests submitted before this time (ms since the epoch). */
   to?: number | undefined;
 }
-
-type Line = string | Uint8Array;
 
 interface Entry {
   at: string;

@@ -13,6 +13,7 @@ import {
   type Node,
   type Scalar,
   type YAMLMap,
+  type YAMLSeq,
 } from 'yaml';
 import type { RecordedRequest } from './recorded-requests.js';
 import { unifiedDiff } from './unified-diff.js';
@@ -173,6 +174,8 @@ function apply(text: string, suggestions: Suggestion[]): string {
   const ids = new Set(seq.items.map((m) => (isMap(m) ? String(m.get('id')) : '')));
   const byId = (id: string) =>
     seq.items.find((m): m is YAMLMap => isMap(m) && String(m.get('id')) === id);
+  // The live text's rules, unchanged, for the offsets the text edits start from.
+  const original = parseDocument(text).get('rules');
   const edits: Edit[] = [];
   const edited = new Set<YAMLMap>();
   let textual = true;
@@ -192,7 +195,10 @@ function apply(text: string, suggestions: Suggestion[]): string {
     if (change.before !== undefined)
       seq.items.splice(seq.items.indexOf(rule), 0, doc.createNode(change.before));
     // A second change of one rule builds on the first: only the document model has both.
-    const edit = textual && !edited.has(rule) ? textEdits(text, rule, change) : undefined;
+    const edit =
+      textual && !edited.has(rule) && isSeq(original)
+        ? textEdits(text, original, rule, change)
+        : undefined;
     edited.add(rule);
     if (edit === undefined) textual = false;
     else edits.push(...edit);
@@ -248,11 +254,16 @@ interface Edit {
 let editOrder = 0;
 
 /**
- * The text edits for one rule of a block sequence, or undefined when the rule's layout is not
+ * The text edits for one rule of a block sequence (`original`: the live text's `rules`), or undefined when the rule's layout is not
  * one this can edit in place. `rule` has already been changed in the document: the values to
  * write are read from it.
  */
-function textEdits(text: string, rule: YAMLMap, change: RuleChange): Edit[] | undefined {
+function textEdits(
+  text: string,
+  original: YAMLSeq,
+  rule: YAMLMap,
+  change: RuleChange,
+): Edit[] | undefined {
   if (rule.flow || rule.range === undefined || rule.range === null) return undefined;
   const start = rule.range[0];
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
@@ -271,8 +282,6 @@ function textEdits(text: string, rule: YAMLMap, change: RuleChange): Edit[] | un
     edit(lineStart, 0, `${lines.map((l, i) => (i === 0 ? dash : indent) + l).join('\n')}\n`);
   }
   // The live text's pairs: removed keys go, a set key replaces its value or is added after `id`.
-  const original = parseDocument(text).get('rules');
-  if (!isSeq(original)) return undefined;
   const before = original.items.find((m): m is YAMLMap => isMap(m) && m.range?.[0] === start);
   if (before === undefined) return undefined;
   const old = (key: string) =>

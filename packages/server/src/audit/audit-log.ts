@@ -274,6 +274,12 @@ export class AuditLog {
     return this.repo.forRequest(requestId);
   }
 
+  /** As {@link forRequest} for several requests at once: one sync and one query. */
+  async forRequests(requestIds: readonly string[]): Promise<StoredEntry[]> {
+    await this.sync();
+    return this.repo.forRequests(requestIds);
+  }
+
   async inclusion(index: number, size: number) {
     const source = await this.source();
     const [proof, root, leaf] = await Promise.all([

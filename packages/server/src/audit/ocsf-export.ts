@@ -27,29 +27,37 @@ export async function* ocsfExport(
     if (!c) throw new Error(`no signed checkpoint includes entry ${index}`);
     return c;
   };
-  const context = async (requestId: string): Promise<RequestContext> => {
-    let known = contexts.get(requestId);
-    if (!known) {
-      if (contexts.size >= CONTEXT_CACHE) contexts.clear();
-      known = requestContext((await audit.forRequest(requestId)).map((r) => r.entry));
-      contexts.set(requestId, known);
+  // One query per page for the requests it names that are not cached, not one per request.
+  const loadContexts = async (requestIds: ReadonlySet<string>) => {
+    if (contexts.size >= CONTEXT_CACHE) contexts.clear();
+    const missing = [...requestIds].filter((id) => !contexts.has(id));
+    const entries = new Map<string, AuditEntry[]>(missing.map((id) => [id, []]));
+    for (const row of await audit.forRequests(missing)) {
+      const e = JSON.parse(row.entry) as AuditEntry;
+      entries.get(e.request_id ?? '')?.push(e);
     }
-    return known;
+    for (const [id, list] of entries) contexts.set(id, requestContext(list));
   };
   for (let from = range.from; from < range.to; from += PAGE) {
     const rows = await audit.entries(from, Math.min(range.to, from + PAGE));
+    const requestIds = rows.map((row) => {
+      const id = (JSON.parse(row.entry) as Partial<AuditEntry>).request_id;
+      return typeof id === 'string' ? id : undefined;
+    });
+    await loadContexts(new Set(requestIds.filter((id) => id !== undefined)));
     let lines = '';
-    for (const row of rows) {
+    for (const [i, row] of rows.entries()) {
       const c = await covering(row.index);
-      const requestId = (JSON.parse(row.entry) as Partial<AuditEntry>).request_id;
+      const requestId = requestIds[i];
       const event = toOcsfEvent({
         text: row.entry,
         leafHash: row.leaf_hash,
         checkpoint: { origin: audit.origin, size: c.size, root_hash: c.root_hash, note: c.note },
-        request: typeof requestId === 'string' ? await context(requestId) : undefined,
+        request: requestId === undefined ? undefined : contexts.get(requestId),
         productVersion,
       });
-      // JSON.stringify escapes every control character: a line is one event, whatever the text.
+      // JSON.stringify escapes every C0 control character, line feeds included: a line is one
+      // event, whatever the text. (DEL, C1 and bidi controls stay raw.)
       lines += `${JSON.stringify(event)}\n`;
     }
     yield lines;
@@ -57,10 +65,9 @@ export async function* ocsfExport(
 }
 
 /** The agent, the action and who approved it, read from the request's own entries. */
-function requestContext(texts: readonly string[]): RequestContext {
+function requestContext(entries: readonly AuditEntry[]): RequestContext {
   const out: RequestContext = {};
-  for (const text of texts) {
-    const e = JSON.parse(text) as AuditEntry;
+  for (const e of entries) {
     const data = e.data ?? {};
     if (e.type === 'action.submitted') {
       if (e.actor?.kind === 'agent') out.agent = e.actor.id;

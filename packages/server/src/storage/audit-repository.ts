@@ -235,10 +235,16 @@ export class AuditRepository {
 
   /** One request's entries, in order: its timeline. */
   async forRequest(requestId: string): Promise<StoredEntry[]> {
+    return this.forRequests([requestId]);
+  }
+
+  /** The entries of several requests in one query, in log order (none for no ids). */
+  async forRequests(requestIds: readonly string[]): Promise<StoredEntry[]> {
+    if (requestIds.length === 0) return [];
     const rows = await this.db
       .selectFrom('audit_entries')
       .select(['idx', 'entry', 'leaf_hash'])
-      .where('request_id', '=', requestId)
+      .where('request_id', 'in', requestIds)
       .orderBy('idx')
       .execute();
     return rows.map((r) => ({ index: Number(r.idx), entry: r.entry, leaf_hash: r.leaf_hash }));
