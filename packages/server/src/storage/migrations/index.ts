@@ -9,6 +9,7 @@ import { auditQueue } from './0007-audit-queue.js';
 import { actionsChanged } from './0010-actions-changed.js';
 import { traceParent } from './0012-trace-parent.js';
 import { auditCosignatures } from './0013-audit-cosignatures.js';
+import { outboxDelivered } from './0014-outbox-delivered.js';
 
 /**
  * Versioned migrations, in order. Never edit one that has shipped: add the next number.
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-actions-changed': actionsChanged,
   '0012-trace-parent': traceParent,
   '0013-audit-cosignatures': auditCosignatures,
+  '0014-outbox-delivered': outboxDelivered,
 };
 
 export const migrationProvider: MigrationProvider = {
