@@ -168,6 +168,13 @@ for (const dialect of await dialects()) {
       assert.equal(submitted.comment, HOSTILE);
       for (const e of events) assert.ok(!String(e.message).includes('approve me'), e.message);
       assert.equal(lines.length, to, 'hostile newlines did not split a line');
+      for (const line of lines) {
+        assert.doesNotMatch(
+          line,
+          /[\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/,
+          'escaped, not raw',
+        );
+      }
       assert.equal(of('api.refused')[0].class_uid, 0);
 
       // The checkpoint is the real signed note, and proves the entry's inclusion.

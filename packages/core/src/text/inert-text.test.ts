@@ -4,6 +4,8 @@ import { HOSTILE_PARAMS, HOSTILE_STRINGS } from './hostile-strings.js';
 import {
   cutCodePoints,
   cutUtf16,
+  inertJson,
+  inertJsonLine,
   inertLine,
   inertLines,
   oneLine,
@@ -14,6 +16,8 @@ import {
 const LINE_BREAKS = /[\n\r\u0085\u2028\u2029]/;
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
 const CONTROLS = /[\u0000-\u001F\u007F-\u009F]/;
+// eslint-disable-next-line no-control-regex -- indented JSON keeps its own line feeds
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/;
 const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
 const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -96,4 +100,14 @@ test('cutUtf16 counts UTF-16 units, keeps pairs and entities whole and stays wit
     assert.ok(out.length <= max, `max ${max}`);
     assert.doesNotMatch(out, LONE, `max ${max}`);
   }
+});
+
+test('inertJson and inertJsonLine: the same value back, no raw control, bidi or line break', () => {
+  const value = { params: HOSTILE_PARAMS, strings: HOSTILE_STRINGS };
+  for (const json of [inertJson(value), inertJsonLine(value)]) {
+    assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(value)));
+    assert.doesNotMatch(json, CONTROLS_BUT_NEWLINE);
+    assert.doesNotMatch(json, BIDI);
+  }
+  assert.doesNotMatch(inertJsonLine(value), LINE_BREAKS);
 });

@@ -143,8 +143,14 @@ const JSON_UNSAFE = /[\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
  * @example inertJson({ a: 'x\u202Ey' }) // '{\n  "a": "x\\u202ey"\n}'
  */
 export function inertJson(value: unknown): string {
-  return (JSON.stringify(value, null, 2) ?? 'null').replace(
-    JSON_UNSAFE,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return escapeJsonUnsafe(JSON.stringify(value, null, 2) ?? 'null');
+}
+
+/** `inertJson` on one line: for JSON lines (NDJSON) that may be printed to a terminal. */
+export function inertJsonLine(value: unknown): string {
+  return escapeJsonUnsafe(JSON.stringify(value) ?? 'null');
+}
+
+function escapeJsonUnsafe(json: string): string {
+  return json.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -1,4 +1,4 @@
-import type { AuditEntry } from '@countersign/core';
+import { inertJsonLine, type AuditEntry } from '@countersign/core';
 import type { StoredCheckpoint } from '../storage/audit-repository.js';
 import type { AuditLog } from './audit-log.js';
 import { toOcsfEvent, type RequestContext } from './ocsf-event.js';
@@ -56,9 +56,9 @@ export async function* ocsfExport(
         request: requestId === undefined ? undefined : contexts.get(requestId),
         productVersion,
       });
-      // JSON.stringify escapes every C0 control character, line feeds included: a line is one
-      // event, whatever the text. (DEL, C1 and bidi controls stay raw.)
-      lines += `${JSON.stringify(event)}\n`;
+      // A line is one event, whatever the text: JSON.stringify escapes C0 controls (line feeds
+      // included), and inertJsonLine also DEL, C1 and bidi controls, which a terminal would obey.
+      lines += `${inertJsonLine(event)}\n`;
     }
     yield lines;
   }
