@@ -19,6 +19,7 @@ import {
   MAIN,
   callLog,
   eventually,
+  pendingRequest,
   startGateway,
   type TestGateway,
 } from './proxy-harness.js';
@@ -143,12 +144,12 @@ for (const [era, start] of [
           name: 'send_email',
           arguments: { to: 'a@example.com', subject: `v1 ${era}` },
         });
-        const record = await eventually(async () => {
-          const { body } = await gw.api('GET', '/v1/actions?status=pending', gw.tokens.root);
-          return body.items.find(
-            (r: { params: { subject: string } }) => r.params.subject === `v1 ${era}`,
-          );
-        }, 'the pending request');
+        const record = await pendingRequest(
+          gw,
+          (r: { params: { subject: string } }) => r.params.subject === `v1 ${era}`,
+          'the pending request',
+          5_000,
+        );
         await gw.api('POST', `/v1/actions/${record.id}/votes`, gw.tokens.alice, {
           vote: 'approve',
         });
