@@ -283,6 +283,9 @@ describe('mcp-proxy --listen: the 2026-07-28 transport rules, and refusals from 
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }),
     });
     assert.equal(legacy.status, 403);
+    // A sandboxed iframe or a file: page sends the opaque origin `null`: not a loopback origin.
+    const opaque = await post(proxy.url, 'tools/call', call, { origin: 'null' });
+    assert.equal(opaque.status, 403);
     const { body } = await gw.api(
       'GET',
       '/v1/actions?action=mcp.fixture-files.read_file',
