@@ -179,16 +179,16 @@ export class McpProxy {
     await downstream.start();
   }
 
-  /**
-   * Stops: requests still waiting (or parked after a client gave up on them) are cancelled at
-   * the gateway, since nobody will run them; calls forwarded without an answer are reported
-   * failed; then both transports close. Tasks are not cancelled: they outlive the process.
-   */
   /** The upstream's era, as found at start. */
   get era(): UpstreamEra {
     return this.upstreamEra;
   }
 
+  /**
+   * Stops: requests still waiting (or parked after a client gave up on them) are cancelled at
+   * the gateway, since nobody will run them; calls forwarded without an answer are reported
+   * failed; then both transports close. Tasks are not cancelled: they outlive the process.
+   */
   close(reason: CloseReason = 'stopped'): Promise<void> {
     this.closing ??= this.shutdown(reason);
     return this.closing;

@@ -82,6 +82,15 @@ describe('signed task ids and requestState (2026-07-28 basic/patterns/mrtr, serv
       failure(() => handles.readTask(`${v}.${body}.`)),
       'forged',
     );
+    // Other spellings of the same MAC bytes: the spare bits of the last character, padding, a
+    // stray character the decoder would skip.
+    const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = last[last.indexOf(mac.slice(-1)) ^ 1] ?? '';
+    for (const respelled of [`${mac.slice(0, -1)}${twin}`, `${mac}=`, `${mac}!`, ` ${mac}`])
+      assert.equal(
+        failure(() => handles.readTask(`${v}.${body}.${respelled}`)),
+        'forged',
+      );
     assert.equal(
       failure(() => handles.readTask(`cs2.${body}.${mac}`)),
       'malformed',

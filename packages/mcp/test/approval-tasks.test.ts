@@ -7,6 +7,8 @@ import {
   FIXTURE,
   callLog,
   eventually,
+  pendingRequest,
+  requestWithStatus,
   proxyArgv,
   startGateway,
   type TestGateway,
@@ -288,19 +290,10 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
         arguments: { env: 'prod' },
         _meta: meta,
       });
-      const record = await eventually(
-        async () => {
-          const { body } = await gw.api(
-            'GET',
-            '/v1/actions?status=pending&limit=100',
-            gw.tokens.root,
-          );
-          return body.items.find(
-            (r: { action: string }) => r.action === 'mcp.fixture-files.deploy',
-          );
-        },
+      const record = await pendingRequest(
+        gw,
+        (r: { action: string }) => r.action === 'mcp.fixture-files.deploy',
         'the pending deploy',
-        30_000,
       );
       assert.equal((await approve(record.id)).status, 200);
       const first = await call;
@@ -335,14 +328,7 @@ describe('Tasks extension (io.modelcontextprotocol/tasks) and signed requestStat
         gw.tokens.root,
       );
       assert.equal(body.items.length, 1, 'one request for the whole multi-round-trip call');
-      const final = await eventually(
-        async () => {
-          const r = await gw.api('GET', `/v1/actions/${record.id}`, gw.tokens.root);
-          return r.body.status === 'completed' ? r.body : undefined;
-        },
-        'the outcome report',
-        30_000,
-      );
+      const final = await requestWithStatus(gw, record.id, 'completed', 'the outcome report');
       assert.equal(final.status, 'completed');
     } finally {
       await client.close();

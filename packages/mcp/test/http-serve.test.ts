@@ -19,6 +19,7 @@ import {
   MAIN,
   callLog,
   eventually,
+  pendingRequest,
   startGateway,
   type TestGateway,
 } from './proxy-harness.js';
@@ -143,12 +144,12 @@ for (const [era, start] of [
           name: 'send_email',
           arguments: { to: 'a@example.com', subject: `v1 ${era}` },
         });
-        const record = await eventually(async () => {
-          const { body } = await gw.api('GET', '/v1/actions?status=pending', gw.tokens.root);
-          return body.items.find(
-            (r: { params: { subject: string } }) => r.params.subject === `v1 ${era}`,
-          );
-        }, 'the pending request');
+        const record = await pendingRequest(
+          gw,
+          (r: { params: { subject: string } }) => r.params.subject === `v1 ${era}`,
+          'the pending request',
+          5_000,
+        );
         await gw.api('POST', `/v1/actions/${record.id}/votes`, gw.tokens.alice, {
           vote: 'approve',
         });
@@ -282,6 +283,9 @@ describe('mcp-proxy --listen: the 2026-07-28 transport rules, and refusals from 
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }),
     });
     assert.equal(legacy.status, 403);
+    // A sandboxed iframe or a file: page sends the opaque origin `null`: not a loopback origin.
+    const opaque = await post(proxy.url, 'tools/call', call, { origin: 'null' });
+    assert.equal(opaque.status, 403);
     const { body } = await gw.api(
       'GET',
       '/v1/actions?action=mcp.fixture-files.read_file',

@@ -8,6 +8,7 @@ import {
   connectDirect,
   connectThroughProxy,
   eventually,
+  requestWithStatus,
   startGateway,
   type ProxySession,
   type TestGateway,
@@ -247,10 +248,13 @@ describe('mcp-proxy over stdio, through the countersign CLI', () => {
     const session = await connectThroughProxy({ url: gw.url, token: gw.tokens.agent });
     const { request } = await startReviewedCall('left behind', undefined, session);
     await session.close();
-    const record = await eventually(async () => {
-      const r = await gw.api('GET', `/v1/actions/${request.id}`, gw.tokens.root);
-      return r.body.status === 'cancelled' ? r.body : undefined;
-    }, 'the request to be cancelled');
+    const record = await requestWithStatus(
+      gw,
+      request.id,
+      'cancelled',
+      'the request to be cancelled',
+      5_000,
+    );
     assert.match(record.reason, /the MCP session ended while it waited/);
     assert.deepEqual(session.calls(), []);
   });

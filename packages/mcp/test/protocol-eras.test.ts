@@ -10,7 +10,8 @@ import {
   FIXTURE_V2,
   POLICY,
   callLog,
-  eventually,
+  pendingRequest,
+  requestWithStatus,
   proxyArgv,
   startGateway,
   type TestGateway,
@@ -110,19 +111,10 @@ describe('MCP 2026-07-28 basic/versioning §Compatibility Matrix: both eras thro
           to: 'x@example.com',
           subject: combo.client,
         });
-        const record = await eventually(
-          async () => {
-            const { body } = await gw.api(
-              'GET',
-              '/v1/actions?status=pending&limit=100',
-              gw.tokens.root,
-            );
-            return body.items.find(
-              (r: { params: { subject: string } }) => r.params.subject === combo.client,
-            );
-          },
+        const record = await pendingRequest(
+          gw,
+          (r: { params: { subject: string } }) => r.params.subject === combo.client,
           'the pending request',
-          30_000,
         );
         const vote = await gw.api('POST', `/v1/actions/${record.id}/votes`, gw.tokens.alice, {
           vote: 'approve',
@@ -148,31 +140,15 @@ describe('MCP 2026-07-28 basic/versioning §Compatibility Matrix: both eras thro
     );
     try {
       const call = session.callTool('deploy', { env: 'legacy-client' });
-      const record = await eventually(
-        async () => {
-          const { body } = await gw.api(
-            'GET',
-            '/v1/actions?status=pending&limit=100',
-            gw.tokens.root,
-          );
-          return body.items.find(
-            (r: { params: { env?: string } }) => r.params.env === 'legacy-client',
-          );
-        },
+      const record = await pendingRequest(
+        gw,
+        (r: { params: { env?: string } }) => r.params.env === 'legacy-client',
         'the pending deploy',
-        30_000,
       );
       await gw.api('POST', `/v1/actions/${record.id}/votes`, gw.tokens.alice, { vote: 'approve' });
       await assert.rejects(call, /input_required/);
       assert.deepEqual(log.read(), []);
-      const failed = await eventually(
-        async () => {
-          const r = await gw.api('GET', `/v1/actions/${record.id}`, gw.tokens.root);
-          return r.body.status === 'failed' ? r.body : undefined;
-        },
-        'the failed report',
-        30_000,
-      );
+      const failed = await requestWithStatus(gw, record.id, 'failed', 'the failed report');
       assert.equal(failed.status, 'failed');
     } finally {
       await session.close();

@@ -205,6 +205,44 @@ export async function eventually<T>(
   }
 }
 
+/** Polls until the gateway holds a pending request `match` picks (30 s at most, by default). */
+export function pendingRequest(
+  gw: TestGateway,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests assert on arbitrary JSON
+  match: (r: any) => boolean,
+  what: string,
+  ms = 30_000,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests assert on arbitrary JSON
+): Promise<any> {
+  return eventually(
+    async () => {
+      const { body } = await gw.api('GET', '/v1/actions?status=pending&limit=100', gw.tokens.root);
+      return body.items.find(match);
+    },
+    what,
+    ms,
+  );
+}
+
+/** Polls until request `id` reaches `status`, and returns its record (30 s at most, by default). */
+export function requestWithStatus(
+  gw: TestGateway,
+  id: string,
+  status: string,
+  what: string,
+  ms = 30_000,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests assert on arbitrary JSON
+): Promise<any> {
+  return eventually(
+    async () => {
+      const r = await gw.api('GET', `/v1/actions/${id}`, gw.tokens.root);
+      return r.body.status === status ? r.body : undefined;
+    },
+    what,
+    ms,
+  );
+}
+
 /** The fixture's tools on the 2.x SDK: a modern (2026-07-28) upstream. */
 export const FIXTURE_V2 = fileURLToPath(
   new URL('./fixtures/fixture-server-v2.js', import.meta.url),

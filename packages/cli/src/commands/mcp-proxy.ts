@@ -30,8 +30,9 @@ function parseListen(value: string): { host: string; port: number } | string {
 
 /**
  * `mcp-proxy [flags] -- <upstream command…>` or `mcp-proxy --upstream URL`: an MCP server on
- * stdio (or Streamable HTTP with `--listen`) that asks the gateway before every tools/call (docs/mcp.md). Resolves with the exit
- * code once the MCP client disconnects. Usage errors go to stderr: stdout is the protocol's.
+ * stdio (or Streamable HTTP with `--listen`) that asks the gateway before every tools/call
+ * (docs/mcp.md). Resolves with the exit code once the MCP client disconnects. Usage errors go to
+ * stderr: stdout is the protocol's.
  */
 export async function mcpProxy(command: string[], flags: McpProxyFlags): Promise<number> {
   const usage = (message: string) => {
