@@ -1,5 +1,6 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { inertLine } from '@countersign/core';
 import { GatewayClient } from './gateway-client.js';
 import { McpProxy, type CloseReason } from './mcp-proxy.js';
 import { McpProxyError } from './mcp-proxy-error.js';
@@ -45,8 +46,11 @@ export interface RunMcpProxyOptions {
  * });
  */
 export async function runMcpProxy(options: RunMcpProxyOptions): Promise<number> {
+  // Lines carry outside text (an upstream's error, a request's Origin): one line, inert, for
+  // the host's MCP server log that people read.
   const log =
-    options.log ?? ((line: string) => process.stderr.write(`countersign mcp-proxy: ${line}\n`));
+    options.log ??
+    ((line: string) => process.stderr.write(`countersign mcp-proxy: ${inertLine(line)}\n`));
   const secret = options.stateSecret ?? process.env.COUNTERSIGN_MCP_STATE_SECRET;
   if (secret === undefined || secret === '')
     log('no --state-secret: task ids and requestState are only valid in this process');
