@@ -7,38 +7,17 @@ import Database from 'better-sqlite3';
 import {
   EXPORT_FILES,
   MemoryMerkleTree,
-  canonicalJson,
   formatCheckpoint,
   generateNoteKey,
   leafHash,
   parseNoteSignerKey,
   signNote,
 } from '@countersign/core';
+import { auditEntries as entries } from './audit-entries.js';
 import { cli, exited, freePort, startServer, workspace } from './cli-harness.js';
 
 const ORIGIN = 'audit.test/countersign';
 const KEY = generateNoteKey(ORIGIN);
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-
-/** `n` chained entries, as the gateway writes them (core/audit/audit-entry.ts). */
-function entries(n: number, prefix: readonly string[] = [], tag = 'x'): string[] {
-  const lines = [...prefix];
-  for (let i = lines.length; i < n; i++) {
-    lines.push(
-      canonicalJson({
-        v: 1,
-        index: i,
-        prev: i === 0 ? null : b64(leafHash(Buffer.from(lines[i - 1]))),
-        at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-        type: 'action.submitted',
-        actor: { kind: 'agent', id: 'exporter' },
-        request_id: `act_${i}`,
-        data: { n: i, tag },
-      }),
-    );
-  }
-  return lines;
-}
 
 function note(lines: readonly string[], size: number): string {
   const tree = new MemoryMerkleTree(lines.slice(0, size).map((l) => leafHash(Buffer.from(l))));

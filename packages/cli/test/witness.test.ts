@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import {
   EXPORT_FILES,
   MemoryMerkleTree,
-  canonicalJson,
   formatAddCheckpointBody,
   formatCheckpoint,
   generateNoteKey,
@@ -15,11 +14,11 @@ import {
   parseNoteSignerKey,
   signNote,
 } from '@countersign/core';
+import { auditEntries } from './audit-entries.js';
 import { MAIN, cli, exited, freePort, startServer, workspace } from './cli-harness.js';
 
 const ORIGIN = 'audit.test/witnessed';
 const LOG_KEY = generateNoteKey(ORIGIN);
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /** A real `countersign witness serve` process on loopback. */
 interface WitnessProcess {
@@ -81,26 +80,7 @@ async function post(url: string, body: string) {
   return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
 }
 
-function entries(n: number): string[] {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    lines.push(
-      canonicalJson({
-        v: 1,
-        index: i,
-        prev: i === 0 ? null : b64(leafHash(Buffer.from(lines[i - 1]))),
-        at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-        type: 'action.submitted',
-        actor: { kind: 'agent', id: 'exporter' },
-        request_id: `act_${i}`,
-        data: { n: i },
-      }),
-    );
-  }
-  return lines;
-}
-
-const LINES = entries(40);
+const LINES = auditEntries(40);
 const TREE = new MemoryMerkleTree(LINES.map((l) => leafHash(Buffer.from(l))));
 const note = (size: number) =>
   signNote(

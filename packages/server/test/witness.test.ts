@@ -200,6 +200,13 @@ for (const dialect of await dialects()) {
       await gw.gateway.witnesses.submit();
       m = await submissions();
       assert.equal(m.count('w2', 'failed'), 2);
+      // The wait doubles per failure: one more WITNESS_RETRY_MS is not enough, two are.
+      clock += WITNESS_RETRY_MS;
+      await gw.gateway.witnesses.submit();
+      assert.equal((await submissions()).count('w2', 'failed'), 2, 'still backing off');
+      clock += WITNESS_RETRY_MS;
+      await gw.gateway.witnesses.submit();
+      assert.equal((await submissions()).count('w2', 'failed'), 3);
       // Still checkpointing and serving the log.
       const fifth = await grow();
       assert.ok(fifth.size > fourth.size);

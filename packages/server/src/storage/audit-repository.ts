@@ -61,6 +61,11 @@ export interface StoredCheckpoint {
   created_at: number;
 }
 
+/** A checkpoint row as read: PostgreSQL returns BIGINT columns as strings, hence `Number`. */
+export function storedCheckpoint(row: StoredCheckpoint): StoredCheckpoint {
+  return { ...row, size: Number(row.size), created_at: Number(row.created_at) };
+}
+
 /** The only code that reads or writes the audit tables. Appends happen inside a caller's transaction. */
 export class AuditRepository {
   constructor(
@@ -291,7 +296,7 @@ export class AuditRepository {
       .orderBy('size', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return row && { ...row, size: Number(row.size), created_at: Number(row.created_at) };
+    return row && storedCheckpoint(row);
   }
 
   /** Checkpoints larger than `size`, smallest first: the first covers entry `size`. */
@@ -303,11 +308,7 @@ export class AuditRepository {
       .orderBy('size', 'asc')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({
-      ...row,
-      size: Number(row.size),
-      created_at: Number(row.created_at),
-    }));
+    return rows.map(storedCheckpoint);
   }
 
   async checkpoints(limit: number): Promise<StoredCheckpoint[]> {
@@ -317,10 +318,6 @@ export class AuditRepository {
       .orderBy('size', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({
-      ...row,
-      size: Number(row.size),
-      created_at: Number(row.created_at),
-    }));
+    return rows.map(storedCheckpoint);
   }
 }

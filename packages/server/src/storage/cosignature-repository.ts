@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import type { StoredCheckpoint } from './audit-repository.js';
+import { storedCheckpoint, type StoredCheckpoint } from './audit-repository.js';
 
 /** A checkpoint and the verified cosignature lines stored for it. */
 export interface CosignedCheckpoint {
@@ -66,11 +66,7 @@ export class CosignatureRepository {
       .orderBy('witness')
       .execute();
     return {
-      checkpoint: {
-        ...checkpoint,
-        size: Number(checkpoint.size),
-        created_at: Number(checkpoint.created_at),
-      },
+      checkpoint: storedCheckpoint(checkpoint),
       lines: lines.map((l) => l.line),
     };
   }

@@ -90,9 +90,20 @@ export function anyMatches(expected: string, candidates: readonly string[]): boo
   return match;
 }
 
-// Bytes are signed as received: decoding a Buffer to text first could alter invalid UTF-8.
-function hmacHex(secret: string, timestampSeconds: number, body: string | Uint8Array): string {
-  return createHmac('sha256', secret).update(`${timestampSeconds}.`).update(body).digest('hex');
+/**
+ * HMAC-SHA256 over `<t>.`, then each signed header as `<name>:<value>\n` (the CloudEvents
+ * modes' `h=` list; none in the native format), then the body. Bytes are signed as received:
+ * decoding a Buffer to text first could alter invalid UTF-8.
+ */
+export function hmacHex(
+  secret: string,
+  timestampSeconds: number,
+  body: string | Uint8Array,
+  signedHeaders: readonly (readonly [name: string, value: string])[] = [],
+): string {
+  const mac = createHmac('sha256', secret).update(`${timestampSeconds}.`);
+  for (const [name, value] of signedHeaders) mac.update(`${name}:${value}\n`);
+  return mac.update(body).digest('hex');
 }
 
 /** Why a signature was refused (`extra.reason` of the `invalid_signature` error). */
