@@ -247,13 +247,20 @@ for (const dialect of await dialects()) {
         'the signature itself verifies: only its zero timestamp is wrong',
       );
       const untimed = `\u2014 witness.example.com/w1 ${zero.toString('base64')}\n`;
-      const answers: Array<[number, string, string]> = [
+      // A witness that answers without end: read up to the cap, then cancelled.
+      const endless = () =>
+        new ReadableStream<Uint8Array>({
+          pull: (c) => c.enqueue(new Uint8Array(16 * 1024).fill(0x41)),
+        });
+      const answers: Array<[number, string, string | (() => ReadableStream<Uint8Array>)]> = [
         [200, 'text/plain', untimed],
         [200, 'text/plain', rogueLine],
         [200, 'text/plain', flipped],
         [200, 'text/plain', 'not a signature line\n'],
         [422, 'text/plain', 'inconsistent\n'],
         [409, 'text/plain', '3\n'],
+        [200, 'text/plain', 'A'.repeat(65 * 1024)],
+        [200, 'text/plain', endless],
       ];
       for (const [status, type, body] of answers) {
         const outcomes: string[] = [];
@@ -266,7 +273,12 @@ for (const dialect of await dialects()) {
             now,
             onOutcome: (_, outcome) => outcomes.push(outcome),
             fetch: () =>
-              Promise.resolve(new Response(body, { status, headers: { 'content-type': type } })),
+              Promise.resolve(
+                new Response(typeof body === 'string' ? body : body(), {
+                  status,
+                  headers: { 'content-type': type },
+                }),
+              ),
           },
         );
         const rowsBefore = await gw.gateway.storage.db
@@ -274,7 +286,11 @@ for (const dialect of await dialects()) {
           .selectAll()
           .execute();
         await submitter.submit();
-        assert.deepEqual(outcomes, [status === 422 ? 'refused' : 'failed'], body);
+        assert.deepEqual(
+          outcomes,
+          [status === 422 ? 'refused' : 'failed'],
+          String(body).slice(0, 40),
+        );
         const rowsAfter = await gw.gateway.storage.db
           .selectFrom('audit_cosignatures')
           .selectAll()

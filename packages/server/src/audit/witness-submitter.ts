@@ -218,8 +218,8 @@ export class WitnessSubmitter {
         signal,
         redirect: 'error',
       });
-      const text = await res.text();
-      if (text.length > MAX_RESPONSE_BYTES) return 'the response is too large';
+      const text = await readAtMost(res, MAX_RESPONSE_BYTES);
+      if (text === undefined) return 'the response is too large';
       return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: text };
     } catch (e) {
       return `unreachable: ${(e as Error).message}`;
@@ -249,4 +249,26 @@ function parseTlogSize(answer: { contentType: string; body: string }): number | 
 
 function unb64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+/**
+ * The body as UTF-8, or undefined past `max` bytes: read as it arrives and cancelled there, so
+ * a witness that answers without end holds no more than `max` of the gateway's memory.
+ */
+async function readAtMost(res: Response, max: number): Promise<string | undefined> {
+  if (res.body === null) return '';
+  // Node's fetch types its body stream loosely; its chunks are bytes.
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString('utf8');
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
 }
