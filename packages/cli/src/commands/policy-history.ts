@@ -63,6 +63,7 @@ export async function policyReplay(
   if (!Number.isInteger(examples) || examples < 0) return usage('--examples: a whole number');
   const report = await withEntries(options, (lines) =>
     replayPolicy(candidate, recordedRequests(lines, window), {
+      // Only for requests the log's directory history does not cover (owners_from_today).
       owners: (id) => config.directory.agent(id)?.owners ?? [],
       examples,
     }),
@@ -223,6 +224,11 @@ function printReport(report: ReplayReport, file: string) {
   out(`  ${report.unchanged} unchanged`);
   if (report.redacted > 0) {
     out(`  ${report.redacted} had redacted fields: the candidate saw their HMAC, not the value`);
+  }
+  if (report.owners_from_today > 0) {
+    out(
+      `  ${report.owners_from_today} replayed with today's agent owners: the log has no directory history before them`,
+    );
   }
   const groups: Array<[string, readonly ChangeKind[]]> = [
     ['loosened (fewer humans)', LOOSENED],

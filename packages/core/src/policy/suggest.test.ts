@@ -50,6 +50,7 @@ function request(
       params,
       agent: { id: agent },
     },
+    owners: null,
     redacted: false,
     recorded: {
       decision: 'require_approval',
