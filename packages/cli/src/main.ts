@@ -173,6 +173,10 @@ report
     '--accept-gateway-key',
     "verify the audit log with the gateway's own key instead (weaker)",
   )
+  .option(
+    '--fast-seconds <n>',
+    'an approval this soon after notification is "fast" (default: insights.fast_approval_seconds)',
+  )
   .option('-c, --config <file>', 'configuration file', defaultConfig)
   .action(run(lazy(() => import('./commands/report.js'), 'reportSoc2')));
 report

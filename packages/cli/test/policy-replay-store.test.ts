@@ -102,7 +102,8 @@ describe('countersign policy replay and suggest over the gateway store', () => {
       policy: string;
     };
     assert.equal(suggestions.length, 1);
-    assert.equal(suggestions[0].kind, 'allow');
+    // Every request of the rule was approved unchanged: one allow for the rule, bounded.
+    assert.equal(suggestions[0].kind, 'bounded-allow');
     assert.deepEqual(suggestions[0].evidence.approvers, ['alice']);
     assert.equal(readFileSync(join(dir, 'policy.yaml'), 'utf8'), LIVE);
     const r = cli(['policy', 'replay', candidate(policy), '-c', config, '--json']);
@@ -116,5 +117,30 @@ describe('countersign policy replay and suggest over the gateway store', () => {
       report.changes['allowed-that-needed-approval'].examples.map((e) => e.id),
       approved,
     );
+  });
+
+  test('suggest prints the bounds with their evidence, and the standing-approval alternative', () => {
+    const s = cli(['policy', 'suggest', '-c', config, '--min-approvals', '3']);
+    assert.equal(s.status, 0, s.stderr);
+    assert.match(
+      s.stdout,
+      /^allow under export, bounded to what was seen: new rule export-allow-1 before export$/m,
+    );
+    assert.match(
+      s.stdout,
+      /all 3 requests approved unchanged, 0 denials, by 1 approvers \(alice\)/,
+    );
+    assert.match(s.stdout, /params\.rows: at most 10 observed \(bound 0 to 10\)/);
+    assert.match(s.stdout, /resources pinned \(1 seen\): postgres:\/\/prod\/orders/);
+    assert.match(s.stdout, /agents pinned: exporter/);
+    // One reviewer, no step-up: a standing approval is the alternative (text only).
+    assert.match(
+      s.stdout,
+      /or ask a reviewer for a standing approval: countersign actions approve ID --standing-when 'has\(params\.rows\) && .*params\.rows <= 10 && resource in \["postgres:\/\/prod\/orders"\] && agent\.id in \["exporter"\]' --standing-for 8h/,
+    );
+    assert.match(s.stdout, new RegExp(`e\\.g\\. ${approved[0]}`));
+    assert.match(s.stdout, /^\+ {4}when: has\(params\.rows\)/m);
+    assert.match(s.stderr, /not applied/);
+    assert.equal(readFileSync(join(dir, 'policy.yaml'), 'utf8'), LIVE);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, loadPolicy } from '@countersign/core';
+import { canonicalJson, loadPolicy, type JsonObject } from '@countersign/core';
 import { cli, workspace } from './cli-harness.js';
 
 /** The policy in force when the log was recorded. */
@@ -379,5 +379,66 @@ describe('countersign policy suggest', () => {
       cli(['policy', 'suggest', '-c', ws.config, '--log', log, '--min-approvals', '0']).status,
       2,
     );
+  });
+});
+
+describe('countersign policy replay: agent owners as they were', () => {
+  const { ws, candidate, replay } = setup();
+  /** Denies exports of agents carol owns: only owners decide, so the owners used show. */
+  const CAROL = LIVE.replace(
+    '  - id: export\n',
+    `  - id: carols-agents\n    match: { action: db.export }\n    when: '"carol" in agent.owners'\n    decision: deny\n  - id: export\n`,
+  );
+  const minute = (m: number) => new Date(Date.UTC(2026, 0, 1) + m * 60_000).toISOString();
+  const directory = (at: string, type: string, data: JsonObject) =>
+    canonicalJson({
+      v: 1,
+      index: 0,
+      prev: null,
+      at,
+      type,
+      actor: { kind: 'system', id: 'gateway-start' },
+      data,
+    });
+
+  test('a log without directory history: today’s owners, and the output says how many', () => {
+    const r = replay(candidate(CAROL));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /9 replayed with today's agent owners: the log has no directory history/,
+    );
+    const j = replay(candidate(CAROL), '--json');
+    assert.equal((JSON.parse(j.stdout) as { owners_from_today: number }).owners_from_today, 9);
+  });
+
+  test('carol owned the exporter for r2 and r3, not for r4: only those two change', () => {
+    // Today the config says root owns the exporter; the log says carol did, until minute 10.5.
+    const lines = logLines();
+    const r4 = lines.findIndex((l) => (JSON.parse(l) as { at: string }).at > minute(10.5));
+    const log = [
+      directory(minute(0), 'directory.baseline', {
+        directory: { users: {}, groups: [], agents: { exporter: { owners: ['carol'] } } },
+      }),
+      ...lines.slice(0, r4),
+      directory(minute(10.5), 'directory.agent_owner_removed', {
+        agent: 'exporter',
+        user: 'carol',
+      }),
+      directory(minute(10.5), 'directory.agent_owner_added', { agent: 'exporter', user: 'root' }),
+      ...lines.slice(r4),
+    ];
+    const file = join(ws.dir, 'owners.jsonl');
+    writeFileSync(file, log.map((l) => `${l}\n`).join(''));
+    const r = cli(['policy', 'replay', candidate(CAROL), '-c', ws.config, '--log', file, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as ReturnType<typeof json> & { owners_from_today: number };
+    assert.equal(report.owners_from_today, 0);
+    assert.deepEqual(
+      report.changes['denied-that-was-approved'].examples.map((e) => e.id),
+      ['r2', 'r3'],
+    );
+    const text = cli(['policy', 'replay', candidate(CAROL), '-c', ws.config, '--log', file]);
+    assert.doesNotMatch(text.stdout, /today's agent owners/);
   });
 });

@@ -449,6 +449,28 @@ describe('countersign report soc2', () => {
     assert.match(nowhere.stderr, /--out FILE/);
   });
 
+  test('--fast-seconds sets the fast-approval threshold of the reviewer-load section', () => {
+    // Without the flag: the configuration's threshold (this config sets none: 10 s).
+    assert.equal(report.reviewer_load.fast_approval_threshold_ms, 10_000);
+    const approvals = report.reviewer_load.reviewers.reduce((n, r) => n + r.approvals, 0);
+    assert.ok(approvals > 0, 'the suite casts approvals');
+    const r = soc2('--json', '--accept-gateway-key', '--fast-seconds', '3600.5');
+    assert.equal(r.status, 0, r.stderr);
+    const wide = (JSON.parse(r.stdout) as Soc2Report).reviewer_load;
+    assert.equal(wide.fast_approval_threshold_ms, 3_600_500);
+    // Every approval in this suite is cast within the hour: all are fast at this threshold.
+    assert.equal(wide.fast_approvals, approvals);
+    const out = join(dir, 'fast.html');
+    assert.equal(soc2('--out', out, '--accept-gateway-key', '--fast-seconds', '2').status, 0);
+    assert.match(readFileSync(out, 'utf8'), /fast approvals \(≤ 2(\.0)? ?s\)/);
+    for (const bad of ['0', '-1', 'ten', '1e9', 'Infinity', '']) {
+      const refused = soc2('--json', '--accept-gateway-key', '--fast-seconds', bad);
+      assert.equal(refused.status, 2, `--fast-seconds ${bad}`);
+      assert.match(refused.stderr, /--fast-seconds: expected a number of seconds/);
+      assert.equal(refused.stdout, '');
+    }
+  });
+
   test('--key: verifying with a key the log was not signed by fails, and says so', () => {
     const other = generateNoteKey('someone-else/countersign').verifierKey;
     const r = soc2('--json', '--key', other);

@@ -30,7 +30,8 @@ import {
   reportPolicyReloads,
   reportShadowLoad,
 } from './policy/policy-reload-reporter.js';
-import { ShadowDisagreements } from './policy/shadow-disagreements.js';
+import { shadowTally } from './policy/shadow-disagreements.js';
+import { ShadowDisagreementRepository } from './storage/shadow-disagreement-repository.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { deadlineClock } from './storage/database-clock.js';
 import { ActionRepository } from './storage/action-repository.js';
@@ -179,7 +180,7 @@ export async function createGateway(
     now,
   });
   countTransitions(metrics, events);
-  const shadowTally = new ShadowDisagreements(now);
+  const shadowDisagreements = new ShadowDisagreementRepository(storage.db, storage.dialect);
   const wakeOnRedemption = redemptionWake({
     actions: actionRepo,
     events,
@@ -232,16 +233,7 @@ export async function createGateway(
     now,
     onDecision: (r) => metrics.decisions.inc({ decision: r.decision }),
     onDecided: decisionObserver(metrics, (id) => actionRepo.votes(id)),
-    onShadowDisagreed: (r, d) => {
-      metrics.shadowDisagreements.inc({ kind: d.kind });
-      shadowTally.add({
-        ...d,
-        request_id: r.id,
-        at: new Date(r.created_at).toISOString(),
-        agent: r.agent_id,
-        action: r.action,
-      });
-    },
+    onShadowDisagreed: (_r, d) => metrics.shadowDisagreements.inc({ kind: d.kind }),
     tracing: tracing?.tracer,
   });
   const fastApprovalMs = config.insights?.fastApprovalMs ?? DEFAULT_FAST_APPROVAL_MS;
@@ -293,7 +285,7 @@ export async function createGateway(
     votes,
     tokens,
     policy,
-    shadowTally,
+    shadowTally: (version) => shadowTally(shadowDisagreements, version, now()),
     directory: config.directory,
     metrics,
     // Bounded well under a load balancer's probe timeout: a stuck store answers 503 within
@@ -315,7 +307,7 @@ export async function createGateway(
   await recordAcceptedChanges(acceptedChanges, record, app.log);
   reportPolicyReloads(policy, record, log);
   if (policy.shadow) {
-    const shadowDeps = { metrics, tally: shadowTally, log };
+    const shadowDeps = { metrics, log };
     reportShadowLoad(policy, policy.shadow.reload(), shadowDeps);
     policy.onReload((r) => r.shadow && reportShadowLoad(policy, r.shadow, shadowDeps));
   }

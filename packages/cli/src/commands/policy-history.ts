@@ -11,6 +11,7 @@ import {
   recordedRequests,
   replayPolicy,
   suggestPolicy,
+  PIN_AT_MOST,
   type ChangeKind,
   type RecordedRequestsOptions,
   type ReplayReport,
@@ -62,6 +63,7 @@ export async function policyReplay(
   if (!Number.isInteger(examples) || examples < 0) return usage('--examples: a whole number');
   const report = await withEntries(options, (lines) =>
     replayPolicy(candidate, recordedRequests(lines, window), {
+      // Only for requests the log's directory history does not cover (owners_from_today).
       owners: (id) => config.directory.agent(id)?.owners ?? [],
       examples,
     }),
@@ -118,6 +120,27 @@ export async function policySuggest(
         `  ${e.approvals} approvals, 0 denials, by ${e.approvers.length} approvers (${e.approvers.join(', ')})`,
       );
       out(`  or grant the agent a standing approval for exactly this pattern instead`);
+    } else if (s.kind === 'bounded-allow') {
+      out(
+        `allow under ${s.rule}, bounded to what was seen: new rule ${s.new_rule} before ${s.rule}`,
+      );
+      out(
+        `  all ${e.approvals} requests approved unchanged, 0 denials, by ${e.approvers.length} approvers (${e.approvers.join(', ')})`,
+      );
+      for (const b of s.bounds) {
+        out(`  params.${b.param}: at most ${b.max} observed (bound ${b.min} to ${b.max})`);
+      }
+      out(
+        s.resources === null
+          ? `  resources: more than ${PIN_AT_MOST} seen, not pinned`
+          : `  resources pinned (${s.resources.length} seen): ${s.resources.join(', ')}`,
+      );
+      if (s.agents !== null) out(`  agents pinned: ${s.agents.join(', ')}`);
+      if (s.standing_possible) {
+        out(
+          `  or ask a reviewer for a standing approval: countersign actions approve ID --standing-when ${shellQuote(s.when)} --standing-for 8h`,
+        );
+      }
     } else {
       out(`deny under ${s.rule}: every one of its ${e.denials} requests was denied by reviewers`);
     }
@@ -129,6 +152,11 @@ export async function policySuggest(
     `not applied: ${config.policyFile} is unchanged; review, apply, then replay\n`,
   );
   return EXIT.ok;
+}
+
+/** One shell word, single-quoted: the text stays literal whatever it holds. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 function usage(message: string): number {
@@ -196,6 +224,11 @@ function printReport(report: ReplayReport, file: string) {
   out(`  ${report.unchanged} unchanged`);
   if (report.redacted > 0) {
     out(`  ${report.redacted} had redacted fields: the candidate saw their HMAC, not the value`);
+  }
+  if (report.owners_from_today > 0) {
+    out(
+      `  ${report.owners_from_today} replayed with today's agent owners: the log has no directory history before them`,
+    );
   }
   const groups: Array<[string, readonly ChangeKind[]]> = [
     ['loosened (fewer humans)', LOOSENED],

@@ -25,6 +25,24 @@ export interface ReportSoc2Options {
   jsonOut?: string;
   key?: string;
   acceptGatewayKey?: boolean;
+  /** The fast-approval threshold in seconds; default `insights.fast_approval_seconds`. */
+  fastSeconds?: string;
+}
+
+/** The longest fast-approval threshold, as the config schema allows (a day). */
+const MAX_FAST_SECONDS = 86_400;
+
+/** `--fast-seconds`: a positive number of seconds, at most a day; undefined when not given. */
+export function fastApprovalMs(flag: string | undefined): number | undefined {
+  if (flag === undefined) return undefined;
+  const seconds = /^\s*\d+(\.\d+)?\s*$/.test(flag) ? Number(flag) : NaN;
+  if (!(seconds > 0 && seconds <= MAX_FAST_SECONDS)) {
+    throw new CountersignError(
+      'config_invalid',
+      `--fast-seconds: expected a number of seconds above 0 and at most ${MAX_FAST_SECONDS}`,
+    );
+  }
+  return Math.round(seconds * 1000);
 }
 
 const GATEWAY_KEY_WARNING =
@@ -48,6 +66,7 @@ export async function reportSoc2(options: ReportSoc2Options): Promise<number> {
     );
   }
   const period = reportPeriod(options.from, options.to);
+  const fast = fastApprovalMs(options.fastSeconds);
   if (!options.key && !options.acceptGatewayKey) {
     process.stderr.write(
       'countersign: the report checks the audit log with a verifier key from outside the gateway: ' +
@@ -61,6 +80,7 @@ export async function reportSoc2(options: ReportSoc2Options): Promise<number> {
       period,
       verifierKey: options.key,
       acceptGatewayKey: options.acceptGatewayKey,
+      fastApprovalMs: fast,
     }),
     signer: await storedReportSigner(storage),
   }));

@@ -15,6 +15,10 @@ server:
 #   url: postgres://countersign@db.internal/countersign   # (env DATABASE_URL)
 data_dir: .countersign     # (env COUNTERSIGN_DATA_DIR)
 
+# Reviewer-load figures (GET /v1/insights, the SOC 2 report; docs/fatigue.md):
+insights:
+  fast_approval_seconds: 10   # an approval this soon after notification counts as "fast"
+
 # Who exists. Tokens are created with \`countersign token create --agent ID | --user ID\`.
 directory:
   groups:

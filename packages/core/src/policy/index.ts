@@ -38,6 +38,7 @@ export {
 } from './replay.js';
 export {
   suggestPolicy,
+  PIN_AT_MOST,
   type Suggestion,
   type SuggestionEvidence,
   type SuggestOptions,

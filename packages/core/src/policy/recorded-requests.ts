@@ -15,8 +15,15 @@ export interface RecordedRequest {
   id: string;
   /** When it was submitted (RFC 3339). */
   at: string;
-  /** The policy input as recorded, less the agent's owners (the log does not hold them). */
+  /** The policy input as recorded, less the agent's owners (see `owners`). */
   input: Omit<PolicyInput, 'agent'> & { agent: { id: string } };
+  /**
+   * The agent's owners when the request was submitted: from its `action.submitted` entry if
+   * that carries them (`data.agent_owners`), else from the `directory.*` entries before it
+   * (the baseline and the changes after it, in log order). Null when the log holds no
+   * directory history before the request: a replay then uses today's directory, and says so.
+   */
+  owners: string[] | null;
   /** Some submitted value was redacted (`{"$hmac": …}`): a replay sees the HMAC, not the value. */
   redacted: boolean;
   recorded: {
@@ -70,7 +77,10 @@ export async function* recordedRequests(
   options: RecordedRequestsOptions = {},
 ): AsyncGenerator<RecordedRequest[]> {
   const submitted = new Map<string, Entry>();
+  const ownersAt = new Map<string, string[] | null>();
   const open = new Map<string, RecordedRequest>();
+  // Agent → owners as the log's directory entries have them so far; null before a baseline.
+  let agents: Map<string, string[]> | null = null;
   for await (const item of lines) {
     const batch: RecordedRequest[] = [];
     const list = Array.isArray(item) ? (item as readonly Line[]) : [item as Line];
@@ -78,6 +88,10 @@ export async function* recordedRequests(
       const parsed = parse(line);
       if (parsed === undefined) continue;
       const e = parsed.e;
+      if (e.type.startsWith('directory.')) {
+        agents = applyDirectoryEntry(agents, e);
+        continue;
+      }
       const id = e.request_id;
       if (id === undefined) continue;
       if (e.type === 'action.submitted') {
@@ -85,11 +99,16 @@ export async function* recordedRequests(
         if (options.from !== undefined && !(t >= options.from)) continue;
         if (options.to !== undefined && !(t < options.to)) continue;
         submitted.set(id, { ...e, hmac: parsed.hmac });
+        const agent = e.actor?.id ?? 'anonymous';
+        const carried = strings(e.data?.agent_owners);
+        ownersAt.set(id, carried ?? (agents === null ? null : [...(agents.get(agent) ?? [])]));
       } else if (e.type === 'action.decided_by_policy') {
         const s = submitted.get(id);
         if (s === undefined) continue;
         submitted.delete(id);
-        const r = build(id, s, e);
+        const owners = ownersAt.get(id) ?? null;
+        ownersAt.delete(id);
+        const r = build(id, s, e, owners);
         if (r === undefined) continue;
         if (r.recorded.decision === 'require_approval') open.set(id, r);
         else batch.push(r);
@@ -121,8 +140,8 @@ function parse(line: Line): { e: Entry; hmac: boolean } | undefined {
     typeof line === 'string'
       ? line
       : Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8');
-  // Every entry this reads is an `action.*` one; skip the others without parsing them.
-  if (!text.includes('"type":"action.')) return undefined;
+  // Every entry this reads is an `action.*` or `directory.*` one; skip the others unparsed.
+  if (!text.includes('"type":"action.') && !text.includes('"type":"directory.')) return undefined;
   try {
     const v: unknown = JSON.parse(text);
     if (typeof v !== 'object' || v === null) return undefined;
@@ -138,7 +157,49 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const obj = (v: unknown): JsonObject | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : undefined;
 
-function build(id: string, s: Entry, d: Entry): RecordedRequest | undefined {
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
+
+/**
+ * One `directory.*` entry applied to the agents' owners (server config/directory-snapshot.ts
+ * writes them: a baseline at the first start, then one entry per change at later starts).
+ * Changes before a baseline are ignored, as the SOC 2 report's directory history does: there
+ * is nothing to apply them to. Entries about users and groups do not touch owners.
+ */
+function applyDirectoryEntry(
+  agents: Map<string, string[]> | null,
+  e: Entry,
+): Map<string, string[]> | null {
+  const d = e.data ?? {};
+  if (e.type === 'directory.baseline') {
+    if (agents !== null) return agents; // one baseline per log; keep the first
+    const recorded = obj(obj(d.directory)?.agents) ?? {};
+    return new Map(Object.entries(recorded).map(([id, a]) => [id, strings(obj(a)?.owners) ?? []]));
+  }
+  if (agents === null) return null;
+  const agent = str(d.agent);
+  if (agent === undefined) return agents;
+  const user = str(d.user);
+  const owners = agents.get(agent) ?? [];
+  if (e.type === 'directory.agent_added') agents.set(agent, owners);
+  else if (e.type === 'directory.agent_removed') agents.delete(agent);
+  else if (e.type === 'directory.agent_owner_added' && user !== undefined) {
+    agents.set(agent, [...new Set([...owners, user])].sort());
+  } else if (e.type === 'directory.agent_owner_removed' && user !== undefined) {
+    agents.set(
+      agent,
+      owners.filter((o) => o !== user),
+    );
+  }
+  return agents;
+}
+
+function build(
+  id: string,
+  s: Entry,
+  d: Entry,
+  owners: string[] | null,
+): RecordedRequest | undefined {
   const sd = s.data ?? {};
   const dd = d.data ?? {};
   const action = str(sd.action);
@@ -164,6 +225,7 @@ function build(id: string, s: Entry, d: Entry): RecordedRequest | undefined {
     id,
     at: s.at,
     input,
+    owners,
     redacted: s.hmac === true,
     recorded: {
       decision,

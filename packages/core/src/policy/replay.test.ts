@@ -104,3 +104,103 @@ test('--fail-on names: kinds, loosened, tightened, any; an unknown one throws', 
   assert.equal(parseFailOn('any').size, 11);
   assert.throws(() => parseFailOn('loose'), /unknown change kind "loose"/);
 });
+
+/** Denies the requests of an agent carol owns; otherwise asks the owners group as before. */
+const carolDenies = loadPolicy(
+  `version: 1
+rules:
+  - id: carols-agents
+    match: { action: db.export }
+    when: '"carol" in agent.owners'
+    decision: deny
+  - id: export
+    match: { action: db.export }
+    require_approval: { from: [owners], quorum: 2 }
+`,
+  { file: 'p.yaml', ...KNOWN },
+);
+
+const directory = (minute: number, type: string, data: object) =>
+  JSON.stringify({
+    at: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
+    type,
+    actor: { kind: 'system', id: 'gateway-start' },
+    data,
+  });
+const approved = [vote('u1', 'approve'), vote('u2', 'approve'), end('approved')];
+
+test('replay uses the agent owners of each request’s time, from the directory entries before it', async () => {
+  const log = [
+    directory(0, 'directory.baseline', {
+      directory: { users: {}, groups: [], agents: { bot: { owners: ['alice'] } } },
+    }),
+    ...lines('p', 1, 2, approved),
+    // A restart with carol made an owner of bot, and alice no longer one.
+    directory(5, 'directory.agent_owner_added', { agent: 'bot', user: 'carol' }),
+    directory(5, 'directory.agent_owner_removed', { agent: 'bot', user: 'alice' }),
+    ...lines('q', 10, 2, approved),
+  ];
+  const requests: RecordedRequest[] = [];
+  for await (const b of recordedRequests([log])) requests.push(...b);
+  assert.deepEqual(
+    requests.map((r) => [r.id, r.owners]),
+    [
+      ['p', ['alice']],
+      ['q', ['carol']],
+    ],
+  );
+  // Today's directory (dave alone) is not consulted: the log knows each request's owners.
+  const today = () => ['dave'];
+  const report = await replayPolicy(carolDenies, [requests], { owners: today });
+  assert.equal(report.owners_from_today, 0);
+  assert.equal(report.unchanged, 1, 'p: alice owned bot then');
+  assert.deepEqual(
+    report.changes['denied-that-was-approved'].examples.map((e) => e.id),
+    ['q'],
+  );
+  // The window starts after the owner change: the directory entries before it still count.
+  const late: RecordedRequest[] = [];
+  for await (const b of recordedRequests([log], { from: Date.UTC(2026, 0, 1, 0, 8) })) {
+    late.push(...b);
+  }
+  assert.deepEqual(late[0].owners, ['carol']);
+});
+
+test('without directory history before a request, replay falls back to today’s owners and counts it', async () => {
+  const log = [
+    ...lines('p', 1, 2, approved),
+    directory(5, 'directory.baseline', {
+      directory: { users: {}, groups: [], agents: { bot: { owners: ['alice'] } } },
+    }),
+    ...lines('q', 10, 2, approved),
+  ];
+  const requests: RecordedRequest[] = [];
+  for await (const b of recordedRequests([log])) requests.push(...b);
+  assert.deepEqual(
+    requests.map((r) => r.owners),
+    [null, ['alice']],
+  );
+  const report = await replayPolicy(carolDenies, [requests], { owners: () => ['carol'] });
+  assert.equal(report.owners_from_today, 1);
+  assert.deepEqual(
+    report.changes['denied-that-was-approved'].examples.map((e) => e.id),
+    ['p'],
+    'p replayed with today’s owners (carol), q with those of its time (alice)',
+  );
+});
+
+test('owners carried by the submitted entry win over the directory history', async () => {
+  const log = [
+    directory(0, 'directory.baseline', {
+      directory: { users: {}, groups: [], agents: { bot: { owners: ['alice'] } } },
+    }),
+    ...lines('p', 1, 2, approved).map((l, i) => {
+      if (i !== 0) return l;
+      const e = JSON.parse(l) as { data: JsonObject };
+      return JSON.stringify({ ...e, data: { ...e.data, agent_owners: ['carol'] } });
+    }),
+  ];
+  const requests: RecordedRequest[] = [];
+  for await (const b of recordedRequests([log])) requests.push(...b);
+  assert.deepEqual(requests[0].owners, ['carol']);
+});

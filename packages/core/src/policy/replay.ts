@@ -58,6 +58,11 @@ export interface ReplayReport {
   unchanged: number;
   /** Requests with redacted fields: the candidate saw the HMAC, not the value. */
   redacted: number;
+  /**
+   * Requests replayed with today's agent owners (`options.owners`): the log held no directory
+   * history before them. The others use the owners recorded for their time.
+   */
+  owners_from_today: number;
   /** Earliest and latest submission replayed. */
   first_at: string | null;
   last_at: string | null;
@@ -65,7 +70,10 @@ export interface ReplayReport {
 }
 
 export interface ReplayOptions {
-  /** The agent's owners as the directory has them now (the log does not record them). */
+  /**
+   * The agent's owners as the directory has them now: used only for a request whose owners
+   * at the time the log cannot tell (`RecordedRequest.owners` null).
+   */
   owners?: ((agentId: string) => readonly string[]) | undefined;
   /** Examples kept per kind (default 3). */
   examples?: number | undefined;
@@ -86,6 +94,7 @@ export async function replayPolicy(
     requests: 0,
     unchanged: 0,
     redacted: 0,
+    owners_from_today: 0,
     first_at: null,
     last_at: null,
     changes: Object.fromEntries(
@@ -98,7 +107,11 @@ export async function replayPolicy(
       if (r.redacted) report.redacted++;
       if (report.first_at === null || r.at < report.first_at) report.first_at = r.at;
       if (report.last_at === null || r.at > report.last_at) report.last_at = r.at;
-      const owners = options.owners?.(r.input.agent.id) ?? noOwners;
+      let owners: readonly string[] | null = r.owners;
+      if (owners === null) {
+        report.owners_from_today++;
+        owners = options.owners?.(r.input.agent.id) ?? noOwners;
+      }
       const d = candidate.evaluate({ ...r.input, agent: { id: r.input.agent.id, owners } });
       const kind = classifyChange(r, d);
       if (kind === undefined) {

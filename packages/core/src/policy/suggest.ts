@@ -39,7 +39,34 @@ export type Suggestion =
       pattern: { agent: string; action: string; resource: string; environment: string };
       evidence: SuggestionEvidence;
     }
+  | {
+      /**
+       * Every request of `rule` was approved unchanged: an allow over the rule's own match and
+       * `when`, narrowed to the numeric params' observed range and (when few) the resources
+       * and agents seen.
+       */
+      kind: 'bounded-allow';
+      rule: string;
+      new_rule: string;
+      /** The CEL the new rule adds to the rule's `when` (and the rule excludes). */
+      when: string;
+      /** Per numeric param: the largest value seen, and the lower bound written. */
+      bounds: Array<{ param: string; max: number; min: number }>;
+      /** The resources pinned, or null when more than PIN_AT_MOST were seen. */
+      resources: string[] | null;
+      /** The agents pinned, or null when more than PIN_AT_MOST were seen. */
+      agents: string[] | null;
+      /**
+       * The rule asks one reviewer, with no step-up, so one reviewer's standing approval could
+       * stand in for the new rule (docs/policy.md "Suggestions from history").
+       */
+      standing_possible: boolean;
+      evidence: SuggestionEvidence;
+    }
   | { kind: 'deny'; rule: string; evidence: SuggestionEvidence };
+
+/** Resources (and agents) are pinned by a bounded allow when at most this many were seen. */
+export const PIN_AT_MOST = 5;
 
 export interface SuggestOptions {
   /** Approvals (or denials) a pattern needs before it is suggested. */
@@ -61,6 +88,18 @@ interface Tally extends SuggestionEvidence {
   approverSet: Set<string>;
 }
 
+/** What a rule's requests had in common, for a bounded allow. */
+interface Shape {
+  requests: number;
+  /** Up to PIN_AT_MOST + 1 distinct values each (one more says "too many to pin"). */
+  resources: Set<string>;
+  agents: Set<string>;
+  /** Top-level params that were a finite number in every request so far. */
+  numbers: Map<string, { min: number; max: number }> | undefined;
+  /** One reviewer, no step-up, in every request's recorded requirement. */
+  single: boolean;
+}
+
 /**
  * Tallies the requests each approval rule alone decided, by exact agent, action, resource and
  * environment, and proposes: an allow for a pattern approved at least `minApprovals` times and
@@ -76,6 +115,7 @@ export async function suggestPolicy(
 ): Promise<SuggestResult> {
   const patterns = new Map<string, { rule: string; pattern: Pattern; tally: Tally }>();
   const rules = new Map<string, Tally>();
+  const shapes = new Map<string, Shape>();
   for await (const batch of requests) {
     for (const r of batch) {
       if (r.recorded.decision !== 'require_approval' || r.recorded.rules.length !== 1) continue;
@@ -99,11 +139,24 @@ export async function suggestPolicy(
       if (t === undefined) rules.set(rule, (t = tally()));
       count(p.tally, r);
       count(t, r);
+      let shape = shapes.get(rule);
+      if (shape === undefined) shapes.set(rule, (shape = newShape()));
+      observe(shape, r, rule);
     }
   }
 
   const suggestions: Suggestion[] = [];
+  const bounded = new Set<string>();
+  for (const [rule, t] of rules) {
+    if (t.approvals < options.minApprovals || t.denials > 0 || t.other > 0) continue;
+    const b = boundedAllow(rule, t, shapes.get(rule) ?? newShape());
+    if (b === undefined) continue;
+    suggestions.push(b);
+    bounded.add(rule);
+  }
   for (const { rule, pattern, tally: t } of patterns.values()) {
+    // The rule's bounded allow covers these requests already, and bounds their params.
+    if (bounded.has(rule)) continue;
     if (t.approvals < options.minApprovals || t.denials > 0 || t.other > 0) continue;
     if (Object.values(pattern).some((v) => /[*?]/.test(v))) continue;
     suggestions.push({ kind: 'allow', rule, new_rule: '', pattern, evidence: evidence(t) });
@@ -118,6 +171,82 @@ export async function suggestPolicy(
     suggestions,
     policy,
     diff: unifiedDiff(policyText, policy, `a/${options.file}`, `b/${options.file}`),
+  };
+}
+
+function newShape(): Shape {
+  return { requests: 0, resources: new Set(), agents: new Set(), numbers: undefined, single: true };
+}
+
+/** CEL identifiers a bound can name as `params.<key>` (and `has()` can test). */
+const CEL_FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CEL_RESERVED = new Set(
+  'as break const continue else false for function if import in let loop package namespace null return true var void while'.split(
+    ' ',
+  ),
+);
+
+function observe(shape: Shape, r: RecordedRequest, rule: string) {
+  shape.requests++;
+  if (shape.resources.size <= PIN_AT_MOST) shape.resources.add(r.input.resource);
+  if (shape.agents.size <= PIN_AT_MOST) shape.agents.add(r.input.agent.id);
+  const numeric = new Map<string, number>();
+  for (const [k, v] of Object.entries(r.input.params)) {
+    if (typeof v === 'number' && Number.isFinite(v) && CEL_FIELD.test(k) && !CEL_RESERVED.has(k))
+      numeric.set(k, v);
+  }
+  if (shape.numbers === undefined) {
+    shape.numbers = new Map([...numeric].map(([k, v]) => [k, { min: v, max: v }]));
+  } else {
+    for (const [k, range] of shape.numbers) {
+      const v = numeric.get(k);
+      if (v === undefined) shape.numbers.delete(k);
+      else {
+        range.min = Math.min(range.min, v);
+        range.max = Math.max(range.max, v);
+      }
+    }
+  }
+  const clause = r.recorded.approval?.clauses.find((c) => c.rule === rule);
+  const groupsAskMore = clause?.groups.some((g) => g.min > 1) ?? false;
+  if (clause === undefined || clause.quorum !== 1 || groupsAskMore || clause.step_up !== undefined)
+    shape.single = false;
+}
+
+/** A CEL number literal (JSON's form is CEL's, exponent included). */
+const celNumber = (n: number) => (Object.is(n, -0) ? '0' : String(n));
+
+/**
+ * The bounded allow for a rule every request of which was approved unchanged, or undefined
+ * when nothing would narrow it (no numeric param, and too many resources and agents to pin):
+ * an allow over all the rule matches is not a suggestion this makes.
+ */
+function boundedAllow(rule: string, t: Tally, shape: Shape): Suggestion | undefined {
+  const bounds = [...(shape.numbers ?? [])]
+    .map(([param, r]) => ({ param, max: r.max, min: Math.min(0, r.min) }))
+    .sort((a, b) => (a.param < b.param ? -1 : a.param > b.param ? 1 : 0));
+  const resources = shape.resources.size <= PIN_AT_MOST ? [...shape.resources].sort() : null;
+  const agents = shape.agents.size <= PIN_AT_MOST ? [...shape.agents].sort() : null;
+  if (bounds.length === 0 && resources === null) return undefined;
+  // `has` and the type test keep a request without the param, or with a string, out of the
+  // allow without a CEL error (which would deny it where the rule asks for approval).
+  const terms = bounds.map(
+    (b) =>
+      `has(params.${b.param}) && type(params.${b.param}) == double && ` +
+      `params.${b.param} >= ${celNumber(b.min)} && params.${b.param} <= ${celNumber(b.max)}`,
+  );
+  if (resources !== null) terms.push(`resource in [${resources.map(cel).join(', ')}]`);
+  if (agents !== null) terms.push(`agent.id in [${agents.map(cel).join(', ')}]`);
+  return {
+    kind: 'bounded-allow',
+    rule,
+    new_rule: '',
+    when: terms.join(' && '),
+    bounds,
+    resources,
+    agents,
+    standing_possible: shape.single,
+    evidence: evidence(t),
   };
 }
 
@@ -182,7 +311,7 @@ function apply(text: string, suggestions: Suggestion[]): string {
   for (const s of suggestions) {
     const rule = byId(s.rule);
     if (rule === undefined) continue;
-    if (s.kind === 'allow') {
+    if (s.kind !== 'deny') {
       const base = s.rule.slice(0, 110);
       let n = 1;
       while (ids.has(`${base}-allow-${n}`)) n++;
@@ -227,8 +356,22 @@ function ruleChange(s: Suggestion, rule: YAMLMap): RuleChange {
       set: { decision: 'deny', ...(rule.has('reason') ? {} : { reason }) },
     };
   }
-  const p = s.pattern;
   const when = rule.get('when') as string | undefined;
+  if (s.kind === 'bounded-allow') {
+    const match: unknown = rule.get('match');
+    return {
+      before: {
+        id: s.new_rule,
+        description: `suggested: all ${s.evidence.approvals} requests under ${s.rule} approved unchanged, ${s.evidence.first_at} to ${s.evidence.last_at}; bounded to what was seen`,
+        ...(match === undefined ? {} : { match: isMap(match) ? match.toJSON() : match }),
+        when: when === undefined ? s.when : `(${when}) && ${s.when}`,
+        decision: 'allow',
+      },
+      remove: [],
+      set: { when: when === undefined ? `!(${s.when})` : `(${when}) && !(${s.when})` },
+    };
+  }
+  const p = s.pattern;
   const exact = `agent.id == ${cel(p.agent)} && action == ${cel(p.action)} && resource == ${cel(p.resource)} && environment == ${cel(p.environment)}`;
   return {
     before: {

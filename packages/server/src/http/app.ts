@@ -9,7 +9,7 @@ import type { VoteService } from '../actions/vote-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PolicyStore } from '../policy/policy-store.js';
-import type { ShadowDisagreements } from '../policy/shadow-disagreements.js';
+import type { ShadowTally } from '../policy/shadow-disagreements.js';
 import type { GrantService } from '../grants/grant-service.js';
 import type { Directory } from '../config/directory.js';
 import { authHook } from './auth-hook.js';
@@ -50,8 +50,8 @@ export interface AppDeps {
   votes: VoteService;
   tokens: TokenService;
   policy: PolicyStore;
-  /** This replica's tally of shadow-policy disagreements (`GET /v1/policy/shadow`). */
-  shadowTally?: ShadowDisagreements;
+  /** The store's tally of one shadow version's disagreements (`GET /v1/policy/shadow`). */
+  shadowTally?: (version: string | null) => Promise<ShadowTally>;
   directory: Directory;
   metrics: Metrics;
   ready: () => Promise<void>;

@@ -3,7 +3,6 @@ import { policyLoaded, policyReloadRefused } from '../audit/audit-events.js';
 import type { RecordEvidence } from '../audit/evidence-recorder.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PolicyStore } from './policy-store.js';
-import type { ShadowDisagreements } from './shadow-disagreements.js';
 import type { ShadowReloadResult } from './shadow-policy.js';
 
 /** The `policy.loaded` entry of the policy in force now. */
@@ -37,14 +36,13 @@ export function reportPolicyReloads(
 /**
  * A shadow policy's load (at start, and with each reload): a refused one is logged and counted
  * (`countersign_policy_shadow_errors_total{stage="load"}`); the previous shadow, or none, stays,
- * and the live policy is untouched. A new version starts a new tally of disagreements.
+ * and the live policy is untouched.
  */
 export function reportShadowLoad(
   policy: PolicyStore,
   r: ShadowReloadResult,
-  deps: { metrics: Metrics; tally: ShadowDisagreements; log: () => FastifyBaseLogger },
+  deps: { metrics: Metrics; log: () => FastifyBaseLogger },
 ): void {
-  deps.tally.reset(r.version);
   const file = policy.shadow?.file;
   if (r.ok) {
     if (r.changed) deps.log().info({ version: r.version, file }, 'shadow policy loaded');

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { CHANGE_KINDS } from '@countersign/core';
 import type { AppDeps } from '../app.js';
 import { Problem } from '../schemas.js';
-import { ShadowDisagreements } from '../../policy/shadow-disagreements.js';
+import { emptyTally } from '../../policy/shadow-disagreements.js';
 
 const Side = Type.Object({
   decision: Type.String(),
@@ -21,8 +21,9 @@ const Counts = Type.Object(
 
 /**
  * The shadow policy (docs/policy.md "Shadow policies"), for admins and auditors: its version and
- * this replica's disagreements with the live policy since that version loaded. Others are
- * refused like every `auditor` route (403 problem+json, audited by the auth hook).
+ * that version's disagreements with the live policy as the store records them (every replica
+ * answers the same). Others are refused like every `auditor` route (403 problem+json, audited
+ * by the auth hook).
  */
 export const policyShadowRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -63,12 +64,16 @@ export const policyShadowRoutes =
       },
       async () => {
         const shadow = deps.policy.shadow;
-        const tally = (deps.shadowTally ?? new ShadowDisagreements(deps.now ?? Date.now)).view();
+        const version = shadow?.current?.version ?? null;
+        // Without a store behind it (apps built bare in tests): nothing is counted.
+        const tally = deps.shadowTally
+          ? await deps.shadowTally(version)
+          : emptyTally((deps.now ?? Date.now)());
         return {
           configured: shadow !== undefined,
           // The file name only, as GET /v1/policy: the server's layout is nobody's business.
           file: shadow ? basename(shadow.file) : null,
-          version: shadow?.current?.version ?? null,
+          version,
           live_version: deps.policy.current.version,
           ...tally,
         };
