@@ -443,12 +443,16 @@ for (const dialect of await dialects()) {
       );
       assert.deepEqual(await batches('carol', 'list'), []);
       assert.deepEqual(await batches('mallory', 'list'), []);
-      // The listed group can be voted as listed.
+      // An alike request arrives after the list was read: voting the listed group as shown
+      // decides the listed items only; the newcomer, never shown, stays pending, unvoted.
+      const [newcomer] = await submit('list', 1);
       const vote = await batchVote(
         'alice',
         exporter.items.map((i) => ({ id: i.id, digest: i.digest })),
       );
       assert.equal(vote.status, 200, JSON.stringify(vote.body));
+      assert.equal(vote.body.items.length, 3);
+      await untouched([newcomer]);
       assert.equal((await gw.call('GET', '/v1/batches', { token: t('exporter') })).status, 403);
     });
 
