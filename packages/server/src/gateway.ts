@@ -15,6 +15,8 @@ import { openGrantService } from './grants/open-grant-service.js';
 import { NotificationDispatcher } from './notify/notification-dispatcher.js';
 import { deliveryOutcomes } from './notify/delivery-outcomes.js';
 import { openChannels } from './channels/open-channels.js';
+import { DEFAULT_BATCH_WINDOW_MS } from '@countersign/core';
+import { chatBatchSource } from './channels/chat/chat-batch.js';
 import { TokenService } from './auth/token-service.js';
 import type { GatewayConfig } from './config/load-config.js';
 import { buildApp, type App } from './http/app.js';
@@ -215,6 +217,8 @@ export async function createGateway(
     log: { error: (msg) => app.log.error(msg), warn: (msg) => app.log.warn(msg) },
     metrics: metrics.registry,
     now,
+    // TODO(batch config): batches.window once the config has it.
+    alike: chatBatchSource((filter) => actionRepo.list(filter), DEFAULT_BATCH_WINDOW_MS),
   });
   const notifications = new NotificationDispatcher(storage.db, channels.notifiers, {
     callbackPolicy: channels.callbackPolicy,
