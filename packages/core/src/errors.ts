@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'already_voted'
   | 'step_up_required'
   | 'not_subject'
+  // a batch decision (docs/fatigue.md) in which some item cannot be decided as shown: none is
+  | 'batch_changed'
   // grants and channels
   | 'invalid_signature'
   | 'grant_used'

@@ -9,6 +9,8 @@ import { ActionService } from './actions/action-service.js';
 import { ActionWatcher } from './actions/action-watcher.js';
 import { ActionTimers } from './actions/action-timers.js';
 import { VoteService } from './actions/vote-service.js';
+import { BatchVoteService } from './actions/batch-vote-service.js';
+import { DEFAULT_BATCH_WINDOW_MS } from '@countersign/core';
 import { redemptionWake } from './actions/redemption-wake.js';
 import type { GrantService } from './grants/grant-service.js';
 import { openGrantService } from './grants/open-grant-service.js';
@@ -250,13 +252,22 @@ export async function createGateway(
   });
   const fastApprovalMs = config.insights?.fastApprovalMs ?? DEFAULT_FAST_APPROVAL_MS;
   const insights = new InsightsRepository(storage.db);
-  const votes = new VoteService(
-    actions.writer,
-    config.directory,
-    voteObserver(metrics, (id, before) => insights.notifiedAt(id, before), fastApprovalMs),
+  const onCounted = voteObserver(
+    metrics,
+    (id, before) => insights.notifiedAt(id, before),
+    fastApprovalMs,
   );
+  const votes = new VoteService(actions.writer, config.directory, onCounted);
+  const batchVotes = new BatchVoteService({
+    writer: actions.writer,
+    actions: actionRepo,
+    directory: config.directory,
+    windowMs: config.batches?.windowMs ?? DEFAULT_BATCH_WINDOW_MS,
+    now,
+    onCounted,
+  });
   const channelRuntime = channels.connect(
-    { votes, actions, find: (id) => actionRepo.findById(id), record },
+    { votes, batchVotes, actions, find: (id) => actionRepo.findById(id), record },
     (channel, e) => app.log.error({ err: e, channel }, `${channel} channel failed`),
   );
   // Deadlines on one clock: the database's on PostgreSQL unless one is injected (tests).
@@ -295,6 +306,7 @@ export async function createGateway(
     ),
     actions,
     votes,
+    batchVotes,
     tokens,
     policy,
     shadowTally,

@@ -148,6 +148,8 @@ export interface StartOptions {
   traceExporter?: GatewayOptions['traceExporter'];
   /** The `audit:` config section (witness tests). */
   audit?: ConfigFile['audit'];
+  /** The `batches:` config section (batch tests). */
+  batches?: ConfigFile['batches'];
 }
 
 async function createPgDatabase(): Promise<string> {
@@ -210,6 +212,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       channels: options.channels,
       grants: options.grants,
       audit: options.audit,
+      batches: options.batches,
     },
     dir,
     {},

@@ -9,6 +9,7 @@ import {
   type Reviewer,
 } from '../lifecycle/reviewer-standing.js';
 import { judgeVote, type VoteRefusalCode, type VoteVerdict } from './judge-vote.js';
+import { voteEvidence } from './vote-evidence.js';
 
 /** A batch decides 2 to 50 requests: one is a plain vote, more is more than a card shows. */
 export const BATCH_MIN_ITEMS = 2;
@@ -307,4 +308,23 @@ function mostCommon(keys: readonly (string | null)[]): string | null {
   let best: string | null = null;
   for (const [k, n] of counts) if (best === null || n > (counts.get(best) ?? 0)) best = k;
   return best;
+}
+
+/**
+ * The evidence of a batch vote made through the API (bearer token or web session): the hash
+ * of the RFC 8785 canonical JSON of what was voted, the items exactly as sent. Every vote of
+ * the batch carries it, so the votes of one batch can be told apart from single votes.
+ */
+export function apiBatchVoteEvidence(batch: {
+  items: ReadonlyArray<{ id: string; digest: string }>;
+  vote: VoteChoice;
+  comment: string | null;
+}): string {
+  return voteEvidence(
+    canonicalJson({
+      items: batch.items.map((i) => ({ id: i.id, digest: i.digest })),
+      vote: batch.vote,
+      comment: batch.comment,
+    }),
+  );
 }

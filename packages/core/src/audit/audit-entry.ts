@@ -32,6 +32,9 @@ export type AuditEventType =
   | 'action.notified'
   | 'action.vote_counted'
   | 'action.vote_refused'
+  // a batch decision (docs/fatigue.md): counted on every item, or refused as a whole
+  | 'action.batch_voted'
+  | 'action.batch_refused'
   | 'action.escalated'
   | 'action.approved'
   | 'action.denied'

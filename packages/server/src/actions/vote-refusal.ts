@@ -17,5 +17,26 @@ export class VoteRefusal extends CountersignError {
  * refusal, not of its code (a `not_found` from the vote path is not recorded with a vote).
  */
 export function alreadyAudited(e: unknown): boolean {
-  return e instanceof VoteRefusal;
+  return e instanceof VoteRefusal || e instanceof BatchRefusal;
+}
+
+/** One item of a refused batch: why it could not be decided, and its status if readable. */
+export interface BatchItemRefused {
+  id: string;
+  code: string;
+  status: string | null;
+}
+
+/**
+ * A batch vote refused as a whole (judgeBatch): `items` names every item that could not be
+ * decided as shown. By the time it is thrown its `action.batch_refused` entry is in the
+ * store; no vote was recorded on any item.
+ */
+export class BatchRefusal extends CountersignError {
+  constructor(
+    message: string,
+    readonly items: readonly BatchItemRefused[],
+  ) {
+    super('batch_changed', message, { items });
+  }
 }

@@ -29,6 +29,8 @@ export type AuditEvent =
   | ActionNotified
   | ActionVoteCounted
   | ActionVoteRefused
+  | ActionBatchVoted
+  | ActionBatchRefused
   | ActionEscalated
   | ActionDecided
   | ActionResultReported
@@ -110,6 +112,21 @@ export type VoteData = {
 };
 export type ActionVoteCounted = Event<'action.vote_counted', VoteData>;
 export type ActionVoteRefused = Event<'action.vote_refused', VoteData>;
+
+/** A batch decision (docs/fatigue.md): the items exactly as the client sent them. */
+export type BatchData = {
+  vote: Vote['vote'];
+  comment: string | null;
+  channel: Vote['channel'];
+  evidence: string | null;
+  items: Array<{ id: string; digest: string }>;
+};
+export type ActionBatchVoted = Event<'action.batch_voted', BatchData>;
+/** Refused as a whole: every item that could not be decided as shown, and why. */
+export type BatchRefusedData = BatchData & {
+  refused: Array<{ id: string; code: string; status: string | null }>;
+};
+export type ActionBatchRefused = Event<'action.batch_refused', BatchRefusedData>;
 
 export type EscalatedData = { status: string; reason: string; escalated_rules: string[] };
 export type ActionEscalated = Event<'action.escalated', EscalatedData>;
@@ -332,6 +349,16 @@ export function actionVoteCounted(actor: Actor, vote: Vote): ActionVoteCounted {
 /** A vote refused, with its code (it is stored too). */
 export function actionVoteRefused(actor: Actor, vote: Vote): ActionVoteRefused {
   return { type: 'action.vote_refused', actor, request_id: vote.action_id, data: voteData(vote) };
+}
+
+/** A batch counted on every item; each item also has its own `action.vote_counted`. */
+export function actionBatchVoted(actor: Actor, data: BatchData): ActionBatchVoted {
+  return { type: 'action.batch_voted', actor, data };
+}
+
+/** A batch refused as a whole: no vote was recorded on any item. */
+export function actionBatchRefused(actor: Actor, data: BatchRefusedData): ActionBatchRefused {
+  return { type: 'action.batch_refused', actor, data };
 }
 
 export function actionEscalated(actor: Actor, record: ActionRecord): ActionEscalated {

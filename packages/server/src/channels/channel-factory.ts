@@ -12,6 +12,7 @@ import type { TSchema } from 'typebox';
 import type { ActionRecord } from '@countersign/core';
 import type { ActionService } from '../actions/action-service.js';
 import type { VoteService } from '../actions/vote-service.js';
+import type { BatchVoteService } from '../actions/batch-vote-service.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import type { Directory } from '../config/directory.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -63,6 +64,8 @@ export interface ChannelBase {
 /** The vote path, given to `connect` once it exists (it needs the notifiers to exist first). */
 export interface ChannelServices {
   votes: VoteService;
+  /** Batch decisions of alike requests (actions/batch-vote-service.ts). */
+  batchVotes: BatchVoteService;
   actions: ActionService;
   find(id: string): Promise<ActionRecord | undefined>;
   /** Audit evidence of refusals the channel answers without an error status (Slack's 200). */

@@ -94,6 +94,16 @@ const BaseProperties = {
       { additionalProperties: false },
     ),
   ),
+  /** Batch decisions of alike requests (docs/fatigue.md, "Batches"). */
+  batches: Type.Optional(
+    Type.Object(
+      {
+        /** Alike requests created within this duration of a group's oldest are one batch: default 15m. */
+        window: Type.Optional(Type.String({ maxLength: 32 })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
   /** Signed grants (docs/grants.md). The signing key itself comes from the environment. */
   audit: Type.Optional(
     Type.Object(

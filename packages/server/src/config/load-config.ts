@@ -62,6 +62,8 @@ export interface GatewayConfig {
   web?: WebSettings;
   /** Reviewer-load insights (docs/fatigue.md); absent means the defaults. */
   insights?: { fastApprovalMs: number };
+  /** Batch decisions (docs/fatigue.md); absent means the defaults. */
+  batches?: { windowMs: number };
 }
 
 export class ConfigError extends CountersignError {
@@ -164,6 +166,12 @@ export function resolveConfig(
   if (checkpointIntervalMs < 1000) {
     problems.push(`${where(['audit', 'checkpoint_interval'])}: at least 1s`);
   }
+  const batchWindowMs = parseDuration(raw.batches?.window ?? '15m') ?? 0;
+  if (batchWindowMs < 1000 || batchWindowMs > 86_400_000) {
+    problems.push(
+      `${where(['batches', 'window'])}: batches.window must be a duration from 1s to 24h`,
+    );
+  }
   const witnesses = raw.audit?.witnesses ?? [];
   witnesses.forEach((w, i) => {
     try {
@@ -219,6 +227,7 @@ export function resolveConfig(
     channels,
     web,
     insights: { fastApprovalMs: (raw.insights?.fast_approval_seconds ?? 10) * 1000 },
+    batches: { windowMs: batchWindowMs },
   };
 }
 

@@ -6,6 +6,7 @@ import addFormats from 'ajv-formats';
 import { CountersignError, newId } from '@countersign/core';
 import type { ActionService } from '../actions/action-service.js';
 import type { VoteService } from '../actions/vote-service.js';
+import type { BatchVoteService } from '../actions/batch-vote-service.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PolicyStore } from '../policy/policy-store.js';
@@ -18,6 +19,7 @@ import { clientErrorHandler } from './client-error-handler.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 import { openApiOptions } from './openapi-document.js';
 import { actionRoutes } from './routes/action-routes.js';
+import { batchRoutes } from './routes/batch-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { auditRoutes, type CosignedCheckpointSource } from './routes/audit-routes.js';
 import { auditExportRoutes } from './routes/audit-export-routes.js';
@@ -48,6 +50,8 @@ export interface AppDeps {
   recordRefusal: (request: FastifyRequest, problem: CountersignError) => Promise<void>;
   actions: ActionService;
   votes: VoteService;
+  /** Batch decisions of alike requests (GET /v1/batches, POST /v1/batches/votes). */
+  batchVotes: BatchVoteService;
   tokens: TokenService;
   policy: PolicyStore;
   /** This replica's tally of shadow-policy disagreements (`GET /v1/policy/shadow`). */
@@ -207,6 +211,7 @@ export async function buildApp(deps: AppDeps) {
 
   await app.register(systemRoutes(deps));
   await app.register(actionRoutes(deps));
+  await app.register(batchRoutes(deps));
   await app.register(policyRoutes(deps));
   await app.register(authzenRoutes(deps));
   await app.register(auditRoutes(deps.audit, deps.cosignedCheckpoint));

@@ -27,6 +27,7 @@ const STATUS: Record<ErrorCode, number> = {
   already_voted: 409,
   step_up_required: 403,
   not_subject: 403,
+  batch_changed: 409,
   invalid_signature: 401,
   grant_used: 409,
   grant_expired: 410,

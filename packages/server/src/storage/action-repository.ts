@@ -4,7 +4,7 @@ import type { Database } from './schema.js';
 import { recordFromRow } from './action-rows.js';
 import { ActionTx } from './action-tx.js';
 import type { DialectName } from './open-database.js';
-import { selectVotes } from './vote-rows.js';
+import { selectVotes, selectVotesOf } from './vote-rows.js';
 import { GroupCommit } from './group-commit.js';
 import type { EvidenceLog } from './evidence-log.js';
 
@@ -197,6 +197,11 @@ export class ActionRepository {
 
   votes(id: string): Promise<Vote[]> {
     return selectVotes(this.db, id);
+  }
+
+  /** The votes of several requests, in one query (the batches list). */
+  votesOf(ids: readonly string[]): Promise<Map<string, Vote[]>> {
+    return selectVotesOf(this.db, ids);
   }
 
   /**
