@@ -36,13 +36,14 @@ describe('Slack batches', () => {
     await fake.close();
   });
 
-  const submit = async (body: Record<string, unknown>) => {
-    const res = await gw.call('POST', '/v1/actions', agent, body);
+  const submit = (body: Record<string, unknown>) => submitAs(agent, body);
+  const submitAs = async (as: string, body: Record<string, unknown>) => {
+    const res = await gw.call('POST', '/v1/actions', as, body);
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return res.body.id as string;
   };
-  const exportOf = (rows: number, table: string) =>
-    submit({
+  const exportOf = (rows: number, table: string, as = agent) =>
+    submitAs(as, {
       action: 'db.export',
       resource: `postgres://prod/${table}`,
       environment: 'production',
@@ -161,7 +162,9 @@ describe('Slack batches', () => {
   });
 
   test('a value Countersign did not write is refused and audited; Deny all opens a reason form', async () => {
-    const ids = [await exportOf(23000, 'c'), await exportOf(24000, 'd')];
+    // Another agent: a group of these two only (frank voted on the earlier ones).
+    const deployer = await gw.token('agent', 'deployer');
+    const ids = [await exportOf(23000, 'c', deployer), await exportOf(24000, 'd', deployer)];
     const m = await messageOf(ids[1] ?? '', (x) => batchButtons(x).length === 2);
     const [, deny] = batchButtons(m);
     await postInteraction(

@@ -145,7 +145,7 @@ export async function castChatBatchVote(
             : [];
         })
       : [];
-    if (String(e.code) !== 'batch_changed' && !alreadyAudited(e)) await deps.audit(e.code);
+    if (e.code !== 'batch_changed' && !alreadyAudited(e)) await deps.audit(e.code);
     return { ok: false, refused: e.code, message: e.message, changed };
   }
 }

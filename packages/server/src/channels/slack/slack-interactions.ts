@@ -352,7 +352,7 @@ export class SlackInteractions {
       {
         channel: 'slack',
         user: identity.user,
-        items: await resolveBatchItems(items, this.deps.find),
+        items: await resolveBatchItems(items, (id) => this.deps.find(id)),
         vote,
         comment,
         evidence,
