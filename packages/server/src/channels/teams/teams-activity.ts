@@ -27,7 +27,7 @@ export interface CardAction {
   /** The comment input; `null` when one was sent but is not text or is too long. */
   comment: string | undefined | null;
   /** A batch button's items; `null` when sent but not as Countersign writes them. */
-  items: { id: string; digest: string }[] | null | undefined;
+  items?: { id: string; digest: string }[] | null;
 }
 
 /**
@@ -86,7 +86,7 @@ export function readCardAction(value: unknown): CardAction {
   return {
     verb: type === 'Action.Execute' ? str(value, 'action', 'verb') : undefined,
     actionId: str(value, 'action', 'data', 'action_id'),
-    items: batchItems(get(value, 'action', 'data', 'items')),
+    ...batchItemsOf(value),
     comment:
       comment === undefined
         ? undefined
@@ -94,6 +94,12 @@ export function readCardAction(value: unknown): CardAction {
           ? comment
           : null,
   };
+}
+
+/** `{items}` when the click carries `data.items`, else nothing. */
+function batchItemsOf(value: unknown): { items?: { id: string; digest: string }[] | null } {
+  const items = batchItems(get(value, 'action', 'data', 'items'));
+  return items === undefined ? {} : { items };
 }
 
 /**
