@@ -84,9 +84,11 @@ export async function apiStream(options: ApiOptions, path: string): Promise<Resp
 
 /** An RFC 9457 problem answer as a CountersignError with its code. */
 function problem(status: number, parsed: unknown, text: string): CountersignError {
-  const p = (parsed ?? {}) as { code?: ErrorCode; detail?: string };
+  const p = (parsed ?? {}) as { code?: ErrorCode; detail?: string; items?: unknown };
   return new CountersignError(
     p.code ?? 'internal',
     `${status} ${p.code ?? ''}: ${p.detail ?? text}`,
+    // A refused batch names its items (docs/api.md, batch_changed): kept for the caller to show.
+    Array.isArray(p.items) ? { items: p.items } : {},
   );
 }

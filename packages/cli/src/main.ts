@@ -218,6 +218,33 @@ for (const vote of ['approve', 'deny'] as const) {
     ),
   );
 }
+const batches = program
+  .command('batches')
+  .description('alike pending requests you may decide together (docs/fatigue.md)');
+apiFlags(batches.option('--json')).action(
+  run(lazy(() => import('./commands/batches.js'), 'batchesList')),
+);
+for (const vote of ['approve', 'deny'] as const) {
+  // --url and --token are the parent's options (`batches` lists): read with the subcommand's.
+  batches
+    .command(vote)
+    .description(`${vote} every listed item of one batch, or none`)
+    .requiredOption('--items <ids>', 'comma-separated request ids, all of one batch')
+    .option('-m, --comment <text>', 'shown to the agent and the other reviewers')
+    .action(
+      run((_o: unknown, command: Command) =>
+        lazy(() => import('./commands/batches.js'), 'batchesVote')(
+          vote,
+          command.optsWithGlobals<{
+            url?: string;
+            token?: string;
+            items: string;
+            comment?: string;
+          }>(),
+        ),
+      ),
+    );
+}
 apiFlags(
   actions
     .command('show <id>')

@@ -1,6 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { POLICY, dialects, indexedStore, startGateway, type TestGateway } from './harness.js';
+import { isCountersignError } from '@countersign/core';
+import { resolveConfig } from '../src/index.js';
+import {
+  DIRECTORY,
+  POLICY,
+  dialects,
+  indexedStore,
+  startGateway,
+  type TestGateway,
+} from './harness.js';
 import { asSession, signIn } from './web-harness.js';
 
 /**
@@ -504,3 +513,22 @@ for (const dialect of await dialects()) {
     });
   });
 }
+
+test('batches.window defaults to 15m and accepts 1s to 24h', () => {
+  const windowMs = (window?: string) =>
+    resolveConfig(
+      { directory: DIRECTORY, policy: 'policy.yaml', ...(window ? { batches: { window } } : {}) },
+      '/tmp',
+      {},
+    ).batches?.windowMs;
+  assert.equal(windowMs(), 15 * MIN);
+  assert.equal(windowMs('1s'), 1000);
+  assert.equal(windowMs('24h'), 86_400_000);
+  for (const bad of ['0s', '25h', '15', 'soon']) {
+    assert.throws(
+      () => windowMs(bad),
+      (e: unknown) => isCountersignError(e) && e.code === 'config_invalid',
+      bad,
+    );
+  }
+});

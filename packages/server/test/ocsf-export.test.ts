@@ -111,6 +111,17 @@ for (const dialect of await dialects()) {
       const cancelled = await submit({ rows: 70000 });
       await gw.call('POST', `/v1/actions/${cancelled.body.id}/cancel`, { token: agent, body: {} });
       await gw.call('GET', '/v1/audit/entries?from=0', { token: agent }); // api.refused
+      // A batch (quorum of two: both stay pending), then the same batch again: refused.
+      const batch = [
+        (await submit({ rows: 80000 })).body,
+        (await submit({ rows: 90000 })).body,
+      ].map((r: { id: string; digest: string }) => ({ id: r.id, digest: r.digest }));
+      for (let i = 0; i < 2; i++) {
+        await gw.call('POST', '/v1/batches/votes', {
+          token: alice,
+          body: { vote: 'approve', items: batch },
+        });
+      }
 
       const { events, lines, to } = await exportLines();
       assert.ok(to >= 15, `only ${to} entries`);
@@ -143,6 +154,8 @@ for (const dialect of await dialects()) {
         'grant.redeemed',
         'action.result_reported',
         'api.refused',
+        'action.batch_voted',
+        'action.batch_refused',
       ]) {
         assert.ok(types.has(t), `no ${t} in the export`);
       }
@@ -176,6 +189,16 @@ for (const dialect of await dialects()) {
         );
       }
       assert.equal(of('api.refused')[0].class_uid, 0);
+      const [voted] = of('action.batch_voted');
+      assert.equal(voted.class_uid, 3004);
+      assert.equal(voted.activity_name, 'Vote Batch');
+      assert.deepEqual(
+        voted.entity.data.items,
+        batch.map((i) => i.id),
+      );
+      const [refused] = of('action.batch_refused');
+      assert.equal(refused.status_code, 'batch_changed');
+      assert.equal(refused.disposition_id, 25);
 
       // The checkpoint is the real signed note, and proves the entry's inclusion.
       const key = (await gw.call('GET', '/v1/audit/checkpoint', { token: auditor })).body

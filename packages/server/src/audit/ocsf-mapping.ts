@@ -152,6 +152,34 @@ export function mapEntry(entry: AuditEntry, data: Json, request: RequestContext)
         },
         { activity_name: 'Vote', severity_id: LOW },
       );
+    case 'action.batch_voted':
+    case 'action.batch_refused': {
+      // One reviewer's vote on several requests: the batch is the entity, its items by id (each
+      // item's own vote is its `action.vote_counted`).
+      const ok = entry.type === 'action.batch_voted';
+      const items = Array.isArray(data.items)
+        ? data.items.flatMap((i) => (isObject(i) && typeof i.id === 'string' ? [i.id] : []))
+        : [];
+      return {
+        ...entity(
+          {
+            uid: typeof data.evidence === 'string' ? data.evidence : 'batch',
+            type: 'Approval Batch',
+            data: { items, vote: data.vote },
+          },
+          3,
+          ok
+            ? status(true)
+            : {
+                ...status(false),
+                status_code: 'batch_changed',
+                ...decision(DENIED, DISPOSITION.rejected, 'Rejected'),
+              },
+        ),
+        activity_name: 'Vote Batch',
+        ...(ok ? {} : { severity_id: LOW }),
+      };
+    }
     case 'action.escalated':
       return onRequest(3, { ...status(true, data.reason) }, { activity_name: 'Escalate' });
     case 'action.approved':
