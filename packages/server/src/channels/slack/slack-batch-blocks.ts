@@ -1,5 +1,5 @@
 import type { Button, KnownBlock, ModalView } from '@slack/types';
-import { channelMayApprove, cutUtf16 } from '@countersign/core';
+import { channelMayApprove, cutUtf16, inertLine } from '@countersign/core';
 import { encodeBatchItem, type ChatBatch, type ChatBatchItem } from '../chat/chat-batch.js';
 import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { SLACK_LIMITS as L } from './slack-limits.js';
@@ -16,10 +16,9 @@ const PATH_SHOWN = 120;
 
 /** One item as a line, or undefined if something that sets it apart would have to be cut. */
 function itemLine(item: ChatBatchItem): string | undefined {
-  const whole = (text: string, max: number) => {
-    const full = code(text, 100_000);
-    return full.length <= max ? full : undefined;
-  };
+  // Counted as the reader sees it (before mrkdwn escapes), never cut.
+  const whole = (text: string, max: number) =>
+    [...inertLine(text)].length <= max ? code(text, 100_000) : undefined;
   const parts = [whole(item.resource, VALUE_SHOWN)];
   for (const [path, value] of Object.entries(item.differs)) {
     if (path === 'resource') continue;

@@ -1,4 +1,4 @@
-import { channelMayApprove } from '@countersign/core';
+import { channelMayApprove, inertLine } from '@countersign/core';
 import type { ChatBatch, ChatBatchItem } from '../chat/chat-batch.js';
 import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { inert } from './teams-text.js';
@@ -18,10 +18,9 @@ const BATCH_BUDGET_BYTES = 10 * 1024;
 
 /** An item as one line of inert Markdown, or undefined if a value would have to be cut. */
 function itemLine(item: ChatBatchItem): string | undefined {
-  const whole = (text: string) => {
-    const full = inert(text, 100_000);
-    return full.length <= VALUE_SHOWN ? full : undefined;
-  };
+  // Counted as the reader sees it (before Markdown escapes), never cut.
+  const whole = (text: string) =>
+    [...inertLine(text)].length <= VALUE_SHOWN ? inert(text, 100_000) : undefined;
   const resource = whole(item.resource);
   const pairs: string[] = [];
   for (const [path, value] of Object.entries(item.differs)) {
