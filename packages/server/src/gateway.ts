@@ -17,6 +17,7 @@ import { openGrantService } from './grants/open-grant-service.js';
 import { NotificationDispatcher } from './notify/notification-dispatcher.js';
 import { deliveryOutcomes } from './notify/delivery-outcomes.js';
 import { openChannels } from './channels/open-channels.js';
+import { chatBatchSource } from './channels/chat/chat-batch.js';
 import { TokenService } from './auth/token-service.js';
 import type { GatewayConfig } from './config/load-config.js';
 import { buildApp, type App } from './http/app.js';
@@ -218,6 +219,11 @@ export async function createGateway(
     log: { error: (msg) => app.log.error(msg), warn: (msg) => app.log.warn(msg) },
     metrics: metrics.registry,
     now,
+    // A request's alike group for chat messages, as GET /v1/batches groups (chat-batch.ts).
+    alike: chatBatchSource(
+      (filter) => actionRepo.list(filter),
+      config.batches?.windowMs ?? DEFAULT_BATCH_WINDOW_MS,
+    ),
   });
   const notifications = new NotificationDispatcher(storage.db, channels.notifiers, {
     callbackPolicy: channels.callbackPolicy,

@@ -16,6 +16,7 @@ import type { BatchVoteService } from '../actions/batch-vote-service.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import type { Directory } from '../config/directory.js';
 import type { Notifier } from '../notify/notifier.js';
+import type { ChatBatchSource } from './chat/chat-batch.js';
 import type { Database } from '../storage/schema.js';
 
 /**
@@ -56,6 +57,8 @@ export interface ChannelBase {
   /** The gateway's Prometheus registry, for a channel's own delivery and failure counters. */
   metrics: Registry;
   now: () => number;
+  /** A request's alike pending group, for chat messages that offer batches (chat-batch.ts). */
+  alike?: ChatBatchSource;
 }
 
 /** The vote path, given to `connect` once it exists (it needs the notifiers to exist first). */

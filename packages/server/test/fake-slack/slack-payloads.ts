@@ -21,6 +21,8 @@ export function blockActions(options: {
   team?: string;
   triggerId?: string;
   responseUrl?: string;
+  /** The button's value (a batch button's item list); by default the id after the colon. */
+  value?: string;
 }): Record<string, unknown> {
   const channel = options.channel ?? 'CAPPROVALS';
   return {
@@ -44,7 +46,7 @@ export function blockActions(options: {
         action_id: options.actionId,
         block_id: 'countersign.vote',
         text: { type: 'plain_text', text: 'Approve', emoji: true },
-        value: options.actionId.split(':')[1] ?? '',
+        value: options.value ?? options.actionId.split(':')[1] ?? '',
         action_ts: '1700000001.000200',
       },
     ],

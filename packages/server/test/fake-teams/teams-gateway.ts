@@ -107,6 +107,8 @@ export interface InvokeOptions {
   /** `countersign.approve`, `countersign.deny`, or anything else a forged click may carry. */
   verb?: string;
   comment?: string;
+  /** The clicked action's `data` as the card had it (a batch button's items); replaces the default. */
+  data?: Record<string, unknown>;
   serviceUrl: string;
   tenantId?: string;
   channelId?: string;
@@ -121,7 +123,7 @@ export function invokeActivity(o: InvokeOptions): Record<string, unknown> {
     typeof o.as === 'string'
       ? { id: teamsUserId(o.as), name: o.as, aadObjectId: AAD[o.as] }
       : { name: 'Somebody', ...o.as };
-  const data: Record<string, unknown> = { action_id: o.actionId };
+  const data: Record<string, unknown> = o.data ? { ...o.data } : { action_id: o.actionId };
   if (o.comment !== undefined) data.comment = o.comment;
   return {
     type: 'invoke',

@@ -244,3 +244,38 @@ export interface ShadowView {
     shadow: ShadowSide;
   }[];
 }
+
+/** One request of a batch (GET /v1/batches): what sets it apart from the others. */
+export interface BatchItem {
+  id: string;
+  digest: string;
+  resource: string;
+  created_at: string;
+  expires_at: string | null;
+  /** Flattened paths (`resource`, `params.a.b`, `justification`, …) whose values differ. */
+  differs: Record<string, JsonValue>;
+}
+
+/** Alike pending requests (same rules, agent, action, environment, within the window). */
+export interface Batch {
+  key: string;
+  rules: string[];
+  agent_id: string;
+  action: string;
+  environment: string;
+  oldest_at: string;
+  /** Paths with one value across every item. */
+  common: Record<string, JsonValue>;
+  items: BatchItem[];
+}
+
+export interface BatchList {
+  items: Batch[];
+}
+
+/** An item a batch vote could not decide (409 `batch_changed`), and why. */
+export interface BatchChangedItem {
+  id: string;
+  code: string;
+  status: string;
+}

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { useSession } from '../api/session';
-import type { ActionList, ActionView } from '../api/types';
+import type { ActionList, ActionView, Batch, BatchList } from '../api/types';
 import { ActionCard } from '../components/action-card';
+import { BatchCard, BatchChangedNotice, type BatchOutcome } from '../components/batch-card';
 import { Loading } from '../components/loading';
 import { ProblemMessage } from '../components/problem-message';
 import { useEventSource } from '../hooks/use-event-source';
@@ -25,13 +26,18 @@ export function InboxPage() {
   const session = useSession();
   const now = useNow();
   const [items, setItems] = useState<ActionView[] | null>(null);
+  const [batches, setBatches] = useState<Batch[]>([]);
+  const [outcome, setOutcome] = useState<BatchOutcome | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [announcement, setAnnouncement] = useState('');
   const known = useRef<Set<string> | null>(null);
 
   const load = useCallback(async () => {
     try {
-      const list = await api<ActionList>('/v1/actions?status=pending&limit=200');
+      const [list, grouped] = await Promise.all([
+        api<ActionList>('/v1/actions?status=pending&limit=200'),
+        api<BatchList>('/v1/batches'),
+      ]);
       const pending = list.items.filter((a) => a.status === 'pending').sort(bySoonestExpiry);
       // Announce arrivals (not the first load) to screen readers, politely.
       const seen = known.current;
@@ -43,6 +49,7 @@ export function InboxPage() {
       }
       known.current = new Set(pending.map((a) => a.id));
       setItems(pending);
+      setBatches(grouped.items);
       setError(null);
     } catch (e) {
       setError(e);
@@ -67,6 +74,18 @@ export function InboxPage() {
 
   useEventSource('/v1/inbox/events', { ready: reload, change: reload });
 
+  const onOutcome = useCallback(
+    (o: BatchOutcome) => {
+      setOutcome(o);
+      void load();
+    },
+    [load],
+  );
+
+  // A request in a batch card is listed there only, not a second time below (docs/web.md).
+  const inBatch = new Set(batches.flatMap((b) => b.items.map((i) => i.id)));
+  const singles = items?.filter((a) => !inBatch.has(a.id)) ?? [];
+
   return (
     <>
       <div className="page-head">
@@ -82,11 +101,18 @@ export function InboxPage() {
         {announcement}
       </p>
       <ProblemMessage error={error} />
+      {outcome?.kind === 'changed' && <BatchChangedNotice outcome={outcome} />}
+      {outcome?.kind === 'decided' && (
+        <p className="verified" role="status">
+          {outcome.vote === 'approve' ? 'Approved' : 'Denied'}: your vote counted on {outcome.count}{' '}
+          requests, each on its own.
+        </p>
+      )}
       {items === null ? (
         error ? null : (
           <Loading what="your inbox" />
         )
-      ) : items.length === 0 ? (
+      ) : items.length === 0 && batches.length === 0 ? (
         <div className="empty card">
           <p>
             <strong>Nothing to review.</strong>
@@ -94,13 +120,26 @@ export function InboxPage() {
           <p className="muted">New requests appear here as they arrive.</p>
         </div>
       ) : (
-        <ul className="card-list" aria-label={`${items.length} pending requests`}>
-          {items.map((a) => (
-            <li key={a.id}>
-              <ActionCard action={a} now={now} siblings={items} />
-            </li>
-          ))}
-        </ul>
+        <>
+          {batches.length > 0 && (
+            <ul className="batch-list" aria-label={`${batches.length} batches of alike requests`}>
+              {batches.map((b) => (
+                <li key={b.key}>
+                  <BatchCard batch={b} now={now} onOutcome={onOutcome} />
+                </li>
+              ))}
+            </ul>
+          )}
+          {singles.length > 0 && (
+            <ul className="card-list" aria-label={`${singles.length} pending requests`}>
+              {singles.map((a) => (
+                <li key={a.id}>
+                  <ActionCard action={a} now={now} siblings={items} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
       )}
     </>
   );

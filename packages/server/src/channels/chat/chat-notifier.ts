@@ -36,7 +36,8 @@ export interface ChatState<R> {
 
 /** What a chat vendor supplies; everything else is this loop's. */
 export interface ChatVendor<D extends { key: string }, R, M> {
-  render(view: RequestView): M;
+  /** May ask the store (the request's alike batch, chat-batch.ts). */
+  render(view: RequestView): M | Promise<M>;
   /** Where the request goes as of this event (an escalation adds destinations). */
   destinations(view: RequestView): D[];
   /** Posts; undefined when the destination has no conversation (an approver with no account). */
@@ -78,7 +79,7 @@ export class ChatNotifier<D extends { key: string }, R, M> implements Notifier {
     const view = delivery.payload.data.action;
     const state = vendor.readState(await context.state.get());
     const save = () => context.state.set(vendor.writeState(state));
-    const message = vendor.render(view);
+    const message = await vendor.render(view);
     const problems: string[] = [];
     let retry = false;
     const failed = async (key: string, e: unknown, failure = vendor.failure(e)) => {

@@ -22,6 +22,8 @@ import type { VoteService } from '../../actions/vote-service.js';
 import type { AuditEvent } from '../../audit/audit-log.js';
 import type { Directory } from '../../config/directory.js';
 import type { Notifier } from '../../notify/notifier.js';
+import type { ChatBatchSource } from '../chat/chat-batch.js';
+import type { BatchVoter } from '../chat/chat-ballot.js';
 import type { Database } from '../../storage/schema.js';
 import { SlackApi } from './slack-api.js';
 import { SlackFollowUps } from './slack-followups.js';
@@ -42,6 +44,8 @@ export { signSlackRequest, verifySlackSignature } from './slack-signature.js';
 /** What the channel needs from the gateway once the vote path exists. */
 export interface SlackServices {
   votes: Pick<VoteService, 'vote'>;
+  /** Batch decisions of alike requests (actions/batch-vote-service.ts). */
+  batchVotes: BatchVoter;
   find(id: string): Promise<ActionRecord | undefined>;
   /** AppDeps.record: audit evidence of refusals answered with a 200. */
   record(events: AuditEvent[]): Promise<void>;
@@ -77,6 +81,7 @@ export function createSlackChannel(
     /** The gateway's Prometheus registry, for the channel's failure counters. */
     metrics?: Registry;
     now?: () => number;
+    alike?: ChatBatchSource | undefined;
   },
 ): SlackChannel {
   const metrics = new SlackMetrics(base.metrics);
@@ -98,6 +103,7 @@ export function createSlackChannel(
     base.publicUrl,
     metrics,
     { warn: (msg) => (base.log.warn ?? base.log.error)(msg) },
+    base.alike,
   );
   return {
     notifiers: [notifier],

@@ -3,6 +3,8 @@ import { channelMayApprove, cutUtf16, inertLine } from '@countersign/core';
 import type { SlackMessage } from './slack-api.js';
 import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { SLACK_LIMITS as L } from './slack-limits.js';
+import type { ChatBatch } from '../chat/chat-batch.js';
+import { batchBlocks } from './slack-batch-blocks.js';
 import {
   code,
   escapeMrkdwn,
@@ -42,7 +44,11 @@ const PARAMS_ROOM = 1800;
  * code or a fence (slack-text.ts), each cut to its element's documented limit
  * (slack-limits.ts), so it can neither format nor add a section of its own.
  */
-export function requestMessage(view: RequestView, publicUrl: string): SlackMessage {
+export function requestMessage(
+  view: RequestView,
+  publicUrl: string,
+  batch?: ChatBatch,
+): SlackMessage {
   const status = STATUS[view.status] ?? { icon: '❔', label: view.status };
   const link = `${publicUrl.replace(/\/$/, '')}/actions/${view.id}`;
   const risk = view.risk ? ` · ${view.risk} risk` : '';
@@ -84,6 +90,7 @@ export function requestMessage(view: RequestView, publicUrl: string): SlackMessa
   if (notes.length > 0) blocks.push({ type: 'context', elements: notes });
   if (view.status === 'pending')
     blocks.push({ type: 'actions', block_id: 'countersign.vote', elements: buttons(view, link) });
+  blocks.push(...batchBlocks(view, batch, publicUrl));
   return { text: notificationText(view, status.label), blocks };
 }
 

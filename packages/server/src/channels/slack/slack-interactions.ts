@@ -2,7 +2,14 @@ import type { ActionRecord, ErrorCode, VoteChoice } from '@countersign/core';
 import type { VoteService } from '../../actions/vote-service.js';
 import { apiRefused, type AuditEvent } from '../../audit/audit-events.js';
 import type { User } from '../../config/directory.js';
-import { castChatVote } from '../chat/chat-ballot.js';
+import {
+  batchAnswer,
+  castChatBatchVote,
+  castChatVote,
+  type BatchVoter,
+} from '../chat/chat-ballot.js';
+import { decodeBatchItems, resolveBatchItems } from '../chat/chat-batch.js';
+import { BATCH_ACTION_ID, BATCH_DENY_CALLBACK_ID, batchDenyModal } from './slack-batch-blocks.js';
 import type { SlackApi } from './slack-api.js';
 import { ACTION_ID } from './slack-blocks.js';
 import {
@@ -15,11 +22,13 @@ import {
 import type { SlackFollowUps } from './slack-followups.js';
 import type { SlackIdentity, SlackIdentityMapper } from './slack-identity.js';
 import type { SlackMetrics } from './slack-metrics.js';
-import { readInteraction, type SlackInteraction } from './slack-payload.js';
+import { readInteraction, str, type SlackInteraction } from './slack-payload.js';
 import { SlackReplies, type ReplyTo } from './slack-replies.js';
 
 export interface SlackInteractionDeps {
   votes: Pick<VoteService, 'vote'>;
+  /** Batch decisions (actions/batch-vote-service.ts): all the listed items or none. */
+  batchVotes: BatchVoter;
   find(id: string): Promise<ActionRecord | undefined>;
   identities: SlackIdentityMapper;
   api: SlackApi;
@@ -122,6 +131,8 @@ export class SlackInteractions {
   ): Promise<void> {
     const { deps } = this;
     const tell = (text: string) => this.#replies.tell(to, text, deps.followUps);
+    const batch = BATCH_ACTION_ID.exec(i.actionId ?? '');
+    if (batch) return this.batchClick(i, to, evidence, batch[1] as 'approve' | 'deny');
     const match = ACTION_ID.exec(i.actionId ?? '');
     if (!match) {
       await this.audit('invalid_request', 'unknown_action', {
@@ -178,6 +189,7 @@ export class SlackInteractions {
     to: ReplyTo,
     evidence: string,
   ): Promise<SlackAck> {
+    if (i.callbackId === BATCH_DENY_CALLBACK_ID) return this.batchDenySubmission(i, to, evidence);
     const origin = readDenyMetadata(i.privateMetadata);
     if (i.callbackId !== DENY_CALLBACK_ID || origin === undefined) {
       await this.audit('invalid_request', 'unknown_view', {
@@ -242,6 +254,120 @@ export class SlackInteractions {
       );
     });
     return {};
+  }
+
+  /**
+   * **Approve all N** / **Deny all N…** (slack-batch-blocks.ts): the button's value names the
+   * items the message showed; exactly those go to `voteBatch`, which decides them all or none.
+   * Deny asks for a reason first, in a modal that carries the same list.
+   */
+  private async batchClick(
+    i: Extract<SlackInteraction, { type: 'block_actions' }>,
+    to: ReplyTo,
+    evidence: string,
+    verb: 'approve' | 'deny',
+  ): Promise<void> {
+    const { deps } = this;
+    const tell = (text: string) => this.#replies.tell(to, text, deps.followUps);
+    const items = decodeBatchItems(i.value ?? '');
+    if (items === undefined || items.length < 2) {
+      await this.audit('invalid_request', 'unknown_action', {
+        slackUser: i.user,
+        team: i.team,
+        evidence,
+      });
+      return tell('Countersign does not know this button.');
+    }
+    if (verb === 'deny') {
+      const fallback = `Could not open the deny form; deny them in Countersign: ${this.inbox()}`;
+      if (i.triggerId === undefined) return tell(fallback);
+      await deps.api
+        .openView(i.triggerId, batchDenyModal(i.value ?? '', items.length, i.channel))
+        .catch((e: unknown) => {
+          deps.onError(e);
+          tell(fallback);
+        });
+      return;
+    }
+    tell(await this.batchVote(i.user, i.team, i.value ?? '', 'approve', undefined, evidence));
+  }
+
+  /** A **Deny all N…** modal's submission: the reason is checked here, the rest answered apart. */
+  private async batchDenySubmission(
+    i: Extract<SlackInteraction, { type: 'view_submission' }>,
+    to: ReplyTo,
+    evidence: string,
+  ): Promise<SlackAck> {
+    let meta: unknown;
+    try {
+      meta = JSON.parse(i.privateMetadata ?? '');
+    } catch {
+      meta = undefined;
+    }
+    const value = str(meta, 'items');
+    if (value === undefined || decodeBatchItems(value) === undefined) {
+      await this.audit('invalid_request', 'unknown_view', {
+        slackUser: i.user,
+        team: i.team,
+        evidence,
+      });
+      return {};
+    }
+    const reason = readDenyReason(i.state);
+    if (reason === undefined) return { body: reasonError('Say why you deny them.') };
+    const reply: ReplyTo = { ...to, channel: str(meta, 'channel') };
+    this.deps.followUps.run(async () => {
+      const answer = await this.batchVote(i.user, i.team, value, 'deny', reason, evidence).catch(
+        (e: unknown) => {
+          this.deps.onError(e);
+          this.deps.metrics.failedClicks.inc({ reason: 'error' });
+          return 'Countersign could not record your deny; nothing was counted. Try again.';
+        },
+      );
+      this.#replies.tell(reply, answer, this.deps.followUps);
+    });
+    return {};
+  }
+
+  /** Workspace, identity, then the batch ballot; the answer to show the clicker. */
+  private async batchVote(
+    slackUser: string,
+    team: string | undefined,
+    value: string,
+    vote: 'approve' | 'deny',
+    comment: string | undefined,
+    evidence: string,
+  ): Promise<string> {
+    const items = decodeBatchItems(value) ?? [];
+    if (await this.otherWorkspace(team)) {
+      await this.audit('forbidden', 'other_workspace', { slackUser, team, evidence });
+      return 'Not counted: this Slack workspace is not the one Countersign is installed in.';
+    }
+    const identity = await this.identify(slackUser);
+    if (!identity.ok) {
+      await this.audit('forbidden', 'unmapped_slack_user', { slackUser, team, evidence });
+      return `Not counted: ${identity.reason}. Ask an administrator.`;
+    }
+    const result = await castChatBatchVote(
+      {
+        channel: 'slack',
+        user: identity.user,
+        items: await resolveBatchItems(items, (id) => this.deps.find(id)),
+        vote,
+        comment,
+        evidence,
+      },
+      {
+        votes: this.deps.batchVotes,
+        audit: (code) =>
+          this.audit(code, 'vote_refused', { slackUser, user: identity.user, evidence }),
+      },
+    );
+    return batchAnswer(result, vote, this.inbox());
+  }
+
+  private inbox(): string {
+    return `${this.deps.publicUrl.replace(/\/$/, '')}/`;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Directory } from '../../config/directory.js';
 import type { Delivery, DeliveryContext, DeliveryResult } from '../../notify/notifier.js';
+import { batchOf, type ChatBatchSource } from '../chat/chat-batch.js';
 import { ChatNotifier, type ChatFailure } from '../chat/chat-notifier.js';
 import { SlackCallError, type SlackApi, type SlackMessage } from './slack-api.js';
 import { noteFor, requestMessage } from './slack-blocks.js';
@@ -32,9 +33,10 @@ export class SlackNotifier extends ChatNotifier<Destination, Posted, SlackMessag
     publicUrl: string,
     metrics: SlackMetrics,
     log: { warn(msg: string): void },
+    alike?: ChatBatchSource,
   ) {
     super('slack', settings.delivery, {
-      render: (view) => requestMessage(view, publicUrl),
+      render: async (view) => requestMessage(view, publicUrl, await batchOf(view, alike, log)),
       destinations: (view) => destinationsOf(view, settings, directory),
       async post(dest, message) {
         const channel = await conversationOf(dest);

@@ -13,6 +13,8 @@ export type SlackInteraction =
       user: string;
       team: string | undefined;
       actionId: string | undefined;
+      /** The clicked button's value (a batch button's item list). */
+      value: string | undefined;
       triggerId: string | undefined;
       /** Where the clicked message is (for ephemeral answers). */
       channel: string | undefined;
@@ -92,6 +94,7 @@ export function readInteraction(payload: unknown): SlackInteraction {
   for (const [name, v] of [
     ['trigger_id', str(payload, 'trigger_id')],
     ['action_id', str(first, 'action_id')],
+    ['value', str(first, 'value')],
   ] as const) {
     if (v !== undefined && LONE_SURROGATE.test(v)) problems.push(name);
   }
@@ -113,6 +116,7 @@ export function readInteraction(payload: unknown): SlackInteraction {
       user,
       team,
       actionId: str(first, 'action_id'),
+      value: str(first, 'value'),
       triggerId: str(payload, 'trigger_id'),
       channel,
       responseUrl,

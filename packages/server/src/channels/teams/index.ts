@@ -17,6 +17,8 @@ import type { VoteService } from '../../actions/vote-service.js';
 import type { AuditEvent } from '../../audit/audit-log.js';
 import type { Directory } from '../../config/directory.js';
 import { TeamsConnector } from './teams-connector.js';
+import type { BatchVoter } from '../chat/chat-ballot.js';
+import type { ChatBatchSource } from '../chat/chat-batch.js';
 import { TeamsIdentityMapper } from './teams-identity.js';
 import { TeamsInvokeHandler } from './teams-invoke.js';
 import { TeamsJwtValidator } from './teams-jwt.js';
@@ -40,6 +42,8 @@ export {
 /** What the gateway needs for the vote path, which exists only after the notifiers do. */
 export interface TeamsRouteDeps {
   votes: VoteService;
+  /** Batch decisions of alike requests (actions/batch-vote-service.ts). */
+  batchVotes: BatchVoter;
   actions: ActionService;
   record: (events: AuditEvent[]) => Promise<void>;
 }
@@ -57,6 +61,7 @@ export function createTeamsChannel(
     publicUrl: string;
     now?: () => number;
     log?: { warn(msg: string): void };
+    alike?: ChatBatchSource | undefined;
   },
 ): TeamsChannel {
   const tokens = new TeamsTokenSource(settings, options.now);
@@ -67,6 +72,7 @@ export function createTeamsChannel(
     options.directory,
     options.publicUrl,
     options.log,
+    options.alike,
   );
   return {
     notifier,

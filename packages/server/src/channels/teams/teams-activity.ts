@@ -26,6 +26,8 @@ export interface CardAction {
   actionId: string | undefined;
   /** The comment input; `null` when one was sent but is not text or is too long. */
   comment: string | undefined | null;
+  /** A batch button's items; `null` when sent but not as Countersign writes them. */
+  items?: { id: string; digest: string }[] | null;
 }
 
 /**
@@ -84,6 +86,7 @@ export function readCardAction(value: unknown): CardAction {
   return {
     verb: type === 'Action.Execute' ? str(value, 'action', 'verb') : undefined,
     actionId: str(value, 'action', 'data', 'action_id'),
+    ...batchItemsOf(value),
     comment:
       comment === undefined
         ? undefined
@@ -91,6 +94,30 @@ export function readCardAction(value: unknown): CardAction {
           ? comment
           : null,
   };
+}
+
+/** `{items}` when the click carries `data.items`, else nothing. */
+function batchItemsOf(value: unknown): { items?: { id: string; digest: string }[] | null } {
+  const items = batchItems(get(value, 'action', 'data', 'items'));
+  return items === undefined ? {} : { items };
+}
+
+/**
+ * A batch button's `data.items` (teams-batch-card.ts): 2 to 50 `{id, digest}` of the shapes
+ * Countersign writes, or undefined (`null` when present but not ours: refused, never guessed).
+ */
+function batchItems(v: unknown): { id: string; digest: string }[] | null | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length < 2 || v.length > 50) return null;
+  const items = v.map((i: unknown) => ({ id: str(i, 'id'), digest: str(i, 'digest') }));
+  const ok = items.every(
+    (i) =>
+      i.id !== undefined &&
+      /^act_[0-9a-z]{1,60}$/.test(i.id) &&
+      i.digest !== undefined &&
+      /^sha256:[0-9a-f]{64}$/.test(i.digest),
+  );
+  return ok ? (items as { id: string; digest: string }[]) : null;
 }
 
 /** The value at `path` inside plain objects (own properties only), or undefined. */

@@ -1,6 +1,8 @@
 import { channelMayApprove } from '@countersign/core';
 import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { fitCard } from './teams-card-size.js';
+import type { ChatBatch } from '../chat/chat-batch.js';
+import { batchParts } from './teams-batch-card.js';
 import { cardTime, inert, paramFacts, utcTime } from './teams-text.js';
 
 /** An Adaptive Card, as JSON (https://adaptivecards.io/explorer/). */
@@ -41,9 +43,14 @@ const STATUS: Record<string, { icon: string; label: string; style: string }> = {
  * message size (teams-card-size.ts): it is rendered with shorter fields until it does, and
  * the "Open in Countersign" link, which shows everything, is always kept.
  */
-export function requestCard(view: RequestView, publicUrl: string, notice?: string): AdaptiveCard {
+export function requestCard(
+  view: RequestView,
+  publicUrl: string,
+  notice?: string,
+  batch?: ChatBatch,
+): AdaptiveCard {
   return fitCard(
-    (scale) => renderCard(view, publicUrl, notice, scale),
+    (scale) => renderCard(view, publicUrl, notice, scale, batch),
     () => minimalCard(view, publicUrl, notice),
   );
 }
@@ -53,6 +60,7 @@ function renderCard(
   publicUrl: string,
   notice: string | undefined,
   scale: number,
+  batch: ChatBatch | undefined,
 ): AdaptiveCard {
   // A field's limit at this scale, never below a readable minimum.
   const n = (max: number) => Math.max(24, Math.floor(max * scale));
@@ -119,7 +127,11 @@ function renderCard(
       }),
     );
   }
-  return card(body, actionsOf(view, publicUrl, body, md));
+  // The alike group, if any (teams-batch-card.ts): above the comment box, which serves both.
+  const grouped = batchParts(view, batch, publicUrl);
+  body.push(...grouped.body);
+  const actions = actionsOf(view, publicUrl, body, md);
+  return card(body, [...actions.slice(0, -1), ...grouped.actions, ...actions.slice(-1)]);
 }
 
 /**

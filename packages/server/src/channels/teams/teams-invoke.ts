@@ -4,7 +4,14 @@ import type { VoteService } from '../../actions/vote-service.js';
 import { apiRefused, type AuditEvent } from '../../audit/audit-events.js';
 import type { User } from '../../config/directory.js';
 import { actionView } from '../../views/action-view.js';
-import { castChatVote, chatPrincipal } from '../chat/chat-ballot.js';
+import {
+  batchAnswer,
+  castChatBatchVote,
+  castChatVote,
+  chatPrincipal,
+  type BatchVoter,
+} from '../chat/chat-ballot.js';
+import { BATCH_VERBS } from './teams-batch-card.js';
 import { readCardAction, type TeamsActivity } from './teams-activity.js';
 import { noticeCard, requestCard, VERBS, type AdaptiveCard } from './teams-card.js';
 import type { TeamsIdentityMapper } from './teams-identity.js';
@@ -18,6 +25,7 @@ export interface CardActionResponse {
 
 export interface TeamsInvokeDeps {
   votes: VoteService;
+  batchVotes: BatchVoter;
   actions: ActionService;
   identities: TeamsIdentityMapper;
   /** Evidence of refusals answered with a card (HTTP 200), group-committed. */
@@ -78,8 +86,15 @@ export class TeamsInvokeHandler {
       return respond(noticeCard(message));
     };
 
+    const batchVote =
+      click.verb === BATCH_VERBS.approve
+        ? 'approve'
+        : click.verb === BATCH_VERBS.deny
+          ? 'deny'
+          : undefined;
     const vote =
-      click.verb === VERBS.approve ? 'approve' : click.verb === VERBS.deny ? 'deny' : undefined;
+      batchVote ??
+      (click.verb === VERBS.approve ? 'approve' : click.verb === VERBS.deny ? 'deny' : undefined);
     if (vote === undefined || !click.actionId || !ACTION_ID.test(click.actionId)) {
       return refuse('invalid_request', 'unknown_action', 'This is not a Countersign button.');
     }
@@ -99,6 +114,36 @@ export class TeamsInvokeHandler {
     }
     if (!identity.ok) return refuse('forbidden', 'unmapped', `Not counted: ${identity.reason}.`);
     const user = identity.user;
+    if (batchVote !== undefined) {
+      if (!click.items) {
+        return refuse('invalid_request', 'unknown_action', 'This is not a Countersign button.');
+      }
+      // Exactly the items the card listed: the vote service decides them all or none.
+      const result = await castChatBatchVote(
+        {
+          channel: 'teams',
+          user,
+          items: click.items,
+          vote: batchVote,
+          comment: click.comment,
+          evidence,
+        },
+        { votes: this.deps.batchVotes, audit: (code) => audit(code, 'vote_refused', user) },
+      );
+      const answer = batchAnswer(result, batchVote, `${this.deps.publicUrl.replace(/\/$/, '')}/`);
+      const now = await this.deps.actions
+        .get(chatPrincipal(user, 'teams'), id)
+        .catch(() => undefined);
+      return respond(
+        now
+          ? requestCard(
+              actionView(now, { votes: await this.deps.actions.votes(id) }),
+              this.deps.publicUrl,
+              answer,
+            )
+          : noticeCard(answer, ''),
+      );
+    }
     const notice = (message: string) => `Vote by ${user.id} not counted: ${message}`;
     const result = await castChatVote(
       { channel: 'teams', user, actionId: id, vote, comment: click.comment, evidence },

@@ -1,4 +1,5 @@
 import type { Directory } from '../../config/directory.js';
+import { batchOf, type ChatBatchSource } from '../chat/chat-batch.js';
 import { ChatNotifier } from '../chat/chat-notifier.js';
 import { requestCard, type AdaptiveCard } from './teams-card.js';
 import { readCardState, writeCardState } from './teams-card-state.js';
@@ -22,9 +23,12 @@ export class TeamsNotifier extends ChatNotifier<Destination, PostedCard, Adaptiv
     directory: Directory,
     publicUrl: string,
     log?: { warn(msg: string): void },
+    alike?: ChatBatchSource,
   ) {
+    const warn = log ?? { warn: () => undefined };
     super('teams', settings.delivery, {
-      render: (view) => requestCard(view, publicUrl),
+      render: async (view) =>
+        requestCard(view, publicUrl, undefined, await batchOf(view, alike, warn)),
       destinations: (view) => destinationsOf(view, settings, directory),
       post: (dest, card, signal) =>
         'channel' in dest
