@@ -364,17 +364,20 @@ export function standingCovers(c: CoverCase): boolean {
   if (sa.agent_id !== r.agent_id || sa.action !== r.action || sa.environment !== r.environment) {
     return false;
   }
+  if (sa.scope.kind === 'digest' && sa.scope.digest !== r.digest) return false;
   if (c.rules.length !== sa.rules.length || !c.rules.every((id) => sa.rules.includes(id))) {
     return false;
   }
   for (const rule of sa.rules) {
     if (world.fingerprint(rule) !== sa.rule_fingerprints[rule]) return false;
   }
-  if (sa.scope.kind === 'digest') {
-    if (sa.scope.digest !== r.digest) return false;
-  }
   if (r.risk === 'critical' && !sa.approval.clauses.every((cl) => standingLimits(cl)?.critical)) {
     return false;
+  }
+  // The condition before the people: most requests a condition sees are outside its scope.
+  if (sa.scope.kind === 'condition') {
+    const condition = c.condition ?? compileOrUndefined(sa.scope.when);
+    if (condition === undefined || condition.evaluate(c.bindings()) !== true) return false;
   }
   const parties: RequestParties = {
     agent_id: r.agent_id,
@@ -390,10 +393,6 @@ export function standingCovers(c: CoverCase): boolean {
     now.push({ user: e.user, groups });
   }
   if (!standingQuorumMet(sa.approval, now)) return false;
-  if (sa.scope.kind === 'condition') {
-    const condition = c.condition ?? compileOrUndefined(sa.scope.when);
-    if (condition === undefined || condition.evaluate(c.bindings()) !== true) return false;
-  }
   return true;
 }
 

@@ -105,9 +105,11 @@ export class StandingIndex {
     const list = this.#byKey.get(keyOf(request.agent_id, request.action, request.environment));
     if (list === undefined) return undefined;
     let best: IndexEntry | undefined;
+    let built: CelBindings | undefined;
+    const once = (): CelBindings => (built ??= bindings());
     for (const entry of list) {
       if (best !== undefined && entry.sa.expires_at >= best.sa.expires_at) continue;
-      const c = { sa: entry.sa, condition: entry.condition, request, rules, bindings, world };
+      const c = { sa: entry.sa, condition: entry.condition, request, rules, bindings: once, world };
       if (standingCovers(c)) best = entry;
     }
     return best;
