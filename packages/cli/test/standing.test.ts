@@ -42,7 +42,7 @@ test('countersign standing: approve with --standing-uses, list, show, revoke', a
       list.stdout,
       new RegExp(`${id}\\s+active\\s+exporter\\s+db\\.export\\s+default\\s+1/2`),
     );
-    const show = cli(['standing', 'show', id!, ...as(alice)]);
+    const show = cli(['standing', 'show', id, ...as(alice)]);
     assert.match(show.stdout, /uses: +1 of 2/);
     assert.match(show.stdout, new RegExp(`approved: +${used.id}`));
 
@@ -50,7 +50,7 @@ test('countersign standing: approve with --standing-uses, list, show, revoke', a
     assert.equal(byAgent.status, 1);
     assert.match(byAgent.stderr, /forbidden/);
 
-    const revoked = cli(['standing', 'revoke', id!, '--reason', 'done', ...as(alice)]);
+    const revoked = cli(['standing', 'revoke', id, '--reason', 'done', ...as(alice)]);
     assert.equal(revoked.status, 0, revoked.stderr);
     assert.match(revoked.stdout, new RegExp(`${id}: revoked by alice`));
     assert.equal((await submit()).status, 'pending');
