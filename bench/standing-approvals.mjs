@@ -105,22 +105,34 @@ for (let i = 0; i < 1000; i++) {
 }
 if (index.size !== 1000) throw new Error(`index holds ${index.size}`);
 
-// Four kinds of submission, 1,000 inputs each: no candidate (another agent: the common case),
-// a candidate whose digest differs, a covered one (digest or condition), and a condition
-// candidate that does not hold. Plus the mix: half without a candidate, half with.
-const kinds = { none: [], digest_miss: [], covered: [], condition_miss: [] };
+// Kinds of submission: no candidate (another agent: the common case), a candidate whose digest
+// differs, one covered by a digest or by a condition, a condition that does not hold; and a
+// mix: half without a candidate, a quarter covered, a quarter with a digest that differs.
+const kinds = {
+  none: [],
+  digest_miss: [],
+  covered_digest: [],
+  covered_condition: [],
+  condition_miss: [],
+};
 for (let i = 0; i < 1000; i++) {
   const k = keyed[(i * 7) % keyed.length];
   const cond = ((i * 7) % keyed.length) % 10 < 3;
   const sameRows = 2000 + (((i * 7) % keyed.length) % 7) * 1000;
   kinds.none.push(inputOf(`other-${i % 13}`, k.action, 5000));
-  kinds.covered.push(inputOf(k.agent, k.action, sameRows));
+  (cond ? kinds.covered_condition : kinds.covered_digest).push(
+    inputOf(k.agent, k.action, sameRows),
+  );
   if (!cond) kinds.digest_miss.push(inputOf(k.agent, k.action, sameRows + 1));
   else kinds.condition_miss.push(inputOf(k.agent, k.action, sameRows + 1));
 }
 kinds.mix = kinds.none
   .slice(0, 500)
-  .concat(kinds.covered.slice(0, 250), kinds.digest_miss.slice(0, 250));
+  .concat(
+    kinds.covered_digest.slice(0, 175),
+    kinds.covered_condition.slice(0, 75),
+    kinds.digest_miss.slice(0, 250),
+  );
 
 let covered = 0;
 const evaluateOnly = (inputs) => () => {

@@ -314,7 +314,20 @@ export function standingQuorumMet(
   approval: ApprovalRequirement,
   endorsers: ReadonlyArray<{ user: string; groups: readonly string[] }>,
 ): boolean {
-  return quorumProgress(approval, endorsers).satisfied;
+  // Plain pools (no group minimums, endorsers distinct): a count per clause, no allocation.
+  // The same answer as quorumProgress, which decides every other case.
+  const plain =
+    approval.clauses.every((cl) => cl.groups.every((m) => m.min === 0)) &&
+    endorsers.every((e, i) => endorsers.findIndex((o) => o.user === e.user) === i);
+  if (!plain) return quorumProgress(approval, endorsers).satisfied;
+  for (const cl of approval.clauses) {
+    let n = 0;
+    for (const e of endorsers) {
+      if (e.groups.some((g) => cl.from.includes(g) || cl.groups.some((m) => m.group === g))) n++;
+    }
+    if (n < cl.quorum) return false;
+  }
+  return true;
 }
 
 /** A new request, as the standing check sees it. */
@@ -342,6 +355,8 @@ export interface CoverCase {
   sa: StandingApproval;
   /** The compiled `when` of a condition scope (compiled once when the approval was loaded). */
   condition?: CelCondition | undefined;
+  /** `reviewGroups(sa.approval)`, if the caller keeps it (it never changes for one approval). */
+  pool?: readonly string[] | undefined;
   request: CoveredRequest;
   /** The live decision's rule ids (it must be require_approval). */
   rules: readonly string[];
@@ -384,7 +399,7 @@ export function standingCovers(c: CoverCase): boolean {
     agent_owners: world.agentOwners,
     on_behalf_of: r.on_behalf_of ?? null,
   };
-  const pool = reviewGroups(sa.approval);
+  const pool = c.pool ?? reviewGroups(sa.approval);
   const now: Array<{ user: string; groups: readonly string[] }> = [];
   for (const e of sa.endorsers) {
     const groups = world.groupsOf(e.user);
