@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'not_eligible'
   | 'already_voted'
   | 'step_up_required'
+  // a standing approval (docs/fatigue.md) the policy or its scope does not allow
+  | 'standing_not_allowed'
   | 'not_subject'
   // a batch decision (docs/fatigue.md) in which some item cannot be decided as shown: none is
   | 'batch_changed'

@@ -20,6 +20,7 @@ export * from './approvals/quorum.js';
 export * from './approvals/channel-may-approve.js';
 export * from './approvals/judge-vote.js';
 export * from './approvals/batch.js';
+export * from './approvals/standing-approval.js';
 export * from './approvals/vote-evidence.js';
 export * from './policy/index.js';
 export * from './audit/index.js';

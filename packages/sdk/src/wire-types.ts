@@ -129,6 +129,8 @@ export interface ActionRecord {
   grant: GrantView | null;
   explanation: RuleTrace[];
   result: { outcome: 'completed' | 'failed'; detail: JsonValue; at: string } | null;
+  /** The standing approval that approved it (grant basis `standing`), or null. */
+  standing_approval_id?: string | null;
 }
 
 /** An RFC 9457 problem, as every refusal is sent. */
@@ -157,7 +159,7 @@ export interface GrantClaims {
   environment: string;
   digest: string;
   approvers: string[];
-  basis: 'policy' | 'quorum' | 'break_glass';
+  basis: 'policy' | 'quorum' | 'break_glass' | 'standing';
   policy_version: string;
 }
 

@@ -11,6 +11,8 @@ import { ActionTimers } from './actions/action-timers.js';
 import { VoteService } from './actions/vote-service.js';
 import { BatchVoteService } from './actions/batch-vote-service.js';
 import { DEFAULT_BATCH_WINDOW_MS } from '@countersign/core';
+import { StandingApprovals } from './actions/standing-approvals.js';
+import { StandingApprovalRepository } from './storage/standing-approval-repository.js';
 import { redemptionWake } from './actions/redemption-wake.js';
 import type { GrantService } from './grants/grant-service.js';
 import { openGrantService } from './grants/open-grant-service.js';
@@ -59,6 +61,8 @@ export interface Gateway {
   policy: PolicyStore;
   actions: ActionService;
   votes: VoteService;
+  /** Standing approvals (docs/fatigue.md): created with votes, used at submission. */
+  standing: StandingApprovals;
   timers: ActionTimers;
   tokens: TokenService;
   /** Grant signing keys, issue, verify and redeem. */
@@ -244,6 +248,19 @@ export async function createGateway(
     onShadowDisagreed: (_r, d) => metrics.shadowDisagreements.inc({ kind: d.kind }),
     tracing: tracing?.tracer,
   });
+  const standing = new StandingApprovals({
+    repo: new StandingApprovalRepository(storage.db),
+    actions: actionRepo,
+    writer: actions.writer,
+    policy,
+    directory: config.directory,
+    feed,
+    origin: events.origin,
+    now,
+    refreshMs: options.pollMs,
+    onError: (e) => app.log.warn({ err: e }, 'standing approvals could not be refreshed'),
+  });
+  actions.useStanding(standing);
   const fastApprovalMs = config.insights?.fastApprovalMs ?? DEFAULT_FAST_APPROVAL_MS;
   const insights = new InsightsRepository(storage.db);
   const onCounted = voteObserver(
@@ -251,7 +268,7 @@ export async function createGateway(
     (id, before) => insights.notifiedAt(id, before),
     fastApprovalMs,
   );
-  const votes = new VoteService(actions.writer, config.directory, onCounted);
+  const votes = new VoteService(actions.writer, config.directory, onCounted, standing);
   const batchVotes = new BatchVoteService({
     writer: actions.writer,
     actions: actionRepo,
@@ -301,6 +318,7 @@ export async function createGateway(
     actions,
     votes,
     batchVotes,
+    standing,
     tokens,
     policy,
     shadowTally: (version) => shadowTally(shadowDisagreements, version, now()),
@@ -336,6 +354,8 @@ export async function createGateway(
   });
   // Listening before the first waiter can arrive; a failure retries in the background.
   await pgFeed?.start();
+  // After the policy and directory in force are recorded: revoke what they no longer support.
+  await standing.start();
   const scheduler = new Scheduler(
     config.schedulerTickMs,
     {
@@ -357,6 +377,7 @@ export async function createGateway(
     policy,
     actions,
     votes,
+    standing,
     timers,
     tokens,
     grants,
@@ -373,6 +394,7 @@ export async function createGateway(
     },
     async close() {
       await scheduler.stop();
+      standing.close();
       await witnesses.close();
       await channelRuntime.stop();
       // In-flight deliveries are aborted and their rows handed back before the store closes.

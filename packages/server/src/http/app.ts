@@ -7,6 +7,8 @@ import { CountersignError, newId } from '@countersign/core';
 import type { ActionService } from '../actions/action-service.js';
 import type { VoteService } from '../actions/vote-service.js';
 import type { BatchVoteService } from '../actions/batch-vote-service.js';
+import type { StandingApprovals } from '../actions/standing-approvals.js';
+import { standingRoutes } from './routes/standing-routes.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PolicyStore } from '../policy/policy-store.js';
@@ -52,6 +54,8 @@ export interface AppDeps {
   votes: VoteService;
   /** Batch decisions of alike requests (GET /v1/batches, POST /v1/batches/votes). */
   batchVotes: BatchVoteService;
+  /** Standing approvals (docs/fatigue.md); absent in apps built without them. */
+  standing?: StandingApprovals | undefined;
   tokens: TokenService;
   policy: PolicyStore;
   /** The store's tally of one shadow version's disagreements (`GET /v1/policy/shadow`). */
@@ -212,6 +216,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(systemRoutes(deps));
   await app.register(actionRoutes(deps));
   await app.register(batchRoutes(deps));
+  if (deps.standing) await app.register(standingRoutes(deps.standing, deps.now));
   await app.register(policyRoutes(deps));
   await app.register(authzenRoutes(deps));
   await app.register(auditRoutes(deps.audit, deps.cosignedCheckpoint));

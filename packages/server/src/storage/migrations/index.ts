@@ -10,6 +10,7 @@ import { actionsChanged } from './0010-actions-changed.js';
 import { traceParent } from './0012-trace-parent.js';
 import { auditCosignatures } from './0013-audit-cosignatures.js';
 import { outboxDelivered } from './0014-outbox-delivered.js';
+import { standingApprovals } from './0015-standing-approvals.js';
 import { shadowDisagreements } from './0017-shadow-disagreements.js';
 
 /**
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-trace-parent': traceParent,
   '0013-audit-cosignatures': auditCosignatures,
   '0014-outbox-delivered': outboxDelivered,
+  '0015-standing-approvals': standingApprovals,
   '0017-shadow-disagreements': shadowDisagreements,
 };
 
