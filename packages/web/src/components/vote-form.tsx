@@ -108,24 +108,6 @@ export function VoteForm({
           Say why you deny it: the agent and the requester will read this.
         </p>
       )}
-      <div className="vote-buttons">
-        <button
-          type="button"
-          className="button approve"
-          disabled={busy !== null}
-          onClick={() => void vote('approve')}
-        >
-          {busy === 'approve' ? 'Approving…' : standing ? 'Approve + standing approval' : 'Approve'}
-        </button>
-        <button
-          type="button"
-          className="button deny"
-          disabled={busy !== null}
-          onClick={() => void vote('deny')}
-        >
-          {busy === 'deny' ? 'Denying…' : 'Deny'}
-        </button>
-      </div>
       {limits === null ? (
         action.approval !== null && (
           <p className="muted small">
@@ -167,6 +149,24 @@ export function VoteForm({
           )}
         </div>
       )}
+      <div className="vote-buttons">
+        <button
+          type="button"
+          className="button approve"
+          disabled={busy !== null}
+          onClick={() => void vote('approve')}
+        >
+          {busy === 'approve' ? 'Approving…' : standing ? 'Approve + standing approval' : 'Approve'}
+        </button>
+        <button
+          type="button"
+          className="button deny"
+          disabled={busy !== null}
+          onClick={() => void vote('deny')}
+        >
+          {busy === 'deny' ? 'Denying…' : 'Deny'}
+        </button>
+      </div>
       <p className="muted small">
         You approve exactly this action (digest <code>{action.digest.slice(0, 19)}…</code>): a
         change to any parameter is a new request.

@@ -62,7 +62,7 @@ export function StandingApprovalPage({ id }: { id: string }) {
           />
           <section aria-labelledby="uses">
             <h2 id="uses">Requests it approved ({sa.uses})</h2>
-            {sa.uses_log?.length === 0 ? (
+            {(sa.uses_log ?? []).length === 0 ? (
               <p className="muted">None yet.</p>
             ) : uses === null ? (
               <Loading what="its uses" />
