@@ -23,7 +23,8 @@ export function standingLimits(action: ActionView): StandingLimits | null {
   if (clauses.length === 0) return null;
   let limits: StandingLimits | null = null;
   for (const c of clauses) {
-    if (c.standing === null) return null;
+    // A step-up rule allows them only with an explicit `standing` block (docs/policy.md).
+    if (c.standing === null || (c.standing === undefined && c.step_up === 'web')) return null;
     const l = c.standing ?? DEFAULT_LIMITS;
     limits =
       limits === null

@@ -53,6 +53,8 @@ export function VoteForm({
     initialChoice(action, limits?.max_uses ?? 1, limits?.max_ms ?? 0),
   );
   const [standingError, setStandingError] = useState<string | null>(null);
+  // Whether the refused vote asked for a standing approval: a refusal then records neither.
+  const [sentStanding, setSentStanding] = useState(false);
 
   const vote = async (choice: 'approve' | 'deny') => {
     setError(null);
@@ -69,6 +71,7 @@ export function VoteForm({
       if (problem !== null) return;
       body.standing = standingBody(standingChoice);
     }
+    setSentStanding(body.standing !== undefined);
     setBusy(choice);
     try {
       onVoted(await api<VoteResult>(`/v1/actions/${action.id}/votes`, { method: 'POST', body }));
@@ -172,7 +175,7 @@ export function VoteForm({
         change to any parameter is a new request.
       </p>
       <ProblemMessage error={error} />
-      {error instanceof ApiError && error.code === 'standing_not_allowed' && (
+      {error instanceof ApiError && error.status < 500 && sentStanding && (
         <p className="small">
           Nothing was recorded: neither your approval nor the standing approval. Narrow it, or
           untick “Also approve the same kind of action” to approve this request alone.
