@@ -1,6 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   chromium,
   type Browser,
@@ -24,6 +27,13 @@ if (!available) {
   if (process.env.CI || process.env.COUNTERSIGN_REQUIRE_BROWSER) throw new Error(message);
   console.error(`${message}; SKIPPING the standing approval browser tests.`);
 }
+
+// Pictures for docs/web.md with COUNTERSIGN_SCREENSHOTS=1 (`npm run screenshots`).
+const SHOTS = process.env.COUNTERSIGN_SCREENSHOTS
+  ? fileURLToPath(new URL('../../../../docs/img/', import.meta.url))
+  : mkdtempSync(join(tmpdir(), 'countersign-shots-'));
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 
 const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
@@ -70,6 +80,7 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
   const cspViolations: string[] = [];
 
   before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
     gw = await startGateway({ policy: POLICY });
     exporter = await gw.token('agent', 'exporter');
     deployer = await gw.token('agent', 'deployer');
@@ -159,6 +170,8 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     assert.match(said, /db\.export by agent exporter in production/);
     assert.match(said, /for 4h/);
     assert.match(said, /takes effect at once/);
+    await page.locator('.vote-form').scrollIntoViewIfNeeded();
+    await shot(page, 'web-standing-form');
     await page.getByRole('button', { name: 'Approve + standing approval' }).click();
     await page.locator('.page-head .badge.status-approved').waitFor();
     const created = page.locator('[data-standing-created]');
@@ -178,6 +191,7 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     assert.equal(await listed.locator('[data-standing-uses]').innerText(), '0 of 10');
     await listed.getByRole('link', { name: String(source.id) }).waitFor();
     await listed.getByText('active', { exact: true }).waitFor();
+    await shot(page, 'web-standing');
 
     // A matching request from the agent is approved at once, by the standing approval.
     const matching = await submit(exportRequest({ rows: 12000, format: 'csv' }));
