@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'not_eligible'
   | 'already_voted'
   | 'step_up_required'
+  // a standing approval (docs/fatigue.md) the policy or its scope does not allow
+  | 'standing_not_allowed'
   | 'not_subject'
   // grants and channels
   | 'invalid_signature'

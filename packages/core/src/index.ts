@@ -19,6 +19,7 @@ export * from './lifecycle/reviewer-standing.js';
 export * from './approvals/quorum.js';
 export * from './approvals/channel-may-approve.js';
 export * from './approvals/judge-vote.js';
+export * from './approvals/standing-approval.js';
 export * from './approvals/vote-evidence.js';
 export * from './policy/index.js';
 export * from './audit/index.js';

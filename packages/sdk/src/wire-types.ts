@@ -157,7 +157,7 @@ export interface GrantClaims {
   environment: string;
   digest: string;
   approvers: string[];
-  basis: 'policy' | 'quorum' | 'break_glass';
+  basis: 'policy' | 'quorum' | 'break_glass' | 'standing';
   policy_version: string;
 }
 

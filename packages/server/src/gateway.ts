@@ -9,6 +9,8 @@ import { ActionService } from './actions/action-service.js';
 import { ActionWatcher } from './actions/action-watcher.js';
 import { ActionTimers } from './actions/action-timers.js';
 import { VoteService } from './actions/vote-service.js';
+import { StandingApprovals } from './actions/standing-approvals.js';
+import { StandingApprovalRepository } from './storage/standing-approval-repository.js';
 import { redemptionWake } from './actions/redemption-wake.js';
 import type { GrantService } from './grants/grant-service.js';
 import { openGrantService } from './grants/open-grant-service.js';
@@ -55,6 +57,8 @@ export interface Gateway {
   policy: PolicyStore;
   actions: ActionService;
   votes: VoteService;
+  /** Standing approvals (docs/fatigue.md): created with votes, used at submission. */
+  standing: StandingApprovals;
   timers: ActionTimers;
   tokens: TokenService;
   /** Grant signing keys, issue, verify and redeem. */
@@ -244,12 +248,26 @@ export async function createGateway(
     },
     tracing: tracing?.tracer,
   });
+  const standing = new StandingApprovals({
+    repo: new StandingApprovalRepository(storage.db),
+    actions: actionRepo,
+    writer: actions.writer,
+    policy,
+    directory: config.directory,
+    feed,
+    origin: events.origin,
+    now,
+    refreshMs: options.pollMs,
+    onError: (e) => app.log.warn({ err: e }, 'standing approvals could not be refreshed'),
+  });
+  actions.useStanding(standing);
   const fastApprovalMs = config.insights?.fastApprovalMs ?? DEFAULT_FAST_APPROVAL_MS;
   const insights = new InsightsRepository(storage.db);
   const votes = new VoteService(
     actions.writer,
     config.directory,
     voteObserver(metrics, (id, before) => insights.notifiedAt(id, before), fastApprovalMs),
+    standing,
   );
   const channelRuntime = channels.connect(
     { votes, actions, find: (id) => actionRepo.findById(id), record },
@@ -291,6 +309,7 @@ export async function createGateway(
     ),
     actions,
     votes,
+    standing,
     tokens,
     policy,
     shadowTally,
@@ -326,6 +345,8 @@ export async function createGateway(
   });
   // Listening before the first waiter can arrive; a failure retries in the background.
   await pgFeed?.start();
+  // After the policy and directory in force are recorded: revoke what they no longer support.
+  await standing.start();
   const scheduler = new Scheduler(
     config.schedulerTickMs,
     {
@@ -347,6 +368,7 @@ export async function createGateway(
     policy,
     actions,
     votes,
+    standing,
     timers,
     tokens,
     grants,
@@ -363,6 +385,7 @@ export async function createGateway(
     },
     async close() {
       await scheduler.stop();
+      standing.close();
       await witnesses.close();
       await channelRuntime.stop();
       // In-flight deliveries are aborted and their rows handed back before the store closes.

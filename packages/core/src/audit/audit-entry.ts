@@ -40,6 +40,12 @@ export type AuditEventType =
   | 'action.result_reported'
   | 'grant.issued'
   | 'grant.redeemed'
+  // standing approvals (docs/fatigue.md): their life, and each request one approved
+  | 'standing_approval.proposed'
+  | 'standing_approval.endorsed'
+  | 'standing_approval.activated'
+  | 'standing_approval.used'
+  | 'standing_approval.revoked'
   // administration
   | 'policy.loaded'
   | 'policy.reload_refused'

@@ -11,9 +11,12 @@ export const GRANT_TYPE = 'countersign-grant+jwt';
 /** The `aud` claim of every grant. */
 export const GRANT_AUDIENCE = 'countersign';
 
-/** Why the request was approved: by a policy `allow`, by a human quorum, or by break-glass. */
-export type GrantBasis = 'policy' | 'quorum' | 'break_glass';
-export const GRANT_BASES: readonly GrantBasis[] = ['policy', 'quorum', 'break_glass'];
+/**
+ * Why the request was approved: by a policy `allow`, by a human quorum, by break-glass, or by
+ * a standing approval the same quorum gave ahead of time (docs/fatigue.md).
+ */
+export type GrantBasis = 'policy' | 'quorum' | 'break_glass' | 'standing';
+export const GRANT_BASES: readonly GrantBasis[] = ['policy', 'quorum', 'break_glass', 'standing'];
 
 export interface GrantClaims {
   /** The gateway's public URL. */

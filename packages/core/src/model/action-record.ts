@@ -46,6 +46,8 @@ export interface ActionRecord {
   break_glass: boolean;
   /** The signed grant, once approved. The token is a bearer capability: requester only. */
   grant: GrantRef | null;
+  /** The standing approval that approved it (docs/fatigue.md); absent or null otherwise. */
+  standing_approval_id?: string | null | undefined;
 }
 
 export interface GrantRef {

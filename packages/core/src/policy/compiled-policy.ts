@@ -2,6 +2,9 @@
  * A loaded policy: the normalised document, its version, and the evaluator.
  * @module
  */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../digest/canonical-json.js';
+import type { JsonValue } from '../model/json.js';
 import type { PolicyDecision, PolicyInput } from './types.js';
 import type { PolicyDocument, PolicyRule } from './policy-document.js';
 import type { CompiledRule } from './compiled-rule.js';
@@ -25,6 +28,7 @@ export class CompiledPolicy {
   /** Every group named in an approval's `from` or `escalate.to`. */
   readonly groupsReferenced: ReadonlySet<string>;
   readonly #evaluable: EvaluablePolicy;
+  readonly #fingerprints = new Map<string, string>();
 
   /** @internal Use `loadPolicy`. */
   constructor(
@@ -43,10 +47,28 @@ export class CompiledPolicy {
       for (const g of rule.approval?.escalate?.to ?? []) groups.add(g);
     }
     this.groupsReferenced = groups;
+    for (const rule of document.rules) this.#fingerprints.set(rule.id, ruleFingerprint(rule));
+  }
+
+  /**
+   * `sha256:<hex>` of the canonical JSON of one rule as normalised, without its place in the
+   * file: moving a rule or editing another one keeps it, any change to the rule itself (its
+   * match, condition, effect, approval, standing limits) changes it. Undefined: no such rule.
+   * Standing approvals record it, and stop when it changes (docs/fatigue.md).
+   */
+  ruleFingerprint(ruleId: string): string | undefined {
+    return this.#fingerprints.get(ruleId);
   }
 
   /** Decides one request. Never throws: anything unexpected is a deny with the reason. */
   evaluate(input: PolicyInput): PolicyDecision {
     return evaluatePolicy(this.#evaluable, input);
   }
+}
+
+function ruleFingerprint(rule: PolicyRule): string {
+  // A round trip through JSON drops undefined members, as canonical JSON does.
+  const definition = JSON.parse(JSON.stringify({ ...rule, location: undefined })) as JsonValue;
+  const canonical = canonicalJson(definition);
+  return `sha256:${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
 }

@@ -139,6 +139,7 @@ function requireApproval(
       break_glass: [...a.break_glass],
       // Only when set, so requests under rules without them keep their stored shape.
       ...(a.step_up !== undefined ? { step_up: a.step_up } : {}),
+      ...(a.standing !== undefined ? { standing: a.standing && { ...a.standing } } : {}),
       ...(a.notify?.slack !== undefined
         ? { notify: { slack: { ...a.notify.slack, channels: [...a.notify.slack.channels] } } }
         : {}),

@@ -44,3 +44,5 @@ export {
   type SuggestResult,
 } from './suggest.js';
 export { unifiedDiff } from './unified-diff.js';
+export { CelCondition, celBindings, type CelBindings } from './cel.js';
+export { STANDING_DEFAULTS, STANDING_MAX_MS, STANDING_MAX_USES } from './read-approval.js';

@@ -4,7 +4,7 @@
  */
 import type { Node } from 'yaml';
 import { isScalar } from 'yaml';
-import type { GroupMinimum } from './types.js';
+import type { GroupMinimum, StandingLimits } from './types.js';
 import type { RuleApproval } from './policy-document.js';
 import type { YamlReader } from './yaml-reader.js';
 import { closestMatch } from './closest-match.js';
@@ -16,7 +16,26 @@ export interface KnownNames {
   users: ReadonlySet<string>;
 }
 
-const KEYS = ['from', 'quorum', 'timeout', 'escalate', 'justification', 'break_glass'] as const;
+const KEYS = [
+  'from',
+  'quorum',
+  'timeout',
+  'escalate',
+  'justification',
+  'break_glass',
+  'standing',
+] as const;
+
+/** A standing approval's limits when the rule's `standing` block leaves them out. */
+export const STANDING_DEFAULTS: StandingLimits = {
+  max_ms: 8 * 3_600_000,
+  max_uses: 100,
+  critical: false,
+};
+/** The longest any standing approval may last, whatever the policy says. */
+export const STANDING_MAX_MS = 30 * 86_400_000;
+/** The most uses any standing approval may have, whatever the policy says. */
+export const STANDING_MAX_USES = 10_000;
 
 /**
  * `from` may list plain group names (a pool) and `{group, min}` entries (a pool member that
@@ -133,8 +152,14 @@ export function readApproval(
   }
   const break_glass = breakGlass?.map((u) => u.value);
 
+  const standingNode = f.get('standing');
+  const standing =
+    standingNode === undefined ? undefined : readStanding(r, standingNode, at('standing'));
+  if (standing === false) ok = false;
+
   if (!ok || break_glass === undefined) return undefined;
   return {
+    ...(standing !== undefined && standing !== false ? { standing: standing.limits } : {}),
     from,
     groups,
     quorum,
@@ -143,6 +168,52 @@ export function readApproval(
     break_glass,
     justification_required: justification === 'required',
   };
+}
+
+/**
+ * `standing: false` forbids standing approvals of the rule; `standing: true` or a block allows
+ * them within the limits (defaults for what the block leaves out). Returns false on an issue.
+ */
+function readStanding(
+  r: YamlReader,
+  node: Node,
+  what: string,
+): { limits: StandingLimits | null } | false {
+  if (isScalar(node) && typeof node.value === 'boolean') {
+    return { limits: node.value ? { ...STANDING_DEFAULTS } : null };
+  }
+  const f = r.fields(node, what, ['max_duration', 'max_uses', 'critical']);
+  if (f === undefined) return false;
+  const limits = { ...STANDING_DEFAULTS };
+  let ok = true;
+  const durationNode = f.get('max_duration');
+  if (durationNode !== undefined) {
+    const ms = r.duration(durationNode, `${what}.max_duration`);
+    if (ms === undefined) ok = false;
+    else if (ms > STANDING_MAX_MS) {
+      r.issue(durationNode, `${what}.max_duration must be at most 30d`);
+      ok = false;
+    } else limits.max_ms = ms;
+  }
+  const usesNode = f.get('max_uses');
+  if (usesNode !== undefined) {
+    const n = r.integer(usesNode, `${what}.max_uses`, 1);
+    if (n === undefined) ok = false;
+    else if (n > STANDING_MAX_USES) {
+      r.issue(usesNode, `${what}.max_uses must be at most ${STANDING_MAX_USES}`);
+      ok = false;
+    } else limits.max_uses = n;
+  }
+  const criticalNode = f.get('critical');
+  if (criticalNode !== undefined) {
+    if (isScalar(criticalNode) && typeof criticalNode.value === 'boolean') {
+      limits.critical = criticalNode.value;
+    } else {
+      r.issue(criticalNode, `${what}.critical must be true or false`);
+      ok = false;
+    }
+  }
+  return ok ? { limits } : false;
 }
 
 /** Checks every name (not just up to the first unknown one, so all are reported). */

@@ -45,6 +45,22 @@ export interface ApprovalClause {
   step_up?: 'web' | undefined;
   /** The rule's `notify`: where else to ask for its approvals (chat channels). */
   notify?: ApprovalNotify | undefined;
+  /**
+   * The rule's `standing` block (docs/fatigue.md, standing approvals): present only when the
+   * policy wrote one, `null` for `standing: false`. Absent means the defaults, except under
+   * `step_up: web`, where absent forbids them: read it through `standingLimits(clause)`.
+   */
+  standing?: StandingLimits | null | undefined;
+}
+
+/** How far a standing approval of one rule may reach. */
+export interface StandingLimits {
+  /** The longest a standing approval may last, in milliseconds. */
+  max_ms: number;
+  /** The most uses one standing approval may have. */
+  max_uses: number;
+  /** Whether it may cover requests with `risk: critical`. */
+  critical: boolean;
 }
 
 /** A rule's `notify` block: extra places its approval requests are posted. */

@@ -2,7 +2,7 @@ import { GrantInvalid } from '../errors.js';
 import type { GrantClaims } from '../wire-types.js';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const BASES = ['policy', 'quorum', 'break_glass'];
+const BASES = ['policy', 'quorum', 'break_glass', 'standing'];
 
 /**
  * Checks that a verified payload has exactly the shape of a grant (mirrors the gateway's

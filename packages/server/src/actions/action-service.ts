@@ -31,6 +31,7 @@ import {
 import { partiesOf } from './parties.js';
 import { policyInputOf } from '../policy/evaluate-as.js';
 import type { LifecycleTracer, TraceCarrier } from '../telemetry/lifecycle-tracer.js';
+import type { StandingApprovals } from './standing-approvals.js';
 
 export interface ActionServiceDeps {
   actions: ActionRepository;
@@ -57,6 +58,8 @@ export interface ActionServiceDeps {
 export class ActionService {
   readonly #now: () => number;
   readonly writer: ActionWriter;
+  /** Standing approvals that may approve a request needing humans (useStanding). */
+  #standing: StandingApprovals | undefined;
 
   constructor(private readonly deps: ActionServiceDeps) {
     this.#now = deps.now ?? Date.now;
@@ -69,6 +72,11 @@ export class ActionService {
       onDecided: deps.onDecided,
       onCommitted: deps.tracing && deps.tracing.committed.bind(deps.tracing),
     });
+  }
+
+  /** Lets standing approvals (built on this service's writer) approve submissions. */
+  useStanding(standing: StandingApprovals): void {
+    this.#standing = standing;
   }
 
   /**
@@ -135,20 +143,31 @@ export class ActionService {
       });
     }
     const groups = decision.approval ? reviewGroups(decision.approval) : [];
+    // A standing approval that covers it (an in-memory lookup; the claim below decides).
+    const standing = this.#standing?.match(agent.id, owners, policyInput, digest, decision, now);
+    let use: number | undefined;
     const stored = await this.writer.write({ kind: 'agent', id: agent.id }, async (w) => {
-      const result = await w.tx.insert(record, groups, traceParent);
+      use = undefined;
+      // With a candidate, the row must exist now: the standing approval moves it on.
+      const result = await w.tx.insert(record, groups, traceParent, { immediate: !!standing });
       if (!result.created) return result;
       // What was asked (redact paths HMAC'd by the log), then what the policy said.
       w.audit(actionSubmitted(w.actor, record));
       w.audit(actionDecidedByPolicy(w.actor, record));
       if (disagreement) w.audit(policyShadowDisagreed(record.id, disagreement));
+      const approved = standing && (await this.#standing?.claim(w, record, standing));
+      if (approved) {
+        use = approved.use;
+        return { record: approved.record, created: true };
+      }
       await w.changed(record, status === 'pending' ? 'action.requested' : 'action.decided', [], {
         audit: false,
       });
       return result;
     });
     if (!stored.created) return this.replay(stored.record, digest);
-    this.deps.onDecision?.(record);
+    if (standing && use !== undefined) this.#standing?.used(standing, use);
+    this.deps.onDecision?.(stored.record);
     if (disagreement) this.deps.onShadowDisagreed?.(record, disagreement);
     return stored;
   }

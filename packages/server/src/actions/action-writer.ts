@@ -44,6 +44,8 @@ export interface WriteScope {
     approvers: readonly string[],
     basis: ApprovalBasis,
     reason: string,
+    /** The standing approval that approves it (basis `standing`). */
+    standingApprovalId?: string,
   ): Promise<ActionRecord | undefined>;
 }
 
@@ -127,12 +129,13 @@ export class ActionWriter {
           const votes = await tx.votesOf(wanted.map((r) => r.id));
           for (const r of records) await scope.changed(r, event, votes.get(r.id) ?? []);
         },
-        approve: async (record, approvers, basis, reason) => {
+        approve: async (record, approvers, basis, reason, standingApprovalId) => {
           const grant = await this.deps.grants.issue(record, approvers, basis);
           const approved = await tx.transition(record.id, 'pending', 'approved', now, {
             reason,
             ...(grant ? { grant } : {}),
             ...(basis === 'break_glass' ? { break_glass: true } : {}),
+            ...(standingApprovalId ? { standing_approval_id: standingApprovalId } : {}),
           });
           if (approved) {
             await scope.changed(approved, 'action.decided');

@@ -4,6 +4,8 @@ import {
   judgeVote,
   newId,
   type ActionRecord,
+  type StandingApproval,
+  type StandingAsk,
   type Vote,
   type VoteChannel,
   type VoteChoice,
@@ -15,6 +17,7 @@ import type { ActionWriter, WriteScope } from './action-writer.js';
 import { partiesOf } from './parties.js';
 import { VoteRefusal } from './vote-refusal.js';
 import { actionVoteCounted, actionVoteRefused } from '../audit/audit-events.js';
+import type { StandingApprovals } from './standing-approvals.js';
 
 export interface VoteInput {
   vote: VoteChoice;
@@ -25,9 +28,18 @@ export interface VoteInput {
   evidence?: string | undefined;
   /** Force-approve as a break-glass user named by the rule; `comment` is then mandatory. */
   break_glass?: boolean | undefined;
+  /** Also approve the same kind of action ahead of time (docs/fatigue.md): approvals only. */
+  standing?: StandingAsk | undefined;
 }
 
-type VoteOutcome = { refused: CountersignError } | { record: ActionRecord; votes: Vote[] };
+export interface VoteResult {
+  record: ActionRecord;
+  votes: Vote[];
+  /** The standing approval the vote created (`input.standing`). */
+  standing_approval?: StandingApproval | undefined;
+}
+
+type VoteOutcome = { refused: CountersignError } | VoteResult;
 
 /**
  * One human's vote on one request, from any channel (API, CLI, web, Slack, Teams): every
@@ -45,13 +57,11 @@ export class VoteService {
     private readonly directory: Directory,
     /** Told of each counted vote once committed (metrics/vote-metrics.ts); must not throw. */
     private readonly onCounted?: (vote: Vote, record: ActionRecord) => void,
+    /** Standing approvals a vote may create (actions/standing-approvals.ts). */
+    private readonly standing?: StandingApprovals,
   ) {}
 
-  async vote(
-    principal: Principal,
-    id: string,
-    input: VoteInput,
-  ): Promise<{ record: ActionRecord; votes: Vote[] }> {
+  async vote(principal: Principal, id: string, input: VoteInput): Promise<VoteResult> {
     if (principal.kind !== 'user') {
       // An agent credential can never vote (PRODUCT.md non-negotiable 2).
       throw new CountersignError('forbidden', 'only people vote; this is an agent token');
@@ -62,6 +72,7 @@ export class VoteService {
       id,
     );
     if ('refused' in outcome) throw outcome.refused;
+    if (outcome.standing_approval) this.standing?.committed(outcome.standing_approval);
     // decide() appends the vote it counted last.
     const cast = outcome.votes.at(-1);
     if (cast) this.onCounted?.(cast, outcome.record);
@@ -91,6 +102,14 @@ export class VoteService {
     });
     if (verdict.verdict === 'invalid') {
       return { refused: new CountersignError(verdict.code, verdict.message) };
+    }
+    // A standing approval rides on a counted approval; a refused one records nothing of it.
+    const proposal =
+      input.standing && verdict.verdict === 'counted'
+        ? this.#judgeStanding(record, user, input, w.now)
+        : undefined;
+    if (proposal && !proposal.ok) {
+      return { refused: new CountersignError(proposal.code, proposal.message) };
     }
 
     const vote: Vote = {
@@ -134,6 +153,11 @@ export class VoteService {
     }
     w.audit(actionVoteCounted(w.actor, vote));
     const votes = [...priorVotes, vote];
+    const standing_approval =
+      proposal && this.standing
+        ? await this.standing.create(w, record, user, input.channel, proposal)
+        : undefined;
+    const extra = standing_approval ? { standing_approval } : {};
 
     switch (verdict.then) {
       case 'denied': {
@@ -141,15 +165,27 @@ export class VoteService {
           reason: verdict.reason,
         });
         if (denied) await w.changed(denied, 'action.decided', votes);
-        return { record: denied ?? record, votes };
+        return { record: denied ?? record, votes, ...extra };
       }
       case 'approved': {
         const approved = await w.approve(record, verdict.approvers, verdict.basis, verdict.reason);
-        return { record: approved ?? record, votes };
+        return { record: approved ?? record, votes, ...extra };
       }
       case 'pending':
         await w.changed(record, 'action.voted', votes);
-        return { record, votes };
+        return { record, votes, ...extra };
     }
+  }
+
+  #judgeStanding(record: ActionRecord, user: Principal, input: VoteInput, now: number) {
+    if (input.vote !== 'approve' || input.break_glass === true) {
+      const message = 'standing goes with an approval (not a deny, not break-glass)';
+      return { ok: false as const, code: 'invalid_request' as const, message };
+    }
+    if (!this.standing) {
+      const message = 'standing approvals are not available on this gateway';
+      return { ok: false as const, code: 'standing_not_allowed' as const, message };
+    }
+    return this.standing.judge(record, user, input.standing as StandingAsk, input.channel, now);
   }
 }

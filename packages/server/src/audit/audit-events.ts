@@ -7,6 +7,7 @@ import type {
   GrantClaims,
   JsonObject,
   JsonValue,
+  StandingApproval,
   Vote,
 } from '@countersign/core';
 import type {
@@ -34,6 +35,7 @@ export type AuditEvent =
   | ActionResultReported
   | GrantIssued
   | GrantRedeemed
+  | StandingApprovalEvent
   | PolicyLoaded
   | PolicyReloadRefused
   | PolicyShadowDisagreed
@@ -480,6 +482,119 @@ export function apiRefused(
   data: ApiRefusedData,
 ): ApiRefused {
   return { type: 'api.refused', actor, ...about(requestId), data };
+}
+
+/** A standing approval's scope and limits as the log records them (docs/fatigue.md). */
+export type StandingData = {
+  standing_approval: string;
+  agent: string;
+  action: string;
+  environment: string;
+  rules: string[];
+  scope: JsonObject;
+  max_uses: number;
+  expires_at: string;
+  endorsers: string[];
+};
+export type StandingUsedData = {
+  standing_approval: string;
+  use: number;
+  max_uses: number;
+  endorsers: string[];
+};
+export type StandingRevokedData = {
+  standing_approval: string;
+  by: string;
+  reason: string | null;
+};
+export type StandingApprovalEvent =
+  | Event<'standing_approval.proposed', StandingData>
+  | Event<'standing_approval.endorsed', StandingData & { user: string; channel: string }>
+  | Event<'standing_approval.activated', StandingData>
+  | Event<'standing_approval.used', StandingUsedData>
+  | Event<'standing_approval.revoked', StandingRevokedData>;
+
+function standingData(sa: StandingApproval): StandingData {
+  return {
+    standing_approval: sa.id,
+    agent: sa.agent_id,
+    action: sa.action,
+    environment: sa.environment,
+    rules: sa.rules,
+    scope: { ...sa.scope },
+    max_uses: sa.max_uses,
+    expires_at: new Date(sa.expires_at).toISOString(),
+    endorsers: sa.endorsers.map((e) => e.user),
+  };
+}
+
+/** Proposed with an approval of `sa.source_action_id` (the request it was created from). */
+export function standingProposed(actor: Actor, sa: StandingApproval): StandingApprovalEvent {
+  return {
+    type: 'standing_approval.proposed',
+    actor,
+    request_id: sa.source_action_id,
+    data: standingData(sa),
+  };
+}
+
+export function standingEndorsed(
+  actor: Actor,
+  sa: StandingApproval,
+  user: string,
+  channel: string,
+): StandingApprovalEvent {
+  return {
+    type: 'standing_approval.endorsed',
+    actor,
+    request_id: sa.source_action_id,
+    data: { ...standingData(sa), user, channel },
+  };
+}
+
+/** Its endorsers met the quorum: it approves matching requests from now on. */
+export function standingActivated(actor: Actor, sa: StandingApproval): StandingApprovalEvent {
+  return {
+    type: 'standing_approval.activated',
+    actor,
+    request_id: sa.source_action_id,
+    data: standingData(sa),
+  };
+}
+
+/** It approved `requestId`: use `use` of `max_uses`. */
+export function standingUsed(
+  actor: Actor,
+  requestId: string,
+  sa: StandingApproval,
+  use: number,
+): StandingApprovalEvent {
+  return {
+    type: 'standing_approval.used',
+    actor,
+    request_id: requestId,
+    data: {
+      standing_approval: sa.id,
+      use,
+      max_uses: sa.max_uses,
+      endorsers: sa.endorsers.map((e) => e.user),
+    },
+  };
+}
+
+/** Revoked by a user, or by the gateway (`policy`, `directory`). */
+export function standingRevoked(
+  actor: Actor,
+  sa: StandingApproval,
+  by: string,
+  reason: string | null,
+): StandingApprovalEvent {
+  return {
+    type: 'standing_approval.revoked',
+    actor,
+    request_id: sa.source_action_id,
+    data: { standing_approval: sa.id, by, reason },
+  };
 }
 
 /** The directory as first recorded: what later `directory.*` changes apply to. */

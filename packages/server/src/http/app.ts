@@ -6,6 +6,8 @@ import addFormats from 'ajv-formats';
 import { CountersignError, newId } from '@countersign/core';
 import type { ActionService } from '../actions/action-service.js';
 import type { VoteService } from '../actions/vote-service.js';
+import type { StandingApprovals } from '../actions/standing-approvals.js';
+import { standingRoutes } from './routes/standing-routes.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PolicyStore } from '../policy/policy-store.js';
@@ -48,6 +50,8 @@ export interface AppDeps {
   recordRefusal: (request: FastifyRequest, problem: CountersignError) => Promise<void>;
   actions: ActionService;
   votes: VoteService;
+  /** Standing approvals (docs/fatigue.md); absent in apps built without them. */
+  standing?: StandingApprovals | undefined;
   tokens: TokenService;
   policy: PolicyStore;
   /** This replica's tally of shadow-policy disagreements (`GET /v1/policy/shadow`). */
@@ -207,6 +211,7 @@ export async function buildApp(deps: AppDeps) {
 
   await app.register(systemRoutes(deps));
   await app.register(actionRoutes(deps));
+  if (deps.standing) await app.register(standingRoutes(deps.standing, deps.now));
   await app.register(policyRoutes(deps));
   await app.register(authzenRoutes(deps));
   await app.register(auditRoutes(deps.audit, deps.cosignedCheckpoint));

@@ -26,6 +26,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_eligible: 403,
   already_voted: 409,
   step_up_required: 403,
+  standing_not_allowed: 403,
   not_subject: 403,
   invalid_signature: 401,
   grant_used: 409,

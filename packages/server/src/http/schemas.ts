@@ -171,8 +171,80 @@ export const ActionView = Type.Object({
       at: Type.String({ format: 'date-time' }),
     }),
   ),
+  // Always written by actionView (null when none); optional for views built elsewhere.
+  standing_approval_id: Type.Optional(
+    Nullable(
+      Type.String({ description: 'The standing approval that approved it (docs/fatigue.md)' }),
+    ),
+  ),
 });
 export type ActionView = Static<typeof ActionView>;
+
+/** A standing approval (docs/fatigue.md). */
+export const StandingApprovalView = Type.Object({
+  id: Type.String(),
+  status: Type.Union([
+    Type.Literal('proposed'),
+    Type.Literal('active'),
+    Type.Literal('revoked'),
+    Type.Literal('exhausted'),
+    Type.Literal('expired'),
+  ]),
+  source_action_id: Type.String(),
+  agent_id: Type.String(),
+  action: Type.String(),
+  environment: Type.String(),
+  rules: Type.Array(Type.String()),
+  rule_fingerprints: Type.Record(Type.String(), Type.String()),
+  approval: Approval,
+  scope: Type.Union([
+    Type.Object({ kind: Type.Literal('digest'), digest: Type.String() }),
+    Type.Object({ kind: Type.Literal('condition'), when: Type.String() }),
+  ]),
+  max_uses: Type.Integer(),
+  uses: Type.Integer(),
+  expires_at: Type.String({ format: 'date-time' }),
+  created_at: Type.String({ format: 'date-time' }),
+  created_by: Type.String(),
+  endorsers: Type.Array(
+    Type.Object({
+      user: Type.String(),
+      groups: Type.Array(Type.String()),
+      channel: Type.String(),
+      at: Type.String({ format: 'date-time' }),
+    }),
+  ),
+  revoked_at: Nullable(Type.String({ format: 'date-time' })),
+  revoked_by: Nullable(Type.String()),
+  revoke_reason: Nullable(Type.String()),
+  uses_log: Type.Optional(Type.Array(Type.String())),
+});
+export type StandingApprovalView = Static<typeof StandingApprovalView>;
+
+/** The vote's answer: the request, and the standing approval the vote created, if it did. */
+export const VoteAnswer = Type.Intersect([
+  ActionView,
+  Type.Object({ standing_approval: Type.Optional(StandingApprovalView) }),
+]);
+
+export const StandingList = Type.Object({ items: Type.Array(StandingApprovalView) });
+
+export const StandingListQuery = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union([
+        Type.Literal('active'),
+        Type.Literal('proposed'),
+        Type.Literal('revoked'),
+        Type.Literal('expired'),
+        Type.Literal('exhausted'),
+        Type.Literal('all'),
+      ]),
+    ),
+    agent: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
 
 export const ActionList = Type.Object({
   items: Type.Array(ActionView),
@@ -227,6 +299,23 @@ export const VoteBody = Type.Object(
     vote: Type.Union([Type.Literal('approve'), Type.Literal('deny')]),
     comment: Type.Optional(Type.String({ maxLength: 4000 })),
     break_glass: Type.Optional(Type.Boolean()),
+    /** Also approve the same kind of action ahead of time (docs/fatigue.md). */
+    standing: Type.Optional(
+      Type.Union([
+        Type.Object(
+          { uses: Type.Integer({ minimum: 1, maximum: 10_000 }) },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            when: Type.String({ minLength: 1, maxLength: 1024 }),
+            for: Type.String({ minLength: 2, maxLength: 20 }),
+            max_uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );

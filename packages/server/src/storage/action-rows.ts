@@ -65,6 +65,7 @@ export function recordFromRow(row: Row): ActionRecord {
             expires_at: Number(row.grant_expires_at),
             redeemed_at: row.grant_redeemed_at === null ? null : Number(row.grant_redeemed_at),
           },
+    standing_approval_id: row.standing_approval_id ?? null,
   };
 }
 
@@ -108,5 +109,6 @@ export function rowFromRecord(r: ActionRecord, traceParent: string | null = null
     grant_expires_at: r.grant?.expires_at ?? null,
     grant_redeemed_at: r.grant?.redeemed_at ?? null,
     trace_parent: traceParent,
+    standing_approval_id: r.standing_approval_id ?? null,
   };
 }

@@ -10,6 +10,7 @@ import type { AuditEvent } from '../audit/audit-events.js';
 import type { EvidenceLog } from './evidence-log.js';
 import { outboxIn, type NewOutboxRow, type OutboxTx } from './outbox-repository.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
+import { StandingTx } from './standing-approval-repository.js';
 
 /**
  * Keys of what a transaction collects for one write at its end (TransactionScope.collect):
@@ -51,6 +52,8 @@ export interface TransitionFields {
   result?: ActionResult;
   grant?: GrantRef;
   break_glass?: boolean;
+  /** The standing approval that approved it (docs/fatigue.md). */
+  standing_approval_id?: string;
 }
 
 /**
@@ -60,6 +63,7 @@ export interface TransitionFields {
  */
 export class ActionTx implements OutboxTx {
   private readonly trx: Kysely<Database>;
+  #standing: StandingTx | undefined;
 
   constructor(
     private readonly scope: TransactionScope,
@@ -67,6 +71,11 @@ export class ActionTx implements OutboxTx {
     private readonly evidence: EvidenceLog,
   ) {
     this.trx = scope.trx;
+  }
+
+  /** The standing approval tables, in this transaction (docs/fatigue.md). */
+  get standing(): StandingTx {
+    return (this.#standing ??= new StandingTx(this.scope, this.dialect));
   }
 
   /** Outgoing notifications (notify/): they exist if and only if the change does. */
@@ -162,8 +171,10 @@ export class ActionTx implements OutboxTx {
     record: ActionRecord,
     reviewGroups: readonly string[],
     traceParent: string | null = null,
+    options: { immediate?: boolean } = {},
   ): Promise<{ record: ActionRecord; created: boolean }> {
-    if (this.dialect === 'postgres' && record.idempotency_key === null) {
+    // `immediate`: the row must exist before the work goes on (a standing approval approves it).
+    if (this.dialect === 'postgres' && record.idempotency_key === null && !options.immediate) {
       // Nothing can conflict with a request that has no idempotency key (its id is new): its
       // row joins the batch's one INSERT, written before the commit hooks that follow.
       this.#deferInsert(record, reviewGroups, traceParent);
@@ -268,6 +279,9 @@ export class ActionTx implements OutboxTx {
         ...(from === 'pending' ? { decided_at: now, escalate_at: null } : {}),
         ...(fields.reason === undefined ? {} : { reason: fields.reason }),
         ...(fields.break_glass ? { break_glass: 1 } : {}),
+        ...(fields.standing_approval_id === undefined
+          ? {}
+          : { standing_approval_id: fields.standing_approval_id }),
         ...(fields.grant === undefined
           ? {}
           : {

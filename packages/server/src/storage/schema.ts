@@ -45,6 +45,40 @@ export interface ActionsTable {
   grant_redeemed_at: number | null;
   /** W3C traceparent of the submission's span (migration 0012); null when tracing was off. */
   trace_parent: string | null;
+  /** The standing approval that approved the request (migration 0015), if one did. */
+  standing_approval_id: string | null;
+}
+
+/** Standing approvals (migration 0015; docs/fatigue.md). JSON columns as text. */
+export interface StandingApprovalsTable {
+  id: string;
+  /** `proposed`, `active` or `revoked` (expired and exhausted are computed when read). */
+  state: string;
+  source_action_id: string;
+  agent_id: string;
+  action: string;
+  environment: string;
+  rules: string;
+  rule_fingerprints: string;
+  approval: string;
+  scope: string;
+  max_uses: number;
+  uses: number;
+  expires_at: number;
+  created_at: number;
+  created_by: string;
+  updated_at: number;
+  revoked_at: number | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+}
+
+export interface StandingApprovalEndorsersTable {
+  standing_approval_id: string;
+  user_id: string;
+  groups: string;
+  channel: string;
+  at: number;
 }
 
 export interface VotesTable {
@@ -177,6 +211,8 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   audit_queue: AuditQueueTable;
   audit_cosignatures: AuditCosignaturesTable;
+  standing_approvals: StandingApprovalsTable;
+  standing_approval_endorsers: StandingApprovalEndorsersTable;
   /** Kysely's own migration bookkeeping is created by the Migrator. */
   _unused?: { id: Generated<number> };
 }

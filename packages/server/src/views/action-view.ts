@@ -74,6 +74,7 @@ export function actionView(r: ActionRecord, options: ViewOptions = {}): ActionVi
       detail: r.result.detail,
       at: iso(r.result.at),
     },
+    standing_approval_id: r.standing_approval_id ?? null,
   };
 }
 

@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   CountersignError,
   DEFAULT_ENVIRONMENT,
+  parseDuration,
+  type StandingAsk,
   type ActionRecord,
   type JsonValue,
   type Vote,
@@ -18,9 +20,11 @@ import {
   ListQuery,
   Problem,
   ResultBody,
+  VoteAnswer,
   VoteBody,
   WaitQuery,
 } from '../schemas.js';
+import { standingView } from '../../views/standing-view.js';
 import type { Principal } from '../../auth/principal.js';
 import { streamActionEvents } from '../sse.js';
 
@@ -221,24 +225,30 @@ export const actionRoutes =
           summary: 'Approve or deny a request',
           description:
             'Counted once per person. A deny ends the request; approvals accumulate to the quorum. ' +
-            'break_glass (with a comment) force-approves, for users a rule names.',
+            'break_glass (with a comment) force-approves, for users a rule names. ' +
+            'standing (with an approval) also approves the same kind of action ahead of time: ' +
+            '{"uses": N} or {"when": CEL, "for": "4h", "max_uses"?: N} (docs/fatigue.md).',
           tags: ['reviewer'],
           security,
           params: IdParams,
           body: VoteBody,
-          response: { 200: ActionView, ...problems },
+          response: { 200: VoteAnswer, ...problems },
         },
       },
       async (request) => {
         const principal = principalOf(request);
-        const { record, votes } = await deps.votes.vote(principal, request.params.id, {
+        const outcome = await deps.votes.vote(principal, request.params.id, {
           vote: request.body.vote,
           comment: request.body.comment,
           break_glass: request.body.break_glass,
+          standing: standingAsk(request.body.standing),
           // Set by how the caller authenticated, never by a header the client writes.
           channel: principal.via === 'session' ? 'web' : 'api',
         });
-        return view(principal, record, votes);
+        const answer = await view(principal, outcome.record, outcome.votes);
+        if (!outcome.standing_approval) return answer;
+        const at = (deps.now ?? Date.now)();
+        return { ...answer, standing_approval: standingView(outcome.standing_approval, at) };
       },
     );
 
@@ -274,3 +284,19 @@ export const actionRoutes =
       },
     );
   };
+
+/** The vote body's `standing`, with `for` read as a duration. */
+function standingAsk(
+  body: { uses: number } | { when: string; for: string; max_uses?: number } | undefined,
+): StandingAsk | undefined {
+  if (body === undefined) return undefined;
+  if ('uses' in body) return { kind: 'digest', uses: body.uses };
+  const ms = parseDuration(body.for);
+  if (ms === undefined) {
+    throw new CountersignError(
+      'invalid_request',
+      'standing.for must be a duration such as 30m, 4h or 1d',
+    );
+  }
+  return { kind: 'condition', when: body.when, for_ms: ms, max_uses: body.max_uses };
+}

@@ -10,6 +10,7 @@ import { actionsChanged } from './0010-actions-changed.js';
 import { traceParent } from './0012-trace-parent.js';
 import { auditCosignatures } from './0013-audit-cosignatures.js';
 import { outboxDelivered } from './0014-outbox-delivered.js';
+import { standingApprovals } from './0015-standing-approvals.js';
 
 /**
  * Versioned migrations, in order. Never edit one that has shipped: add the next number.
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-trace-parent': traceParent,
   '0013-audit-cosignatures': auditCosignatures,
   '0014-outbox-delivered': outboxDelivered,
+  '0015-standing-approvals': standingApprovals,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,93 @@
+import {
+  compileStandingCondition,
+  standingCovers,
+  type CelBindings,
+  type CelCondition,
+  type CoveredRequest,
+  type StandingApproval,
+  type StandingWorld,
+} from '@countersign/core';
+
+/** One live standing approval, its condition compiled once. */
+export interface IndexEntry {
+  sa: StandingApproval;
+  condition: CelCondition | undefined;
+}
+
+const keyOf = (agent: string, action: string, environment: string): string =>
+  `${agent}\u0000${action}\u0000${environment}`;
+
+/**
+ * This replica's copy of the active standing approvals, by (agent, action, environment): a
+ * request with no candidate costs one map lookup. A copy, not the authority: the conditional
+ * UPDATE that claims a use decides (StandingTx.claimUse), so a stale entry can only offer a
+ * candidate the claim then refuses, and a missing one only sends the request to humans.
+ */
+export class StandingIndex {
+  readonly #byKey = new Map<string, IndexEntry[]>();
+  readonly #byId = new Map<string, IndexEntry>();
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  has(id: string): boolean {
+    return this.#byId.has(id);
+  }
+
+  /** Adds or replaces; an approval that is not active (any more) is removed instead. */
+  put(sa: StandingApproval, now: number): void {
+    this.remove(sa.id);
+    if (sa.state !== 'active' || sa.uses >= sa.max_uses || sa.expires_at <= now) return;
+    let condition: CelCondition | undefined;
+    if (sa.scope.kind === 'condition') {
+      const compiled = compileStandingCondition(sa.scope.when);
+      if (!compiled.ok) return; // it could not have been created; never a match
+      condition = compiled.condition;
+    }
+    const entry = { sa, condition };
+    this.#byId.set(sa.id, entry);
+    const key = keyOf(sa.agent_id, sa.action, sa.environment);
+    const list = this.#byKey.get(key);
+    if (list) list.push(entry);
+    else this.#byKey.set(key, [entry]);
+  }
+
+  remove(id: string): void {
+    const entry = this.#byId.get(id);
+    if (!entry) return;
+    this.#byId.delete(id);
+    const key = keyOf(entry.sa.agent_id, entry.sa.action, entry.sa.environment);
+    const list = this.#byKey.get(key)?.filter((e) => e !== entry);
+    if (list && list.length > 0) this.#byKey.set(key, list);
+    else this.#byKey.delete(key);
+  }
+
+  /** Replaces everything (a full reload). */
+  reset(all: readonly StandingApproval[], now: number): void {
+    this.#byKey.clear();
+    this.#byId.clear();
+    for (const sa of all) this.put(sa, now);
+  }
+
+  /**
+   * The first standing approval that covers the request (core's standingCovers decides), the
+   * one expiring soonest first so a short grant is used before a long one.
+   */
+  match(
+    request: CoveredRequest,
+    rules: readonly string[],
+    bindings: () => CelBindings,
+    world: StandingWorld,
+  ): IndexEntry | undefined {
+    const list = this.#byKey.get(keyOf(request.agent_id, request.action, request.environment));
+    if (list === undefined) return undefined;
+    let best: IndexEntry | undefined;
+    for (const entry of list) {
+      if (best !== undefined && entry.sa.expires_at >= best.sa.expires_at) continue;
+      const c = { sa: entry.sa, condition: entry.condition, request, rules, bindings, world };
+      if (standingCovers(c)) best = entry;
+    }
+    return best;
+  }
+}
