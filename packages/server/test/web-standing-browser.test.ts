@@ -154,7 +154,7 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     await page.getByRole('button', { name: 'Approve + standing approval' }).click();
     await page
       .getByRole('alert')
-      .getByText(/standing_not_allowed/)
+      .getByText(/invalid_request/)
       .waitFor();
     await page.getByText('Nothing was recorded').waitFor();
     const still = await gw.call('GET', `/v1/actions/${String(source.id)}`, { token: exporter });
@@ -162,7 +162,7 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     assert.deepEqual((still.body as Json).votes, [], 'not even the vote');
 
     await when.fill('resource == "postgres://prod/customers" && params.rows <= 50000');
-    await page.getByLabel('For').selectOption('4h');
+    await page.getByLabel('For how long').selectOption('4h');
     await page.getByLabel('At most (requests)').fill('10');
     const summary = page.locator('[data-standing-summary]');
     const said = await summary.innerText();
@@ -190,7 +190,7 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     assert.match(await listed.locator('[data-standing-endorsed]').innerText(), /^1 of 1 \(alice\)/);
     assert.equal(await listed.locator('[data-standing-uses]').innerText(), '0 of 10');
     await listed.getByRole('link', { name: String(source.id) }).waitFor();
-    await listed.getByText('active', { exact: true }).waitFor();
+    await listed.locator('.badge.standing-active').waitFor();
     await shot(page, 'web-standing');
 
     // A matching request from the agent is approved at once, by the standing approval.
@@ -220,7 +220,7 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
       .getByLabel(/^Reason/)
       .fill('quarter closed');
     await card(page, saId).getByRole('button', { name: 'Revoke now' }).click();
-    await card(page, saId).getByText('revoked', { exact: true }).waitFor();
+    await card(page, saId).locator('.badge.standing-revoked').waitFor();
     await card(page, saId)
       .getByText(/by alice.*quarter closed/)
       .waitFor();
@@ -229,6 +229,33 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     const after = await submit(exportRequest({ rows: 12000, format: 'csv', again: true }));
     assert.equal(after.status, 'pending', 'after revocation a person decides again');
     assert.equal(after.standing_approval_id ?? null, null);
+    await ctx.close();
+  });
+
+  test('a critical-risk request: the gateway says standing_not_allowed and nothing is recorded', async () => {
+    const { ctx, page } = await signIn('alice');
+    const source = await submit({ ...exportRequest({ rows: 9 }), risk: 'critical' });
+    await page.goto(`${gw.url}/actions/${String(source.id)}`);
+    await page.getByLabel(/Also approve the same kind of action/).check();
+    await page.getByRole('button', { name: 'Approve + standing approval' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/critical-risk.*\(standing_not_allowed\)/)
+      .waitFor();
+    await page.getByText('Nothing was recorded').waitFor();
+    const still = (await gw.call('GET', `/v1/actions/${String(source.id)}`, { token: exporter }))
+      .body as Json;
+    assert.equal(still.status, 'pending');
+    assert.deepEqual(still.votes, []);
+    const listed = await gw.call('GET', '/v1/standing-approvals?status=all', {
+      token: await gw.token('user', 'root'),
+    });
+    const items = (listed.body as { items: Json[] }).items;
+    assert.equal(items.filter((i) => i.source_action_id === source.id).length, 0);
+    // Unticked, the same person approves the request alone.
+    await page.getByLabel(/Also approve the same kind of action/).uncheck();
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.locator('.page-head .badge.status-approved').waitFor();
     await ctx.close();
   });
 
@@ -294,7 +321,7 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     await proposed.waitFor();
     assert.match(await proposed.locator('[data-standing-endorsed]').innerText(), /^1 of 2/);
     await proposed.getByRole('button', { name: 'Endorse' }).click();
-    await proposed.getByText('active', { exact: true }).waitFor();
+    await proposed.locator('.badge.standing-active').waitFor();
     assert.match(
       await proposed.locator('[data-standing-endorsed]').innerText(),
       /^2 of 2 \(alice, frank\)/,

@@ -137,7 +137,7 @@ export function StandingFields({
           </div>
           <div className="field-row">
             <div className="field">
-              <label htmlFor={`${id}-for`}>For</label>
+              <label htmlFor={`${id}-for`}>For how long</label>
               <select id={`${id}-for`} value={choice.for} onChange={set('for')}>
                 {choices.map((c) => (
                   <option key={c.value} value={c.value}>
