@@ -314,8 +314,16 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     await card(alice.page, saId).waitFor();
     assert.equal(await card(alice.page, saId).getByRole('button', { name: 'Endorse' }).count(), 0);
 
+    // The second data owner learns of it on the inbox, and endorses it from the list.
     const frank = await signIn('frank');
-    await toStandingPage(frank.page);
+    await frank.page
+      .locator('[data-proposed-notice]')
+      .getByRole('link', { name: '1 proposed standing approval' })
+      .click();
+    await frank.page.getByRole('heading', { name: 'Standing approvals', level: 1 }).waitFor();
+    assert.equal(await frank.page.getByLabel('Show').inputValue(), 'proposed');
+    await frank.page.getByLabel('Show').selectOption('all');
+    await frank.page.waitForURL(/\/standing-approvals$/);
     await frank.page.getByLabel('Show').selectOption('proposed');
     const proposed = card(frank.page, saId);
     await proposed.waitFor();

@@ -5,6 +5,7 @@ import type { ActionList, ActionView } from '../api/types';
 import { ActionCard } from '../components/action-card';
 import { Loading } from '../components/loading';
 import { ProblemMessage } from '../components/problem-message';
+import { ProposedNotice } from '../components/proposed-notice';
 import { useEventSource } from '../hooks/use-event-source';
 import { useNow } from '../hooks/use-now';
 import { useTitle } from '../hooks/use-title';
@@ -82,6 +83,7 @@ export function InboxPage() {
         {announcement}
       </p>
       <ProblemMessage error={error} />
+      <ProposedNotice />
       {items === null ? (
         error ? null : (
           <Loading what="your inbox" />
