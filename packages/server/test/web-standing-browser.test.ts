@@ -209,7 +209,12 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     assert.equal(await card(page, saId).locator('[data-standing-uses]').innerText(), '1 of 10');
     await use.getByRole('link', { name: String(matching.id) }).click();
     const by = page.locator('[data-approved-by-standing]');
-    await by.waitFor();
+    await by
+      .getByText(/which alice gave ahead of time .* \(used 1 of 10 times, active\)/)
+      .waitFor();
+    await page.getByText('None: a standing approval approved it.').waitFor();
+    // Its audit trail names the standing approval and the use.
+    await page.getByText(`${saId} · use 1 of 10 · endorsed by alice`).waitFor();
     await by.getByRole('link', { name: saId }).click();
     await page.getByRole('heading', { name: 'Standing approval', level: 1 }).waitFor();
 

@@ -35,6 +35,7 @@ export function ActionPage({ id }: { id: string }) {
   const [timeline, setTimeline] = useState<TimelineEntry[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<StandingApproval | null>(null);
+  const [standing, setStanding] = useState<StandingApproval | null>(null);
   useTitle(action ? `${action.action} on ${action.resource}` : 'Request');
 
   // The shell mounts a fresh page per id (key), so there is no previous request to clear.
@@ -51,6 +52,15 @@ export function ActionPage({ id }: { id: string }) {
       setError,
     );
   }, [id, updatedAt]);
+
+  // Approved by a standing approval: who stands behind it (if this person may see it).
+  const standingId = action?.standing_approval_id ?? null;
+  useEffect(() => {
+    if (standingId === null) return;
+    api<StandingApproval>(`/v1/standing-approvals/${standingId}`).then(setStanding, () =>
+      setStanding(null),
+    );
+  }, [standingId]);
 
   const onEvent = useCallback((data: string) => setAction(JSON.parse(data) as ActionView), []);
   const live = action !== null && !isFinal(action);
@@ -218,13 +228,18 @@ export function ActionPage({ id }: { id: string }) {
               <Link to={`/standing-approvals/${action.standing_approval_id}`}>
                 <code>{action.standing_approval_id}</code>
               </Link>
-              , which its endorsers gave ahead of time for requests like this one.
+              , which{' '}
+              {standing ? `${standing.endorsers.map((e) => e.user).join(', ')}` : 'its endorsers'}{' '}
+              gave ahead of time for requests like this one
+              {standing &&
+                ` (used ${standing.uses} of ${standing.max_uses} times, ${standing.status})`}
+              . No one voted on this request itself.
             </p>
           )}
           {action.approval && (
             <section className="card" aria-labelledby="approval">
               <h2 id="approval">Approval</h2>
-              {action.progress && (
+              {action.progress && !action.standing_approval_id && (
                 <p>
                   <ProgressText progress={action.progress} />
                 </p>
@@ -261,7 +276,11 @@ export function ActionPage({ id }: { id: string }) {
           <section className="card" aria-labelledby="votes">
             <h2 id="votes">Votes</h2>
             {action.votes.length === 0 ? (
-              <p className="muted">No votes yet.</p>
+              <p className="muted">
+                {action.standing_approval_id
+                  ? 'None: a standing approval approved it.'
+                  : 'No votes yet.'}
+              </p>
             ) : (
               <ul className="votes">
                 {action.votes.map((v) => (
