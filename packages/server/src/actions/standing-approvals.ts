@@ -92,7 +92,8 @@ export class StandingApprovals {
   /** Reloads every live one from the store (resync, safety poll). */
   async reload(): Promise<void> {
     try {
-      this.index.reset(await this.deps.repo.live(this.deps.now()), this.deps.now());
+      const since = this.index.version;
+      this.index.reset(await this.deps.repo.live(this.deps.now()), this.deps.now(), since);
     } catch (e) {
       this.deps.onError?.(e);
     }
@@ -274,7 +275,9 @@ export class StandingApprovals {
 
   /** After a committed use: the index's copy counts it. */
   used(entry: IndexEntry, use: number): void {
-    this.index.put({ ...entry.sa, uses: use }, this.deps.now());
+    const current = this.index.get(entry.sa.id);
+    if (current)
+      this.index.put({ ...current.sa, uses: Math.max(use, current.sa.uses) }, this.deps.now());
   }
 
   // ---- the API: list, show, endorse, revoke ----

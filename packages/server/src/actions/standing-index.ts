@@ -26,6 +26,15 @@ const keyOf = (agent: string, action: string, environment: string): string =>
 export class StandingIndex {
   readonly #byKey = new Map<string, IndexEntry[]>();
   readonly #byId = new Map<string, IndexEntry>();
+  /** Bumped by every put and remove, so a full reload can tell what changed during its read. */
+  #version = 0;
+  /** The version of each id's last put or remove since the last reload. */
+  readonly #touched = new Map<string, number>();
+
+  /** Read before a full reload's query, passed to `reset`. */
+  get version(): number {
+    return this.#version;
+  }
 
   get size(): number {
     return this.#byId.size;
@@ -35,9 +44,14 @@ export class StandingIndex {
     return this.#byId.has(id);
   }
 
+  get(id: string): IndexEntry | undefined {
+    return this.#byId.get(id);
+  }
+
   /** Adds or replaces; an approval that is not active (any more) is removed instead. */
   put(sa: StandingApproval, now: number): void {
     this.remove(sa.id);
+    this.#touched.set(sa.id, ++this.#version);
     if (sa.state !== 'active' || sa.uses >= sa.max_uses || sa.expires_at <= now) return;
     let condition: CelCondition | undefined;
     if (sa.scope.kind === 'condition') {
@@ -54,6 +68,7 @@ export class StandingIndex {
   }
 
   remove(id: string): void {
+    this.#touched.set(id, ++this.#version);
     const entry = this.#byId.get(id);
     if (!entry) return;
     this.#byId.delete(id);
@@ -63,11 +78,18 @@ export class StandingIndex {
     else this.#byKey.delete(key);
   }
 
-  /** Replaces everything (a full reload). */
-  reset(all: readonly StandingApproval[], now: number): void {
+  /**
+   * Replaces everything with a full reload read after `since` (this.version then): an entry
+   * put or removed while the read ran is newer than what the read saw, and is kept as it is.
+   */
+  reset(all: readonly StandingApproval[], now: number, since: number): void {
+    const newer = new Map<string, IndexEntry | undefined>();
+    for (const [id, v] of this.#touched) if (v > since) newer.set(id, this.#byId.get(id));
     this.#byKey.clear();
     this.#byId.clear();
-    for (const sa of all) this.put(sa, now);
+    for (const sa of all) if (!newer.has(sa.id)) this.put(sa, now);
+    for (const entry of newer.values()) if (entry) this.put(entry.sa, now);
+    for (const [id, v] of this.#touched) if (v <= since) this.#touched.delete(id);
   }
 
   /**
