@@ -432,6 +432,14 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
       await main.locator('[data-standing-use] [data-field="resource"]').innerText(),
       /<script>alert\(1\)<\/script>/,
     );
+    // On a phone, the hostile scope and uses wrap inside the page: no sideways scrolling.
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 844 });
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
+      assert.ok(overflow <= 0, `standing approval page at ${width}px: overflow ${overflow}px`);
+    }
     assert.deepEqual(dialogs, [], 'no script ran');
     await ctx.close();
   });
