@@ -7,6 +7,7 @@ const benches = [
   'policy-eval.mjs',
   'policy-replay.mjs',
   'policy-shadow.mjs',
+  'standing-approvals.mjs',
   'throughput.mjs',
   'cpu-floor.mjs',
   'approval-latency.mjs',

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import type { McpProxyFlags } from './commands/mcp-proxy.js';
+import type { VoteFlags } from './commands/actions.js';
 import { EXIT, reportError } from './cli-error.js';
 import { defaultConfigFile } from './default-config-file.js';
 
@@ -212,8 +213,18 @@ for (const vote of ['approve', 'deny'] as const) {
       .description(`${vote} a request`)
       .option('-m, --comment <text>', 'shown to the agent and the other reviewers')
       .option('--break-glass', 'force-approve (only users a rule names); needs --comment'),
-  ).action(
-    run((id: string, o: { url?: string; token?: string; comment?: string; breakGlass?: boolean }) =>
+  );
+}
+for (const c of actions.commands.filter((c) => c.name() === 'approve' || c.name() === 'deny')) {
+  const vote = c.name() as 'approve' | 'deny';
+  if (vote === 'approve') {
+    c.option('--standing-uses <n>', 'also approve this exact action N more times (docs/fatigue.md)')
+      .option('--standing-when <cel>', 'also approve requests this CEL condition accepts…')
+      .option('--standing-for <duration>', '…for this long (e.g. 4h), at most the policy allows')
+      .option('--standing-max-uses <n>', '…at most this many times');
+  }
+  c.action(
+    run((id: string, o: VoteFlags) =>
       lazy(() => import('./commands/actions.js'), 'actionsVote')(vote, id, o),
     ),
   );
@@ -224,6 +235,36 @@ apiFlags(
     .description('one request: what, who, why, params, votes, status, grant')
     .option('--json', 'the raw record'),
 ).action(run(lazy(() => import('./commands/actions.js'), 'actionsShow')));
+
+const standing = program
+  .command('standing')
+  .description('standing approvals: approvals given ahead of time (docs/fatigue.md)');
+apiFlags(
+  standing
+    .command('list')
+    .description('active standing approvals you may see (all of them for admins and auditors)')
+    .option('--all', 'every status: proposed, active, expired, exhausted, revoked')
+    .option('--status <status>', 'active (default), proposed, expired, exhausted or revoked')
+    .option('--agent <id>')
+    .option('--json'),
+).action(run(lazy(() => import('./commands/standing.js'), 'standingList')));
+apiFlags(
+  standing
+    .command('show <id>')
+    .description('one standing approval: scope, uses, endorsers, the requests it approved')
+    .option('--json'),
+).action(run(lazy(() => import('./commands/standing.js'), 'standingShow')));
+apiFlags(
+  standing
+    .command('endorse <id>')
+    .description('stand behind a proposed standing approval (a rule needing two needs two)'),
+).action(run(lazy(() => import('./commands/standing.js'), 'standingEndorse')));
+apiFlags(
+  standing
+    .command('revoke <id>')
+    .description('revoke a standing approval at once')
+    .option('--reason <text>'),
+).action(run(lazy(() => import('./commands/standing.js'), 'standingRevoke')));
 
 const audit = program
   .command('audit')

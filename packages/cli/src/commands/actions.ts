@@ -2,6 +2,7 @@ import { api, apiOptions } from '../api-client.js';
 import { cut, keyParams } from '../key-params.js';
 import { terminalJson, terminalSafe as safe } from '../terminal-text.js';
 import { textTable } from '../text-table.js';
+import { standingCreatedLine, standingOption, type StandingApproval } from './standing.js';
 
 interface ActionRecord {
   id: string;
@@ -210,14 +211,26 @@ interface VoteAnswer {
   status: string;
   message: string;
   progress: { clauses: Array<{ rule: string; approvals: number; quorum: number }> } | null;
+  standing_approval?: StandingApproval;
 }
 
-/** `actions approve|deny ID --comment TEXT [--break-glass]`. */
-export async function actionsVote(
-  vote: 'approve' | 'deny',
-  id: string,
-  options: { url?: string; token?: string; comment?: string; breakGlass?: boolean },
-) {
+export interface VoteFlags {
+  url?: string;
+  token?: string;
+  comment?: string;
+  breakGlass?: boolean;
+  standingUses?: string;
+  standingWhen?: string;
+  standingFor?: string;
+  standingMaxUses?: string;
+}
+
+/**
+ * `actions approve|deny ID --comment TEXT [--break-glass]`, and with an approval a standing
+ * approval: `--standing-uses N` or `--standing-when EXPR --standing-for 4h [--standing-max-uses N]`.
+ */
+export async function actionsVote(vote: 'approve' | 'deny', id: string, options: VoteFlags) {
+  const standing = standingOption(options);
   const answer = await api<VoteAnswer>(
     apiOptions(options),
     'POST',
@@ -226,6 +239,7 @@ export async function actionsVote(
       vote,
       ...(options.comment === undefined ? {} : { comment: options.comment }),
       ...(options.breakGlass ? { break_glass: true } : {}),
+      ...(standing === undefined ? {} : { standing }),
     },
   );
   const progress = answer.progress?.clauses
@@ -234,4 +248,5 @@ export async function actionsVote(
   process.stdout.write(
     `${safe(answer.id)}: ${safe(answer.status)}${progress ? ` (${progress})` : ''}\n${safe(answer.message)}\n`,
   );
+  if (answer.standing_approval) process.stdout.write(standingCreatedLine(answer.standing_approval));
 }

@@ -314,7 +314,20 @@ export function standingQuorumMet(
   approval: ApprovalRequirement,
   endorsers: ReadonlyArray<{ user: string; groups: readonly string[] }>,
 ): boolean {
-  return quorumProgress(approval, endorsers).satisfied;
+  // Plain pools (no group minimums, endorsers distinct): a count per clause, no allocation.
+  // The same answer as quorumProgress, which decides every other case.
+  const plain =
+    approval.clauses.every((cl) => cl.groups.every((m) => m.min === 0)) &&
+    endorsers.every((e, i) => endorsers.findIndex((o) => o.user === e.user) === i);
+  if (!plain) return quorumProgress(approval, endorsers).satisfied;
+  for (const cl of approval.clauses) {
+    let n = 0;
+    for (const e of endorsers) {
+      if (e.groups.some((g) => cl.from.includes(g) || cl.groups.some((m) => m.group === g))) n++;
+    }
+    if (n < cl.quorum) return false;
+  }
+  return true;
 }
 
 /** A new request, as the standing check sees it. */
@@ -342,6 +355,8 @@ export interface CoverCase {
   sa: StandingApproval;
   /** The compiled `when` of a condition scope (compiled once when the approval was loaded). */
   condition?: CelCondition | undefined;
+  /** `reviewGroups(sa.approval)`, if the caller keeps it (it never changes for one approval). */
+  pool?: readonly string[] | undefined;
   request: CoveredRequest;
   /** The live decision's rule ids (it must be require_approval). */
   rules: readonly string[];
@@ -364,24 +379,27 @@ export function standingCovers(c: CoverCase): boolean {
   if (sa.agent_id !== r.agent_id || sa.action !== r.action || sa.environment !== r.environment) {
     return false;
   }
+  if (sa.scope.kind === 'digest' && sa.scope.digest !== r.digest) return false;
   if (c.rules.length !== sa.rules.length || !c.rules.every((id) => sa.rules.includes(id))) {
     return false;
   }
   for (const rule of sa.rules) {
     if (world.fingerprint(rule) !== sa.rule_fingerprints[rule]) return false;
   }
-  if (sa.scope.kind === 'digest') {
-    if (sa.scope.digest !== r.digest) return false;
-  }
   if (r.risk === 'critical' && !sa.approval.clauses.every((cl) => standingLimits(cl)?.critical)) {
     return false;
+  }
+  // The condition before the people: most requests a condition sees are outside its scope.
+  if (sa.scope.kind === 'condition') {
+    const condition = c.condition ?? compileOrUndefined(sa.scope.when);
+    if (condition === undefined || condition.evaluate(c.bindings()) !== true) return false;
   }
   const parties: RequestParties = {
     agent_id: r.agent_id,
     agent_owners: world.agentOwners,
     on_behalf_of: r.on_behalf_of ?? null,
   };
-  const pool = reviewGroups(sa.approval);
+  const pool = c.pool ?? reviewGroups(sa.approval);
   const now: Array<{ user: string; groups: readonly string[] }> = [];
   for (const e of sa.endorsers) {
     const groups = world.groupsOf(e.user);
@@ -390,10 +408,6 @@ export function standingCovers(c: CoverCase): boolean {
     now.push({ user: e.user, groups });
   }
   if (!standingQuorumMet(sa.approval, now)) return false;
-  if (sa.scope.kind === 'condition') {
-    const condition = c.condition ?? compileOrUndefined(sa.scope.when);
-    if (condition === undefined || condition.evaluate(c.bindings()) !== true) return false;
-  }
   return true;
 }
 

@@ -1,5 +1,6 @@
 import {
   compileStandingCondition,
+  reviewGroups,
   standingCovers,
   type CelBindings,
   type CelCondition,
@@ -12,6 +13,8 @@ import {
 export interface IndexEntry {
   sa: StandingApproval;
   condition: CelCondition | undefined;
+  /** The groups that review its requests, computed once. */
+  pool: readonly string[];
 }
 
 const keyOf = (agent: string, action: string, environment: string): string =>
@@ -59,7 +62,7 @@ export class StandingIndex {
       if (!compiled.ok) return; // it could not have been created; never a match
       condition = compiled.condition;
     }
-    const entry = { sa, condition };
+    const entry = { sa, condition, pool: reviewGroups(sa.approval) };
     this.#byId.set(sa.id, entry);
     const key = keyOf(sa.agent_id, sa.action, sa.environment);
     const list = this.#byKey.get(key);
@@ -105,9 +108,12 @@ export class StandingIndex {
     const list = this.#byKey.get(keyOf(request.agent_id, request.action, request.environment));
     if (list === undefined) return undefined;
     let best: IndexEntry | undefined;
+    let built: CelBindings | undefined;
+    const once = (): CelBindings => (built ??= bindings());
     for (const entry of list) {
       if (best !== undefined && entry.sa.expires_at >= best.sa.expires_at) continue;
-      const c = { sa: entry.sa, condition: entry.condition, request, rules, bindings, world };
+      const { sa, condition, pool } = entry;
+      const c = { sa, condition, pool, request, rules, bindings: once, world };
       if (standingCovers(c)) best = entry;
     }
     return best;
