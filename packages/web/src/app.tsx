@@ -9,6 +9,8 @@ import { NeedsRole, NotFoundPage } from './pages/not-found-page';
 import { OneTimeLoginPage } from './pages/one-time-login-page';
 import { InsightsPage } from './pages/insights-page';
 import { PolicyPage } from './pages/policy-page';
+import { StandingApprovalPage } from './pages/standing-approval-page';
+import { StandingPage } from './pages/standing-page';
 import { isPublic, matchRoute, type Route } from './routes';
 import { Link, navigate, useLocation } from './router';
 
@@ -81,6 +83,16 @@ export function App() {
                   History
                 </Link>
               </li>
+              <li>
+                <Link
+                  to="/standing-approvals"
+                  aria-current={
+                    current('standing') ?? (route.name === 'standing-approval' ? 'page' : undefined)
+                  }
+                >
+                  Standing approvals
+                </Link>
+              </li>
               {auditor && (
                 <li>
                   <Link to="/audit" aria-current={current('audit')}>
@@ -137,6 +149,10 @@ function Page({ route, auditor, search }: { route: Route; auditor: boolean; sear
       return auditor ? <PolicyPage /> : <NeedsRole role="auditors and admins" />;
     case 'insights':
       return auditor ? <InsightsPage /> : <NeedsRole role="auditors and admins" />;
+    case 'standing':
+      return <StandingPage key={search} />;
+    case 'standing-approval':
+      return <StandingApprovalPage key={route.id} id={route.id} />;
     default:
       return <NotFoundPage />;
   }

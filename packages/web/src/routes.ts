@@ -9,6 +9,8 @@ export type Route =
   | { name: 'audit' }
   | { name: 'policy' }
   | { name: 'insights' }
+  | { name: 'standing' }
+  | { name: 'standing-approval'; id: string }
   | { name: 'login' }
   | { name: 'one-time' }
   | { name: 'not-found' };
@@ -18,6 +20,8 @@ export function matchRoute(pathname: string): Route {
   if (path === '/') return { name: 'inbox' };
   const action = /^\/actions\/([A-Za-z0-9_-]{1,64})$/.exec(path);
   if (action?.[1] !== undefined) return { name: 'action', id: action[1] };
+  const standing = /^\/standing-approvals\/([A-Za-z0-9_-]{1,64})$/.exec(path);
+  if (standing?.[1] !== undefined) return { name: 'standing-approval', id: standing[1] };
   switch (path) {
     case '/history':
       return { name: 'history' };
@@ -27,6 +31,8 @@ export function matchRoute(pathname: string): Route {
       return { name: 'policy' };
     case '/insights':
       return { name: 'insights' };
+    case '/standing-approvals':
+      return { name: 'standing' };
     case '/login':
       return { name: 'login' };
     case '/login/one-time':

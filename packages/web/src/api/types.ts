@@ -29,6 +29,15 @@ export interface ApprovalClause {
   escalate?: { after_ms: number; to: string[] };
   break_glass?: string[];
   step_up?: 'web';
+  /** What a standing approval of this rule may be (null: the rule forbids them; absent: an older gateway). */
+  standing?: StandingLimits | null;
+}
+
+/** A rule's limits on standing approvals (docs/policy.md, `require_approval.standing`). */
+export interface StandingLimits {
+  max_ms: number;
+  max_uses: number;
+  critical: boolean;
 }
 
 export interface Approval {
@@ -97,7 +106,12 @@ export interface ActionView {
   votes: Vote[];
   explanation: RuleTrace[];
   result: { outcome: string; detail: JsonValue; at: string } | null;
+  /** The standing approval that approved this request (absent from older gateways). */
+  standing_approval_id?: string | null;
 }
+
+/** A vote's answer: the request, and the standing approval the vote created, if it asked for one. */
+export type VoteResult = ActionView & { standing_approval?: StandingApproval };
 
 export interface ActionList {
   items: ActionView[];
@@ -278,4 +292,41 @@ export interface BatchChangedItem {
   id: string;
   code: string;
   status: string;
+}
+
+export type StandingStatus = 'proposed' | 'active' | 'revoked' | 'exhausted' | 'expired';
+
+export const STANDING_FILTERS = ['all', 'active', 'proposed', 'revoked'] as const;
+
+export interface StandingEndorser {
+  user: string;
+  groups: string[];
+  channel: string;
+  at: string;
+}
+
+/** A standing approval (GET /v1/standing-approvals/:id, docs/api.md). */
+export interface StandingApproval {
+  id: string;
+  status: StandingStatus;
+  source_action_id: string;
+  agent_id: string;
+  action: string;
+  environment: string;
+  rules: string[];
+  approval: Approval;
+  scope: { kind: 'digest'; digest: string } | { kind: 'condition'; when: string };
+  max_uses: number;
+  uses: number;
+  expires_at: string;
+  created_at: string;
+  created_by: string;
+  endorsers: StandingEndorser[];
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  /** Quorum progress over the endorsers, when the gateway sends it. */
+  progress?: Progress | null;
+  /** The requests it approved, oldest first (the single-record view only). */
+  uses_log?: string[];
 }

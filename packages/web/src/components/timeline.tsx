@@ -19,12 +19,22 @@ const LABEL: Record<string, string> = {
   'grant.redeemed': 'Grant redeemed',
   'authzen.evaluated': 'AuthZEN evaluation',
   'api.refused': 'API call refused',
+  'standing_approval.proposed': 'Standing approval proposed',
+  'standing_approval.endorsed': 'Standing approval endorsed',
+  'standing_approval.activated': 'Standing approval active',
+  'standing_approval.used': 'Standing approval used',
+  'standing_approval.revoked': 'Standing approval revoked',
 };
 
 function summary(e: TimelineEntry): string {
   const d = e.data;
   // Audit data quotes agents and reviewers: each value one inert line.
   const text = (k: string) => (typeof d[k] === 'string' ? inertLine(d[k]) : undefined);
+  const names = (k: string) => {
+    const v = d[k];
+    if (!Array.isArray(v)) return undefined;
+    return inertLine(v.filter((u): u is string => typeof u === 'string').join(', ')) || undefined;
+  };
   switch (e.type) {
     case 'action.vote_counted':
     case 'action.vote_refused':
@@ -44,6 +54,33 @@ function summary(e: TimelineEntry): string {
       return [d.decision === true ? 'permitted' : 'not permitted', text('reason')]
         .filter(Boolean)
         .join(': ');
+    case 'standing_approval.proposed':
+    case 'standing_approval.activated':
+      return [text('standing_approval'), names('endorsers') && `endorsed by ${names('endorsers')}`]
+        .filter(Boolean)
+        .join(' · ');
+    case 'standing_approval.endorsed':
+      return [text('standing_approval'), text('user'), text('channel') && `via ${text('channel')}`]
+        .filter(Boolean)
+        .join(' · ');
+    case 'standing_approval.used':
+      return [
+        text('standing_approval'),
+        typeof d.use === 'number' && typeof d.max_uses === 'number'
+          ? `use ${d.use} of ${d.max_uses}`
+          : undefined,
+        names('endorsers') && `endorsed by ${names('endorsers')}`,
+      ]
+        .filter(Boolean)
+        .join(' · ');
+    case 'standing_approval.revoked':
+      return [
+        text('standing_approval'),
+        text('by') && `by ${text('by')}`,
+        text('reason') && `“${text('reason')}”`,
+      ]
+        .filter(Boolean)
+        .join(' · ');
     default:
       return text('reason') ?? '';
   }

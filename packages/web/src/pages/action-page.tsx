@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api/client';
 import { useSession } from '../api/session';
-import type { ActionView, TimelineEntry } from '../api/types';
+import type { ActionView, StandingApproval, TimelineEntry, VoteResult } from '../api/types';
 import { DecisionBadge, EnvironmentBadge, RiskBadge, StatusBadge } from '../components/badges';
 import { Explanation } from '../components/explanation';
 import { JsonBlock } from '../components/json-block';
@@ -34,6 +34,8 @@ export function ActionPage({ id }: { id: string }) {
   const [action, setAction] = useState<ActionView | null>(null);
   const [timeline, setTimeline] = useState<TimelineEntry[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [created, setCreated] = useState<StandingApproval | null>(null);
+  const [standing, setStanding] = useState<StandingApproval | null>(null);
   useTitle(action ? `${action.action} on ${action.resource}` : 'Request');
 
   // The shell mounts a fresh page per id (key), so there is no previous request to clear.
@@ -51,6 +53,15 @@ export function ActionPage({ id }: { id: string }) {
     );
   }, [id, updatedAt]);
 
+  // Approved by a standing approval: who stands behind it (if this person may see it).
+  const standingId = action?.standing_approval_id ?? null;
+  useEffect(() => {
+    if (standingId === null) return;
+    api<StandingApproval>(`/v1/standing-approvals/${standingId}`).then(setStanding, () =>
+      setStanding(null),
+    );
+  }, [standingId]);
+
   const onEvent = useCallback((data: string) => setAction(JSON.parse(data) as ActionView), []);
   const live = action !== null && !isFinal(action);
   useEventSource(live ? `/v1/actions/${id}/events` : null, { action: onEvent });
@@ -67,6 +78,10 @@ export function ActionPage({ id }: { id: string }) {
     );
   }
 
+  const voted = ({ standing_approval, ...view }: VoteResult) => {
+    setAction(view);
+    if (standing_approval) setCreated(standing_approval);
+  };
   const mine = action.votes.find((v) => v.user === session.user?.id);
   const stepUp = action.approval?.clauses.some((c) => c.step_up === 'web') ?? false;
   const keyed = keyParams(action.params, { max: 8, maxLength: 120 });
@@ -189,7 +204,7 @@ export function ActionPage({ id }: { id: string }) {
         <aside className="detail-side">
           {action.status === 'pending' && !mine && (
             <section className="card">
-              <VoteForm action={action} onVoted={setAction} />
+              <VoteForm action={action} onVoted={voted} />
             </section>
           )}
           {mine && (
@@ -206,10 +221,25 @@ export function ActionPage({ id }: { id: string }) {
             </p>
           )}
 
+          {created && <StandingCreated sa={created} />}
+          {action.standing_approval_id && (
+            <p className="card notice" data-approved-by-standing="">
+              Approved by standing approval{' '}
+              <Link to={`/standing-approvals/${action.standing_approval_id}`}>
+                <code>{action.standing_approval_id}</code>
+              </Link>
+              , which{' '}
+              {standing ? `${standing.endorsers.map((e) => e.user).join(', ')}` : 'its endorsers'}{' '}
+              gave ahead of time for requests like this one
+              {standing &&
+                ` (used ${standing.uses} of ${standing.max_uses} times, ${standing.status})`}
+              . No one voted on this request itself.
+            </p>
+          )}
           {action.approval && (
             <section className="card" aria-labelledby="approval">
               <h2 id="approval">Approval</h2>
-              {action.progress && (
+              {action.progress && !action.standing_approval_id && (
                 <p>
                   <ProgressText progress={action.progress} />
                 </p>
@@ -246,7 +276,11 @@ export function ActionPage({ id }: { id: string }) {
           <section className="card" aria-labelledby="votes">
             <h2 id="votes">Votes</h2>
             {action.votes.length === 0 ? (
-              <p className="muted">No votes yet.</p>
+              <p className="muted">
+                {action.standing_approval_id
+                  ? 'None: a standing approval approved it.'
+                  : 'No votes yet.'}
+              </p>
             ) : (
               <ul className="votes">
                 {action.votes.map((v) => (
@@ -335,5 +369,20 @@ export function ActionPage({ id }: { id: string }) {
         </aside>
       </div>
     </>
+  );
+}
+
+/** Said once, after a vote that also created a standing approval. */
+function StandingCreated({ sa }: { sa: StandingApproval }) {
+  return (
+    <p className="card verified" role="status" data-standing-created="">
+      Standing approval{' '}
+      <Link to={`/standing-approvals/${sa.id}`}>
+        <code>{sa.id}</code>
+      </Link>{' '}
+      {sa.status === 'active'
+        ? `is active: up to ${sa.max_uses} uses until ${formatTime(sa.expires_at)}.`
+        : `is proposed: it approves nothing until enough other reviewers endorse it.`}
+    </p>
   );
 }

@@ -6,6 +6,7 @@ import { ActionCard } from '../components/action-card';
 import { BatchCard, BatchChangedNotice, type BatchOutcome } from '../components/batch-card';
 import { Loading } from '../components/loading';
 import { ProblemMessage } from '../components/problem-message';
+import { ProposedNotice } from '../components/proposed-notice';
 import { useEventSource } from '../hooks/use-event-source';
 import { useNow } from '../hooks/use-now';
 import { useTitle } from '../hooks/use-title';
@@ -108,6 +109,7 @@ export function InboxPage() {
           requests, each on its own.
         </p>
       )}
+      <ProposedNotice />
       {items === null ? (
         error ? null : (
           <Loading what="your inbox" />
