@@ -380,15 +380,10 @@ describe('standing approvals in Chromium', { skip: !available }, () => {
     const used = await submit(exportRequest(params, resource));
     assert.equal(used.standing_approval_id, saId, 'the suggestion parsed and matched');
 
-    await page.goto(`${gw.url}/standing-approvals/${saId}`).catch(() => undefined);
-    // The page may be served only once the gateway lists it; in-page navigation always works.
-    if (!(await page.getByRole('heading', { name: 'Standing approval', level: 1 }).count())) {
-      await page.goto(`${gw.url}/`);
-      await toStandingPage(page);
-      await card(page, saId)
-        .getByRole('link', { name: /db\.export by exporter/ })
-        .click();
-    }
+    // Loaded directly (a bookmark, a reload): the gateway serves the page at its own URL.
+    const direct = await page.goto(`${gw.url}/standing-approvals/${saId}`);
+    assert.equal(direct?.status(), 200);
+    await page.getByRole('heading', { name: 'Standing approval', level: 1 }).waitFor();
     await page.locator(`[data-standing-use="${String(used.id)}"]`).waitFor();
     const main = page.locator('main');
     const shape = await main.evaluate((el) => ({

@@ -18,6 +18,8 @@ export const SPA_PATHS = [
   '/audit',
   '/policy',
   '/insights',
+  '/standing-approvals',
+  '/standing-approvals/:id',
   '/login',
   '/login/one-time',
 ] as const;

@@ -34,8 +34,8 @@ export function ShadowPanel() {
       ) : (
         <p className="muted">
           <code>{view.file}</code>, version <code title={view.version}>{short(view.version)}</code>,
-          decides every request beside the live policy and is never enforced. Disagreements on this
-          server since {formatTime(view.since)}:
+          decides every request beside the live policy and is never enforced. Disagreements of this
+          version recorded since {formatTime(view.since)}, on every replica:
         </p>
       )}
       {view.version !== null && kinds.length === 0 && <p>None: it decided as the live policy.</p>}
