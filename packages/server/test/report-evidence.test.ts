@@ -224,6 +224,7 @@ describe('directory changes are audit evidence (sqlite)', () => {
           ['denials by alice', 0],
           ['approvals by gina', 1],
           ['denials by gina', 0],
+          ['requests approved by standing approvals', 0],
           ['directory changes in the period', 8],
         ],
       );

@@ -1,4 +1,10 @@
-import type { ActionRecord, AuditEntry, CompiledPolicy, Vote } from '@countersign/core';
+import type {
+  ActionRecord,
+  AuditEntry,
+  CompiledPolicy,
+  StandingApproval,
+  Vote,
+} from '@countersign/core';
 import type { Directory } from '../config/directory.js';
 import type { DialectName } from '../storage/open-database.js';
 import type { ReviewedRequest, TimedVote } from '../storage/insights-repository.js';
@@ -13,6 +19,7 @@ import type { ReportPeriod } from './report-period.js';
 import { iso, requestRow } from './request-row.js';
 import { DEFAULT_FAST_APPROVAL_MS, reviewerLoad } from './reviewer-load.js';
 import { separationOfDuties } from './separation-of-duties.js';
+import { standingApprovals } from './standing-approvals.js';
 import type { LogIntegritySection, Soc2Report } from './soc2-report.js';
 import { timeToDecision } from './time-to-decision.js';
 
@@ -46,6 +53,8 @@ export interface Soc2ReportData {
   reviewedRequests?: readonly ReviewedRequest[] | undefined;
   /** The fast-approval threshold; default DEFAULT_FAST_APPROVAL_MS. */
   fastApprovalMs?: number | undefined;
+  /** Standing approvals alive in the period; none when absent. */
+  standing?: readonly StandingApproval[] | undefined;
 }
 
 /** Assembles the report. Pure: the same data gives the same report. */
@@ -73,6 +82,7 @@ export function buildSoc2Report(d: Soc2ReportData): Soc2Report {
       refused: d.refused,
       directory: d.directory,
       history,
+      standing: d.standing,
     }),
     time_to_decision: timeToDecision(
       d.requests.map((r, i) => ({
@@ -87,6 +97,7 @@ export function buildSoc2Report(d: Soc2ReportData): Soc2Report {
       requests: d.reviewedRequests ?? [],
       fastApprovalMs: d.fastApprovalMs ?? DEFAULT_FAST_APPROVAL_MS,
     }),
+    standing_approvals: standingApprovals(d.standing ?? [], d.requests, d.now),
     exceptions: exceptions(rows),
     policy_changes: policyChanges(d.versions, d.policyLoads, d.period),
     approver_groups: approverGroups({

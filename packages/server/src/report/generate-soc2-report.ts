@@ -4,6 +4,7 @@ import { PolicyStore } from '../policy/policy-store.js';
 import type { Storage } from '../storage/open-database.js';
 import { InsightsRepository } from '../storage/insights-repository.js';
 import { ReportRepository } from '../storage/report-repository.js';
+import { StandingApprovalRepository } from '../storage/standing-approval-repository.js';
 import { buildSoc2Report } from './build-soc2-report.js';
 import { logIntegrity, type LogIntegrityInput } from './log-integrity.js';
 import type { ReportPeriod } from './report-period.js';
@@ -50,6 +51,7 @@ export async function generateSoc2Report(
     directoryEntries,
     timedVotes,
     reviewedRequests,
+    standing,
   ] = await Promise.all([
     repo.requestCounts(window),
     repo.policyVersionsSeen(window),
@@ -60,6 +62,7 @@ export async function generateSoc2Report(
     repo.directoryEntries(options.period.end),
     insights.votesIn(window),
     insights.reviewedRequestsIn(window),
+    new StandingApprovalRepository(storage.db).aliveIn(window),
   ]);
   const hasLog = stored > 0;
   const allLoads = hasLog
@@ -86,6 +89,7 @@ export async function generateSoc2Report(
     timedVotes,
     reviewedRequests,
     fastApprovalMs: options.fastApprovalMs ?? config.insights?.fastApprovalMs,
+    standing,
     integrity: logIntegrity(await verifyStoredLog(repo, stored, options)),
   });
 }

@@ -21,8 +21,8 @@ export interface FiguresResult {
  * Recounts what the report counts, from the audit log's entries alone (an export an auditor
  * verified), up to the checkpoint the report is signed over. Cheap figures only, each one a
  * count of one entry type in the period: requests submitted, refused self-approvals and
- * not-eligible votes, approvals and denials per approver on the period's requests, and the
- * directory changes the report lists.
+ * not-eligible votes, approvals and denials per approver on the period's requests, the
+ * requests standing approvals approved, and the directory changes the report lists.
  */
 export async function recountFigures(
   report: Soc2Report,
@@ -40,6 +40,7 @@ export async function recountFigures(
   let afterCheckpoint = 0;
   const requests = new Set<string>();
   const votes: Array<{ request: string; user: string; vote: string }> = [];
+  const standingUses: string[] = [];
   for await (const chunk of entries) {
     const lines = Array.isArray(chunk) ? (chunk as readonly EntryText[]) : [chunk as EntryText];
     for (const line of lines) {
@@ -56,6 +57,8 @@ export async function recountFigures(
       } else if (e.type === 'action.vote_refused' && inPeriod(at)) {
         if (e.data.code === 'self_approval_forbidden') selfApproval++;
         else if (e.data.code === 'not_eligible') notEligible++;
+      } else if (e.type === 'standing_approval.used' && e.request_id) {
+        standingUses.push(e.request_id);
       } else if (e.type === 'action.vote_counted' && e.request_id) {
         votes.push({ request: e.request_id, user: e.actor.id, vote: String(e.data.vote) });
       } else if (
@@ -97,6 +100,14 @@ export async function recountFigures(
       { figure: `approvals by ${user}`, report: r?.approvals ?? 0, log: l?.approvals ?? 0 },
       { figure: `denials by ${user}`, report: r?.denials ?? 0, log: l?.denials ?? 0 },
     );
+  }
+  // Reports made before standing approvals existed have no such section.
+  if (report.standing_approvals !== undefined) {
+    checked.push({
+      figure: 'requests approved by standing approvals',
+      report: report.standing_approvals.requests_approved,
+      log: standingUses.filter((id) => requests.has(id)).length,
+    });
   }
   if (report.approver_groups.source === 'audit_log') {
     checked.push({

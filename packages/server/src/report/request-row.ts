@@ -62,5 +62,6 @@ export function requestRow(
     approvers: counted.filter((v) => v.vote === 'approve').map(decisionVote),
     denied_by: deny ? decisionVote(deny) : null,
     break_glass: r.break_glass,
+    standing_approval_id: r.standing_approval_id ?? null,
   };
 }

@@ -1,4 +1,9 @@
-import { isRequestingParty, type ActionRecord, type Vote } from '@countersign/core';
+import {
+  isRequestingParty,
+  type ActionRecord,
+  type StandingApproval,
+  type Vote,
+} from '@countersign/core';
 import type { Directory } from '../config/directory.js';
 import { partiesOf } from '../actions/parties.js';
 import type { DirectoryHistory } from './directory-history.js';
@@ -14,6 +19,8 @@ export interface SeparationOfDutiesInput {
   directory: Directory;
   /** The directory through time: an agent's owners as they were at each vote, when recorded. */
   history?: DirectoryHistory | undefined;
+  /** The standing approvals of the period: their endorsers approved the requests they matched. */
+  standing?: readonly StandingApproval[] | undefined;
 }
 
 /**
@@ -43,13 +50,26 @@ export function separationOfDuties(input: SeparationOfDutiesInput): ApprovalsSec
     else other[v.code ?? 'unknown'] = (other[v.code ?? 'unknown'] ?? 0) + 1;
   }
   const byId = new Map(input.requests.map((r) => [r.id, r]));
-  const interested = counted.filter((v) => {
-    const r = byId.get(v.action_id);
-    if (!r || v.vote !== 'approve') return false;
+  const interestedAt = (user: string, r: ActionRecord, at: number): boolean => {
     const parties = partiesOf(input.directory, r);
-    const then = input.history?.at(v.at)?.agents[r.agent_id];
-    return isRequestingParty(v.user, then ? { ...parties, agent_owners: then.owners } : parties);
-  });
+    const then = input.history?.at(at)?.agents[r.agent_id];
+    return isRequestingParty(user, then ? { ...parties, agent_owners: then.owners } : parties);
+  };
+  const interested = counted
+    .filter((v) => {
+      const r = byId.get(v.action_id);
+      return r !== undefined && v.vote === 'approve' && interestedAt(v.user, r, v.at);
+    })
+    .map((v) => ({ request_id: v.action_id, user: v.user, at: v.at }));
+  // A standing approval's endorsers approved each request it matched, at the time it matched.
+  const standing = new Map((input.standing ?? []).map((sa) => [sa.id, sa]));
+  for (const r of input.requests) {
+    const sa = r.standing_approval_id ? standing.get(r.standing_approval_id) : undefined;
+    const at = r.decided_at ?? r.created_at;
+    for (const e of sa?.endorsers ?? []) {
+      if (interestedAt(e.user, r, at)) interested.push({ request_id: r.id, user: e.user, at });
+    }
+  }
   return {
     title: 'Who approved, and separation of duties',
     criteria: ['CC6.3'],
@@ -69,10 +89,6 @@ export function separationOfDuties(input: SeparationOfDutiesInput): ApprovalsSec
       at: iso(v.at),
       channel: v.channel,
     })),
-    interested_party_approvals: interested.map((v) => ({
-      request_id: v.action_id,
-      user: v.user,
-      at: iso(v.at),
-    })),
+    interested_party_approvals: interested.map((v) => ({ ...v, at: iso(v.at) })),
   };
 }

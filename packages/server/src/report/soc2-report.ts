@@ -21,6 +21,7 @@ export interface Soc2Report {
   approvals: ApprovalsSection;
   time_to_decision: TimeToDecisionSection;
   reviewer_load: ReviewerLoadSection;
+  standing_approvals: StandingApprovalsSection;
   exceptions: ExceptionsSection;
   policy_changes: PolicyChangesSection;
   approver_groups: ApproverGroupsSection;
@@ -93,6 +94,8 @@ export interface RequestRow {
   approvers: DecisionVote[];
   denied_by: DecisionVote | null;
   break_glass: boolean;
+  /** The standing approval that approved it (its endorsers are in `standing_approvals`). */
+  standing_approval_id: string | null;
 }
 
 export interface PrivilegedActionsSection extends SectionHeader {
@@ -313,4 +316,34 @@ export interface LogIntegritySection extends SectionHeader {
   failure: { code: string; first_bad_index: number | null } | null;
   checkpoint: CheckpointEvidence | null;
   verifier_key: string | null;
+}
+
+/** One standing approval that could approve requests in the period (docs/fatigue.md). */
+export interface StandingApprovalRow {
+  id: string;
+  /** Its status when the report was made. */
+  status: string;
+  agent: string;
+  action: string;
+  environment: string;
+  rules: string[];
+  /** `digest sha256:…` or the CEL condition, as the reviewer wrote it. */
+  scope: string;
+  created_at: string;
+  expires_at: string;
+  /** The people who stand behind it, the proposer first. */
+  endorsers: Array<{ user: string; at: string; channel: string }>;
+  max_uses: number;
+  /** Uses over its whole life; `requests` are those of the period. */
+  uses: number;
+  requests: string[];
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+}
+
+export interface StandingApprovalsSection extends SectionHeader {
+  items: StandingApprovalRow[];
+  /** Requests of the period a standing approval approved. */
+  requests_approved: number;
 }

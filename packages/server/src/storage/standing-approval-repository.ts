@@ -115,6 +115,22 @@ export class StandingApprovalRepository {
     );
   }
 
+  /**
+   * Every standing approval that could have approved something in the window: created before
+   * its end, and neither expired nor revoked before its start (the SOC 2 report).
+   */
+  async aliveIn(window: { start: number; end: number }): Promise<StandingApproval[]> {
+    const rows = await this.db
+      .selectFrom('standing_approvals')
+      .selectAll()
+      .where('created_at', '<', window.end)
+      .where('expires_at', '>', window.start)
+      .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>=', window.start)]))
+      .orderBy('id')
+      .execute();
+    return readAll(this.db, rows);
+  }
+
   /** The requests a standing approval approved, oldest first. */
   async uses(id: string): Promise<string[]> {
     const rows = await this.db

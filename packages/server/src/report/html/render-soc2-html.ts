@@ -7,6 +7,7 @@ import { policyChangesHtml } from './policy-changes-html.js';
 import { privilegedActionsHtml } from './privileged-actions-html.js';
 import { approvalsHtml } from './separation-of-duties-html.js';
 import { reviewerLoadHtml } from './reviewer-load-html.js';
+import { standingApprovalsHtml } from './standing-approvals-html.js';
 import { timeToDecisionHtml } from './time-to-decision-html.js';
 import { SafeHtml, markup } from './safe-html.js';
 import type { SectionHeader, Soc2Report } from '../soc2-report.js';
@@ -22,6 +23,7 @@ export function renderSoc2Html(r: Soc2Report): string {
     ['separation-of-duties', r.approvals],
     ['time-to-decision', r.time_to_decision],
     ['reviewer-load', r.reviewer_load],
+    ['standing-approvals', r.standing_approvals],
     ['exceptions', r.exceptions],
     ['policy-changes', r.policy_changes],
     ['approver-groups', r.approver_groups],
@@ -79,6 +81,7 @@ export function renderSoc2Html(r: Soc2Report): string {
           ${approvalsHtml(r.approvals)}
           ${timeToDecisionHtml(r.time_to_decision)}
           ${reviewerLoadHtml(r.reviewer_load)}
+          ${standingApprovalsHtml(r.standing_approvals)}
           ${exceptionsHtml(r.exceptions)}
           ${policyChangesHtml(r.policy_changes)}
           ${approverGroupsHtml(r.approver_groups)}
