@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  compileStandingCondition,
   judgeStandingEndorsement,
   judgeStandingProposal,
   standingCovers,
@@ -137,6 +138,23 @@ test('proposal refusals: forbidden rule, step-up, critical, escalation, policy c
     propose({ ask: { kind: 'condition', when: 'x'.repeat(1025), for_ms: HOUR } }),
     'invalid_request',
   );
+});
+
+test('a condition must constrain resource or params, or it is a blanket pass', () => {
+  for (const when of [
+    'true',
+    '1 == 1',
+    'agent.id == "x"',
+    'risk != "critical"',
+    '[1].all(params, true)',
+    '[1].exists(resource, resource == 1)',
+  ]) {
+    refusedWith(propose({ ask: { kind: 'condition', when, for_ms: HOUR } }), 'invalid_request');
+    assert.equal(compileStandingCondition(when).ok, false, when);
+  }
+  for (const when of ['params.rows <= 1000', 'resource.startsWith("pg://")', 'has(params.rows)']) {
+    assert.equal(compileStandingCondition(when).ok, true, when);
+  }
 });
 
 const sa = (s: Partial<StandingApproval> = {}): StandingApproval => ({
