@@ -263,6 +263,22 @@ test('endorsement: separation of duties, eligibility, once per person, activatio
   );
 });
 
+test('endorsing: not through an escalation group, not as the person acted for, no admin pass', () => {
+  const approval = requirement(
+    clause({ quorum: 2, escalate: { after_ms: HOUR, to: ['sre-oncall'] } }),
+  );
+  const proposed = sa({ state: 'proposed', approval });
+  const parties = { agent_id: 'exporter', agent_owners: ['bob'], on_behalf_of: 'frank' };
+  const endorse = (endorser: { id: string; groups: string[]; admin?: boolean }) =>
+    judgeStandingEndorsement({ sa: proposed, endorser, channel: 'api', parties, now: NOW });
+  // The escalation group may vote on an escalated request, never stand behind future ones.
+  refusedWith(endorse({ id: 'carol', groups: ['sre-oncall'] }), 'not_eligible');
+  refusedWith(endorse({ id: 'root', groups: [], admin: true }), 'not_eligible');
+  refusedWith(endorse({ id: 'frank', groups: ['data-owners'] }), 'self_approval_forbidden');
+  const ok = endorse({ id: 'erin', groups: ['data-owners'] });
+  assert.equal(ok.ok && ok.activates, true);
+});
+
 test('invalidation: a changed or removed rule (policy), a departed endorser (directory)', () => {
   const world = {
     fingerprint: (rule: string) => (rule === 'export' ? 'sha256:fp' : undefined),
