@@ -262,6 +262,18 @@ for (const dialect of await dialects()) {
         400,
         'invalid_request',
       );
+      // A condition that reads neither resource nor params adds nothing to the pinned agent,
+      // action and environment: it would be a blanket pass for the whole duration.
+      for (const when of [
+        'true',
+        '1 == 1',
+        'agent.id == "exporter"',
+        'environment == "production" && action == "db.export"',
+        '[1].all(params, true)', // a comprehension variable named params is not the params
+        '[1].exists(resource, resource == 1)',
+      ]) {
+        await refusedVote('alice', EXPORT, { when, for: '1h' }, 400, 'invalid_request');
+      }
       const req = await submit(EXPORT);
       const deny = await vote(req.id, 'alice', { vote: 'deny', standing: { uses: 1 } });
       assert.equal(deny.status, 400);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  compileStandingCondition,
   judgeStandingEndorsement,
   judgeStandingProposal,
   standingCovers,
@@ -139,6 +140,23 @@ test('proposal refusals: forbidden rule, step-up, critical, escalation, policy c
   );
 });
 
+test('a condition must constrain resource or params, or it is a blanket pass', () => {
+  for (const when of [
+    'true',
+    '1 == 1',
+    'agent.id == "x"',
+    'risk != "critical"',
+    '[1].all(params, true)',
+    '[1].exists(resource, resource == 1)',
+  ]) {
+    refusedWith(propose({ ask: { kind: 'condition', when, for_ms: HOUR } }), 'invalid_request');
+    assert.equal(compileStandingCondition(when).ok, false, when);
+  }
+  for (const when of ['params.rows <= 1000', 'resource.startsWith("pg://")', 'has(params.rows)']) {
+    assert.equal(compileStandingCondition(when).ok, true, when);
+  }
+});
+
 const sa = (s: Partial<StandingApproval> = {}): StandingApproval => ({
   id: 'sa_1',
   state: 'active',
@@ -243,6 +261,22 @@ test('endorsement: separation of duties, eligibility, once per person, activatio
     endorse({ id: 'frank', groups: ['data-owners'] }, { ...proposed, expires_at: NOW }),
     'request_expired',
   );
+});
+
+test('endorsing: not through an escalation group, not as the person acted for, no admin pass', () => {
+  const approval = requirement(
+    clause({ quorum: 2, escalate: { after_ms: HOUR, to: ['sre-oncall'] } }),
+  );
+  const proposed = sa({ state: 'proposed', approval });
+  const parties = { agent_id: 'exporter', agent_owners: ['bob'], on_behalf_of: 'frank' };
+  const endorse = (endorser: { id: string; groups: string[]; admin?: boolean }) =>
+    judgeStandingEndorsement({ sa: proposed, endorser, channel: 'api', parties, now: NOW });
+  // The escalation group may vote on an escalated request, never stand behind future ones.
+  refusedWith(endorse({ id: 'carol', groups: ['sre-oncall'] }), 'not_eligible');
+  refusedWith(endorse({ id: 'root', groups: [], admin: true }), 'not_eligible');
+  refusedWith(endorse({ id: 'frank', groups: ['data-owners'] }), 'self_approval_forbidden');
+  const ok = endorse({ id: 'erin', groups: ['data-owners'] });
+  assert.equal(ok.ok && ok.activates, true);
 });
 
 test('invalidation: a changed or removed rule (policy), a departed endorser (directory)', () => {

@@ -134,6 +134,15 @@ export function compileStandingCondition(
       `standing.when: ${p?.message ?? 'invalid'} (at character ${(p?.offset ?? 0) + 1})`,
     );
   }
+  // The agent, action and environment are pinned anyway; a condition that reads neither
+  // resource nor params (`true`, `agent.id == "x"`) would approve everything they do.
+  const vars = compiled.condition.variables;
+  if (!vars.has('resource') && !vars.has('params')) {
+    return refuse(
+      'invalid_request',
+      'standing.when must constrain resource or params: the agent, action and environment are already pinned',
+    );
+  }
   return compiled;
 }
 

@@ -100,3 +100,52 @@ export function findUnknownNames(
   walk(parsed.expr, new Set());
   return problems;
 }
+
+/**
+ * The policy variables an expression reads: identifiers not bound by a comprehension
+ * (`[1].all(params, true)` reads no `params`). Used where a condition must constrain
+ * something, e.g. the scope of a standing approval.
+ */
+export function freeVariables(parsed: Parsed): Set<string> {
+  const found = new Set<string>();
+  const walk = (e: Expr | undefined, scope: ReadonlySet<string>): void => {
+    if (e === undefined) return;
+    const k = e.exprKind;
+    switch (k.case) {
+      case 'identExpr':
+        if (!scope.has(k.value.name)) found.add(k.value.name);
+        return;
+      case 'selectExpr':
+        return walk(k.value.operand, scope);
+      case 'callExpr':
+        walk(k.value.target, scope);
+        for (const arg of k.value.args) walk(arg, scope);
+        return;
+      case 'listExpr':
+        for (const el of k.value.elements) walk(el, scope);
+        return;
+      case 'structExpr':
+        for (const entry of k.value.entries) {
+          if (entry.keyKind.case === 'mapKey') walk(entry.keyKind.value, scope);
+          walk(entry.value, scope);
+        }
+        return;
+      case 'comprehensionExpr': {
+        const c = k.value;
+        walk(c.iterRange, scope);
+        walk(c.accuInit, scope);
+        const inner = new Set(scope);
+        for (const v of [c.iterVar, c.iterVar2, c.accuVar]) if (v !== '') inner.add(v);
+        walk(c.loopCondition, inner);
+        walk(c.loopStep, inner);
+        walk(c.result, inner);
+        return;
+      }
+      case 'constExpr':
+      case undefined:
+        return;
+    }
+  };
+  walk(parsed.expr, new Set());
+  return found;
+}

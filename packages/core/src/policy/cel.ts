@@ -7,7 +7,7 @@ import type { CelInput } from '@bufbuild/cel';
 import { RE2JS } from '@bufbuild/re2';
 import type { JsonObject } from '../model/json.js';
 import type { PolicyInput } from './types.js';
-import { findUnknownNames } from './cel-references.js';
+import { findUnknownNames, freeVariables } from './cel-references.js';
 
 /** The variables a `when` may read (PolicyInput, one binding each). */
 export const CEL_VARIABLES: readonly string[] = [
@@ -70,6 +70,8 @@ export class CelCondition {
   private constructor(
     readonly source: string,
     private readonly program: (bindings: CelBindings) => unknown,
+    /** The policy variables the expression reads (comprehension variables excluded). */
+    readonly variables: ReadonlySet<string>,
   ) {}
 
   /**
@@ -102,7 +104,7 @@ export class CelCondition {
       const message = e instanceof Error ? e.message : String(e);
       return { ok: false, problems: [{ message, offset: 0 }] };
     }
-    return { ok: true, condition: new CelCondition(source, program) };
+    return { ok: true, condition: new CelCondition(source, program, freeVariables(parsed)) };
   }
 
   evaluate(bindings: CelBindings): ConditionResult {
