@@ -58,3 +58,18 @@ test('a decided request, or a lone one, offers no batch', () => {
   );
   assert.deepEqual(buttons(requestMessage(view(), 'https://x', batchOf(1)).blocks), []);
 });
+
+test('a path one item has and another lacks is shown as absent on the other, never left blank', () => {
+  const some = (i: number): Record<string, string> => (i === 1 ? { 'params.force': 'true' } : {});
+  const { blocks } = requestMessage(view(), 'https://cs.example', batchOf(3, some));
+  const section = JSON.stringify(
+    blocks.find((b) => b.type === 'section' && /alike/.test(JSON.stringify(b))),
+  );
+  const lines = (JSON.parse(section) as { text: { text: string } }).text.text
+    .split('\n')
+    .slice(1, 4);
+  assert.equal(lines.length, 3);
+  assert.match(lines[0] ?? '', /`params\.force` = _\(absent\)_/, 'this request lacks it');
+  assert.match(lines[1] ?? '', /`params\.force` = `true`/);
+  assert.match(lines[2] ?? '', /`params\.force` = _\(absent\)_/);
+});
