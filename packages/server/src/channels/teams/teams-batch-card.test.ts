@@ -60,11 +60,11 @@ test('a path one item has and another lacks is shown as absent on the other, nev
   const b = batch(3, () => '');
   b.items.forEach((item, i) => (item.differs = i === 1 ? { 'params.force': true } : {}));
   const card = requestCard(view(), 'https://cs.example', undefined, b);
-  type El = { text?: unknown; items?: El[]; columns?: El[] };
+  type El = { text?: string; items?: El[]; columns?: El[] };
   const all = (e: El): El[] => [e, ...(e.items ?? e.columns ?? []).flatMap(all)];
   const texts = (card.body as El[])
     .flatMap(all)
-    .map((e) => String(e.text ?? ''))
+    .map((e) => e.text ?? '')
     .filter((t) => t.startsWith('• ') && t.includes('customers'));
   assert.equal(texts.length, 3);
   assert.match(texts[0] ?? '', /params\.force = _\(absent\)_/, 'this request lacks it');
