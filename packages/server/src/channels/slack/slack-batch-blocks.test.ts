@@ -73,3 +73,13 @@ test('a path one item has and another lacks is shown as absent on the other, nev
   assert.match(lines[1] ?? '', /`params\.force` = `true`/);
   assert.match(lines[2] ?? '', /`params\.force` = _\(absent\)_/);
 });
+
+test('a long public URL does not cut the last line of a full batch section', () => {
+  const url = `https://countersign.internal.example.com/${'tenant/'.repeat(20)}`;
+  const long = (i: number) => ({ 'params.note': `${i} ${'n'.repeat(275)}` });
+  const { blocks } = requestMessage(view(), url, batchOf(50, long));
+  const section = blocks.find((b) => b.type === 'section' && /alike/.test(JSON.stringify(b)));
+  const text = (section as { text: { text: string } }).text.text;
+  assert.ok(text.length <= 3000);
+  assert.ok(text.endsWith('|see them in Countersign>.'), text.slice(-80));
+});

@@ -49,12 +49,13 @@ function itemLine(item: ChatBatchItem, paths: readonly string[]): string | undef
 export function fitBatch(
   view: RequestView,
   batch: ChatBatch,
+  inbox: string,
 ): { shown: { item: ChatBatchItem; line: string }[]; left: number } {
   const self = batch.items.find((i) => i.id === view.id);
   const ordered = self ? [self, ...batch.items.filter((i) => i !== self)] : [];
   const paths = differingPaths(batch.items);
   const shown: { item: ChatBatchItem; line: string }[] = [];
-  let text = 300; // the heading and the "more" line
+  let text = 300 + inbox.length; // the heading and the "more" line, with its link
   let value = 0;
   for (const item of ordered) {
     const line = itemLine(item, paths);
@@ -99,7 +100,7 @@ export function batchBlocks(
       },
     ];
   }
-  const { shown, left } = fitBatch(view, batch);
+  const { shown, left } = fitBatch(view, batch, inbox);
   if (shown.length < 2) {
     return [
       {
