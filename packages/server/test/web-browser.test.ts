@@ -663,7 +663,8 @@ describe('web inbox in Chromium', { skip: !available }, () => {
         {
           ...bigExport,
           resource: `postgres://prod/table_${rows}`,
-          params: { rows, format: 'csv' },
+          // Only the first has dry_run: the others show it as absent, never blank.
+          params: { rows, format: 'csv', ...(rows === 11000 ? { dry_run: true } : {}) },
           justification: `Backfill ${rows}`,
         },
         deployer,
@@ -688,6 +689,7 @@ describe('web inbox in Chromium', { skip: !available }, () => {
       const shown = await keyParamsIn(card.locator(`[data-batch-item="${id}"]`));
       assert.equal(shown['params.rows'], String([11000, 22000, 33000][i]), JSON.stringify(shown));
       assert.equal(shown.justification, `Backfill ${[11000, 22000, 33000][i]}`);
+      assert.equal(shown['params.dry_run'], i === 0 ? 'true' : '(absent)', JSON.stringify(shown));
       assert.equal(await page.locator(`article[aria-labelledby="title-${id}"]`).count(), 0);
     }
     const common = card.locator('dl[aria-label="The same in every request"] > div', {

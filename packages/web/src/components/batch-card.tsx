@@ -27,10 +27,22 @@ export function valueText(v: JsonValue): string {
 const same = (a: readonly SeenItem[], b: Batch['items']) =>
   a.length === b.length && a.every((s, i) => s.id === b[i]?.id && s.digest === b[i]?.digest);
 
-/** Paths as facts (`params.rows: 180000`). Paths hold agent keys, values agent text: inert. */
-function PathList({ values, label }: { values: Record<string, JsonValue>; label: string }) {
+/**
+ * Paths as facts (`params.rows: 180000`). Paths hold agent keys, values agent text: inert.
+ * `absent`: paths another item of the batch has and this one lacks, shown as "(absent)" in our
+ * own words (never left blank: the row would read as if it had nothing else to tell).
+ */
+function PathList({
+  values,
+  label,
+  absent = [],
+}: {
+  values: Record<string, JsonValue>;
+  label: string;
+  absent?: readonly string[];
+}) {
   const entries = Object.entries(values);
-  if (entries.length === 0) return null;
+  if (entries.length === 0 && absent.length === 0) return null;
   return (
     <dl className="facts key-params" data-key-params="" aria-label={label}>
       {entries.map(([path, value]) => (
@@ -40,6 +52,16 @@ function PathList({ values, label }: { values: Record<string, JsonValue>; label:
           </dt>
           <dd data-field="param-value">
             <AgentText text={valueText(value)} />
+          </dd>
+        </div>
+      ))}
+      {absent.map((path) => (
+        <div key={path}>
+          <dt data-field="param-key">
+            <AgentText text={path} />
+          </dt>
+          <dd data-field="param-absent">
+            <span className="muted">(absent)</span>
           </dd>
         </div>
       ))}
@@ -121,6 +143,10 @@ export function BatchCard({
     }
   };
 
+  // Every path that sets some item apart: an item lacking one shows it as absent.
+  const paths = [
+    ...new Set(batch.items.flatMap((i) => Object.keys(i.differs)).filter((p) => p !== 'resource')),
+  ];
   const common = Object.fromEntries(
     Object.entries(batch.common).filter(([p]) => p !== 'action' && p !== 'environment'),
   );
@@ -159,15 +185,16 @@ export function BatchCard({
           const differs = Object.fromEntries(
             Object.entries(item.differs).filter(([p]) => p !== 'resource'),
           );
+          const absent = paths.filter((p) => !Object.hasOwn(item.differs, p));
           return (
             <li key={item.id} data-batch-item={item.id}>
               <Link to={`/actions/${item.id}`} className="resource" data-field="resource">
                 <AgentText text={item.resource} />
               </Link>
-              {Object.keys(differs).length === 0 ? (
+              {Object.keys(differs).length === 0 && absent.length === 0 ? (
                 <p className="muted small">Nothing else differs from the others.</p>
               ) : (
-                <PathList values={differs} label="Differs" />
+                <PathList values={differs} label="Differs" absent={absent} />
               )}
               {item.expires_at !== null && (
                 <p className="muted small">

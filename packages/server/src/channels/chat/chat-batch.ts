@@ -25,6 +25,16 @@ export interface ChatBatchItem {
   differs: Record<string, JsonValue>;
 }
 
+/**
+ * Every path that sets some item of the batch apart (the resource has its own place): an
+ * item that lacks one is shown with it, as absent (never left blank).
+ */
+export function differingPaths(items: readonly ChatBatchItem[]): string[] {
+  const paths = new Set(items.flatMap((i) => Object.keys(i.differs)));
+  paths.delete('resource');
+  return [...paths];
+}
+
 /** The alike group a request belongs to, the request itself included, oldest first. */
 export interface ChatBatch {
   items: ChatBatchItem[];

@@ -58,3 +58,28 @@ test('a decided request, or a lone one, offers no batch', () => {
   );
   assert.deepEqual(buttons(requestMessage(view(), 'https://x', batchOf(1)).blocks), []);
 });
+
+test('a path one item has and another lacks is shown as absent on the other, never left blank', () => {
+  const some = (i: number): Record<string, string> => (i === 1 ? { 'params.force': 'true' } : {});
+  const { blocks } = requestMessage(view(), 'https://cs.example', batchOf(3, some));
+  const section = JSON.stringify(
+    blocks.find((b) => b.type === 'section' && /alike/.test(JSON.stringify(b))),
+  );
+  const lines = (JSON.parse(section) as { text: { text: string } }).text.text
+    .split('\n')
+    .slice(1, 4);
+  assert.equal(lines.length, 3);
+  assert.match(lines[0] ?? '', /`params\.force` = _\(absent\)_/, 'this request lacks it');
+  assert.match(lines[1] ?? '', /`params\.force` = `true`/);
+  assert.match(lines[2] ?? '', /`params\.force` = _\(absent\)_/);
+});
+
+test('a long public URL does not cut the last line of a full batch section', () => {
+  const url = `https://countersign.internal.example.com/${'tenant/'.repeat(20)}`;
+  const long = (i: number) => ({ 'params.note': `${i} ${'n'.repeat(275)}` });
+  const { blocks } = requestMessage(view(), url, batchOf(50, long));
+  const section = blocks.find((b) => b.type === 'section' && /alike/.test(JSON.stringify(b)));
+  const text = (section as { text: { text: string } }).text.text;
+  assert.ok(text.length <= 3000);
+  assert.ok(text.endsWith('|see them in Countersign>.'), text.slice(-80));
+});

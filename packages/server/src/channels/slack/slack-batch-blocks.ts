@@ -1,6 +1,11 @@
 import type { Button, KnownBlock, ModalView } from '@slack/types';
 import { channelMayApprove, cutUtf16, inertLine } from '@countersign/core';
-import { encodeBatchItem, type ChatBatch, type ChatBatchItem } from '../chat/chat-batch.js';
+import {
+  differingPaths,
+  encodeBatchItem,
+  type ChatBatch,
+  type ChatBatchItem,
+} from '../chat/chat-batch.js';
 import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { SLACK_LIMITS as L } from './slack-limits.js';
 import { code, label, mrkdwnText, plainText } from './slack-text.js';
@@ -14,14 +19,22 @@ const VALUE_MAX = 2000;
 const VALUE_SHOWN = 300;
 const PATH_SHOWN = 120;
 
-/** One item as a line, or undefined if something that sets it apart would have to be cut. */
-function itemLine(item: ChatBatchItem): string | undefined {
+/**
+ * One item as a line, or undefined if something that sets it apart would have to be cut.
+ * `paths`: every path that sets any item of the batch apart; one this item lacks is shown
+ * as _(absent)_ (our words, outside code, so no agent value can look like it).
+ */
+function itemLine(item: ChatBatchItem, paths: readonly string[]): string | undefined {
   // Counted as the reader sees it (before mrkdwn escapes), never cut.
   const whole = (text: string, max: number) =>
     [...inertLine(text)].length <= max ? code(text, 100_000) : undefined;
   const parts = [whole(item.resource, VALUE_SHOWN)];
-  for (const [path, value] of Object.entries(item.differs)) {
-    if (path === 'resource') continue;
+  for (const path of paths) {
+    if (!Object.hasOwn(item.differs, path)) {
+      parts.push(whole(path, PATH_SHOWN), '_(absent)_');
+      continue;
+    }
+    const value = item.differs[path];
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     parts.push(whole(path, PATH_SHOWN), whole(text, VALUE_SHOWN));
   }
@@ -36,14 +49,16 @@ function itemLine(item: ChatBatchItem): string | undefined {
 export function fitBatch(
   view: RequestView,
   batch: ChatBatch,
+  inbox: string,
 ): { shown: { item: ChatBatchItem; line: string }[]; left: number } {
   const self = batch.items.find((i) => i.id === view.id);
   const ordered = self ? [self, ...batch.items.filter((i) => i !== self)] : [];
+  const paths = differingPaths(batch.items);
   const shown: { item: ChatBatchItem; line: string }[] = [];
-  let text = 300; // the heading and the "more" line
+  let text = 300 + inbox.length; // the heading and the "more" line, with its link
   let value = 0;
   for (const item of ordered) {
-    const line = itemLine(item);
+    const line = itemLine(item, paths);
     if (line === undefined) {
       if (item === self) return { shown: [], left: batch.items.length };
       continue;
@@ -85,7 +100,7 @@ export function batchBlocks(
       },
     ];
   }
-  const { shown, left } = fitBatch(view, batch);
+  const { shown, left } = fitBatch(view, batch, inbox);
   if (shown.length < 2) {
     return [
       {

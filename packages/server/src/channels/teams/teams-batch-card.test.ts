@@ -55,3 +55,19 @@ test('agent text in the batch is escaped; a too-long value keeps its item out', 
   assert.equal(approve.data.items.length, 2);
   assert.match(json, /1 more alike request is not in this batch/);
 });
+
+test('a path one item has and another lacks is shown as absent on the other, never left blank', () => {
+  const b = batch(3, () => '');
+  b.items.forEach((item, i) => (item.differs = i === 1 ? { 'params.force': true } : {}));
+  const card = requestCard(view(), 'https://cs.example', undefined, b);
+  type El = { text?: string; items?: El[]; columns?: El[] };
+  const all = (e: El): El[] => [e, ...(e.items ?? e.columns ?? []).flatMap(all)];
+  const texts = (card.body as El[])
+    .flatMap(all)
+    .map((e) => e.text ?? '')
+    .filter((t) => t.startsWith('• ') && t.includes('customers'));
+  assert.equal(texts.length, 3);
+  assert.match(texts[0] ?? '', /params\.force = _\(absent\)_/, 'this request lacks it');
+  assert.match(texts[1] ?? '', /params\.force = \*\*true\*\*/);
+  assert.match(texts[2] ?? '', /params\.force = _\(absent\)_/);
+});

@@ -1,5 +1,5 @@
 import { channelMayApprove, inertLine } from '@countersign/core';
-import type { ChatBatch, ChatBatchItem } from '../chat/chat-batch.js';
+import { differingPaths, type ChatBatch, type ChatBatchItem } from '../chat/chat-batch.js';
 import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { inert } from './teams-text.js';
 
@@ -16,18 +16,27 @@ const VALUE_SHOWN = 300;
 /** The batch part's share of the card's 24 KiB (teams-card-size.ts). */
 const BATCH_BUDGET_BYTES = 10 * 1024;
 
-/** An item as one line of inert Markdown, or undefined if a value would have to be cut. */
-function itemLine(item: ChatBatchItem): string | undefined {
+/**
+ * An item as one line of inert Markdown, or undefined if a value would have to be cut.
+ * `paths`: every path that sets any item of the batch apart; one this item lacks is shown as
+ * _(absent)_ (our words, in italics; agent values are escaped and in bold).
+ */
+function itemLine(item: ChatBatchItem, paths: readonly string[]): string | undefined {
   // Counted as the reader sees it (before Markdown escapes), never cut.
   const whole = (text: string) =>
     [...inertLine(text)].length <= VALUE_SHOWN ? inert(text, 100_000) : undefined;
   const resource = whole(item.resource);
   const pairs: string[] = [];
-  for (const [path, value] of Object.entries(item.differs)) {
-    if (path === 'resource') continue;
+  for (const path of paths) {
     const p = whole(path);
+    if (p === undefined) return undefined;
+    if (!Object.hasOwn(item.differs, path)) {
+      pairs.push(`${p} = _(absent)_`);
+      continue;
+    }
+    const value = item.differs[path];
     const v = whole(typeof value === 'string' ? value : JSON.stringify(value));
-    if (p === undefined || v === undefined) return undefined;
+    if (v === undefined) return undefined;
     pairs.push(`${p} = **${v}**`);
   }
   if (resource === undefined) return undefined;
@@ -59,10 +68,11 @@ export function batchParts(
   }
   const self = batch.items.find((i) => i.id === view.id);
   const ordered = self ? [self, ...batch.items.filter((i) => i !== self)] : [];
+  const paths = differingPaths(batch.items);
   const shown: { item: ChatBatchItem; line: string }[] = [];
   let bytes = 0;
   for (const item of ordered) {
-    const line = itemLine(item);
+    const line = itemLine(item, paths);
     if (line === undefined) {
       if (item === self) break;
       continue;
