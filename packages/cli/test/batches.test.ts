@@ -64,12 +64,16 @@ describe('countersign batches', () => {
     assert.equal(list.status, 0, list.stderr);
     assert.doesNotMatch(list.stdout, OBEYED);
     assert.match(list.stdout, /^3 × db\.export by exporter in default \(rules: big-export\)$/m);
-    assert.match(list.stdout, /same for all: .*resource=pg:\/\/warehouse/);
-    assert.match(list.stdout, /same for all: .*justification=.*↵/);
+    assert.match(list.stdout, /same for all: .*resource="pg:\/\/warehouse"/);
+    // A line break in a value is its JSON escape: no fake line.
+    assert.match(list.stdout, /same for all: .*justification="line one\\n\\n\*Votes\*/);
     // Every item on its own line, with each differing path; one an item lacks says "absent".
     const line = (id: string) => list.stdout.split('\n').find((l) => l.includes(id)) ?? '';
-    assert.match(line(a), /params\.table=orders/);
-    assert.match(line(a), /params\.note=␛\]8;;https:\/\/evil\.example␇click.*invoice⟨RLO⟩gpj\.exe/);
+    assert.match(line(a), /params\.table="orders"/);
+    assert.match(
+      line(a),
+      /params\.note="\\u001b\]8;;https:\/\/evil\.example\\u0007click.*invoice\\u202egpj\.exe"/,
+    );
     // A key that is not a plain name is a JSON string: its escape is written \u001b.
     assert.match(line(b), /params\["k\\u001b\[31m"\]=1/);
     assert.match(line(c), /params\.note absent/);
@@ -105,6 +109,21 @@ describe('countersign batches', () => {
       [await status(a), await status(b), await status(c)],
       ['approved', 'pending', 'approved'],
     );
+  });
+
+  test('a value never reads as another value or another path: values are printed as JSON', async () => {
+    // The string "1" and the number 1 are different actions (different digests); a value with
+    // spaces must not read as a further `path=value` pair, nor as "absent".
+    const a = await submit({ table: 'same', amount: '1', to: 'x@example.com  params.cc absent' });
+    const b = await submit({ table: 'same', amount: 1, to: 'y@example.com', cc: 'z@example.com' });
+    const list = cli(['batches', '--url', url, '--token', alice]);
+    assert.equal(list.status, 0, list.stderr);
+    const line = (id: string) => list.stdout.split('\n').find((l) => l.includes(id)) ?? '';
+    assert.match(line(a), /params\.amount="1"(\s|$)/);
+    assert.match(line(b), /params\.amount=1(\s|$)/);
+    assert.match(line(a), /params\.to="x@example\.com {2}params\.cc absent"/);
+    assert.match(line(a), /params\.cc absent$/);
+    assert.match(line(b), /params\.cc="z@example\.com"/);
   });
 
   test('items that are not one listed batch: refused before anything is sent', async () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isCountersignError } from '@countersign/core';
+import { apiBatchVoteEvidence, apiVoteEvidence, isCountersignError } from '@countersign/core';
 import { resolveConfig } from '../src/index.js';
 import {
   DIRECTORY,
@@ -224,6 +224,39 @@ for (const dialect of await dialects()) {
         (await entries('action.denied')).filter((e) => items.some((i) => i.id === e.request_id))
           .length,
         2,
+      );
+    });
+
+    test('through the API every vote of a batch carries the batch evidence, the batch entry too', async () => {
+      const items = await submit('evidence', 2);
+      const res = await batchVote('alice', items, 'approve', { comment: 'weekly' });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      // The hash of the batch's canonical JSON as sent ({items, vote, comment}, docs/api.md),
+      // not a single vote's: the votes of one batch can be told apart from single votes.
+      const expected = apiBatchVoteEvidence({ items, vote: 'approve', comment: 'weekly' });
+      assert.notEqual(
+        expected,
+        apiVoteEvidence({ action_id: items[0].id, vote: 'approve', comment: 'weekly' }),
+      );
+      const rows = await gw.gateway.storage.db
+        .selectFrom('votes')
+        .select('evidence')
+        .where(
+          'action_id',
+          'in',
+          items.map((i) => i.id),
+        )
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => r.evidence),
+        [expected, expected],
+      );
+      const voted = (await entries('action.batch_voted')).filter((e) =>
+        (e.data.items as Item[]).some((i) => i.id === items[0].id),
+      );
+      assert.deepEqual(
+        voted.map((e) => e.data.evidence),
+        [expected],
       );
     });
 

@@ -1,4 +1,4 @@
-import { CountersignError, isCountersignError } from '@countersign/core';
+import { CountersignError, inertJsonLine, isCountersignError } from '@countersign/core';
 import { api, apiOptions } from '../api-client.js';
 import { terminalJson, terminalSafe as safe } from '../terminal-text.js';
 
@@ -23,9 +23,12 @@ interface Batch {
 
 type ApiFlags = { url?: string; token?: string };
 
-/** `path=value`, inert; strings as they are, everything else as its JSON. Never cut. */
-const pair = (path: string, value: unknown) =>
-  `${safe(path)}=${safe(typeof value === 'string' ? value : JSON.stringify(value))}`;
+/**
+ * `path=value`, inert, the value as its one-line JSON, never cut. Strings are quoted: the
+ * string "1" never reads as the number 1, nor "null" as null, and a value with spaces never
+ * reads as a further `path=value` pair or as "absent" (JSON escapes `"` and line breaks).
+ */
+const pair = (path: string, value: unknown) => `${safe(path)}=${inertJsonLine(value)}`;
 
 /**
  * A group for a person: what every item shares once, then one line per item with everything

@@ -6,7 +6,6 @@ import {
   distinguishing,
   groupAlike,
   judgeBatch,
-  newId,
   reviewerStanding,
   reviewGroups,
   type ActionRecord,
@@ -18,7 +17,7 @@ import type { Directory } from '../config/directory.js';
 import type { Principal } from '../auth/principal.js';
 import type { ActionRepository } from '../storage/action-repository.js';
 import type { ActionWriter, WriteScope } from './action-writer.js';
-import type { VoteInput } from './vote-service.js';
+import { countedVote, type VoteInput } from './vote-service.js';
 import { partiesOf } from './parties.js';
 import { BatchRefusal } from './vote-refusal.js';
 import { actionBatchRefused, actionBatchVoted, actionVoteCounted } from '../audit/audit-events.js';
@@ -223,20 +222,12 @@ export class BatchVoteService {
     const counted: Vote[] = [];
     for (const { id, verdict: v } of verdict.items) {
       const record = locked.get(id) as ActionRecord;
-      const vote: Vote = {
-        id: newId('vote', w.now),
-        action_id: id,
-        user: user.id,
-        vote: input.vote,
+      const vote = countedVote(user, id, input, {
         comment,
-        channel: input.channel,
         at: w.now,
         evidence,
-        groups: [...user.groups],
-        outcome: 'counted',
-        code: null,
-        break_glass: false,
-      };
+        breakGlass: false,
+      });
       // The rows are locked and judged: a conflict here means the store disagrees with what
       // was judged. Throwing rolls back every item already applied in this transaction.
       if (!(await w.tx.addVote(vote))) throw changedUnderLock(id);

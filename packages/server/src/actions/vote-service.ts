@@ -42,6 +42,32 @@ export interface VoteResult {
 type VoteOutcome = { refused: CountersignError } | VoteResult;
 
 /**
+ * The counted vote `user` casts on request `actionId` now: one shape for a single vote and for
+ * each item of a batch (batch-vote-service.ts). `comment` is already trimmed (null when empty).
+ */
+export function countedVote(
+  user: Principal,
+  actionId: string,
+  input: Pick<VoteInput, 'vote' | 'channel'>,
+  fields: { comment: string | null; at: number; evidence: string; breakGlass: boolean },
+): Vote {
+  return {
+    id: newId('vote', fields.at),
+    action_id: actionId,
+    user: user.id,
+    vote: input.vote,
+    comment: fields.comment,
+    channel: input.channel,
+    at: fields.at,
+    evidence: fields.evidence,
+    groups: [...user.groups],
+    outcome: 'counted',
+    code: null,
+    break_glass: fields.breakGlass,
+  };
+}
+
+/**
  * One human's vote on one request, from any channel (API, CLI, web, Slack, Teams): every
  * channel ends here, and the decision is core's judgeVote, so expiry, separation of duties,
  * break-glass, step-up and the quorum are the same everywhere.
@@ -112,22 +138,14 @@ export class VoteService {
       return { refused: new CountersignError(proposal.code, proposal.message) };
     }
 
-    const vote: Vote = {
-      id: newId('vote', w.now),
-      action_id: id,
-      user: user.id,
-      vote: input.vote,
+    const vote = countedVote(user, id, input, {
       comment,
-      channel: input.channel,
       at: w.now,
       evidence:
         input.evidence ??
         apiVoteEvidence({ action_id: id, vote: input.vote, comment: input.comment ?? null }),
-      groups: [...user.groups],
-      outcome: 'counted',
-      code: null,
-      break_glass: input.break_glass === true,
-    };
+      breakGlass: input.break_glass === true,
+    });
     const refuse = async (code: VoteRefusalCode, message: string): Promise<VoteOutcome> => {
       const refused: Vote = { ...vote, outcome: 'refused', code };
       await w.tx.addVote(refused);
