@@ -225,3 +225,31 @@ test('a one-reviewer rule without step-up can be a standing approval instead', a
     assert.equal(restart(params), 'require_approval', JSON.stringify(params));
   }
 });
+
+test('resources CEL cannot write literally, or that a terminal would obey: escaped, or not suggested', async () => {
+  const bidi = 'k8s://prod/api\u202e\u2028'; // a bidi override and a line separator
+  const approved = (resource: string) =>
+    [1, 2].map(() =>
+      request('restarts', 'k8s.restart', resource, 'approved', 'deployer', { replicas: 3 }),
+    );
+  const escaped = await suggestPolicy(POLICY, [approved(bidi)], {
+    minApprovals: 2,
+    file: 'policy.yaml',
+  });
+  const [s] = escaped.suggestions;
+  assert.ok(s.kind === 'bounded-allow');
+  assert.match(s.when, /resource in \["k8s:\/\/prod\/api\\u202e\\u2028"\]/);
+  assert.doesNotMatch(escaped.policy, /[\u202e\u2028]/, 'the policy text holds neither');
+  const restart = (resource: string) =>
+    decide(escaped.policy, resource, { replicas: 3 }, 'k8s.restart', 'deployer');
+  assert.equal(restart(bidi), 'allow', 'the escape is the same value');
+  assert.equal(restart('k8s://prod/api'), 'require_approval');
+  // A lone surrogate has no CEL literal: neither the bounded allow nor the pattern is suggested
+  // (the policy would not load), and nothing wider is suggested in their place.
+  const lone = await suggestPolicy(POLICY, [approved('k8s://prod/\ud800')], {
+    minApprovals: 2,
+    file: 'policy.yaml',
+  });
+  assert.deepEqual(lone.suggestions, []);
+  assert.equal(lone.policy, POLICY);
+});

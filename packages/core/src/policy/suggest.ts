@@ -15,6 +15,7 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
+import { inertJsonLine, wellFormed } from '../text/inert-text.js';
 import type { RecordedRequest } from './recorded-requests.js';
 import { unifiedDiff } from './unified-diff.js';
 
@@ -158,7 +159,7 @@ export async function suggestPolicy(
     // The rule's bounded allow covers these requests already, and bounds their params.
     if (bounded.has(rule)) continue;
     if (t.approvals < options.minApprovals || t.denials > 0 || t.other > 0) continue;
-    if (Object.values(pattern).some((v) => /[*?]/.test(v))) continue;
+    if (Object.values(pattern).some((v) => /[*?]/.test(v) || !literal(v))) continue;
     suggestions.push({ kind: 'allow', rule, new_rule: '', pattern, evidence: evidence(t) });
   }
   for (const [rule, t] of rules) {
@@ -228,6 +229,8 @@ function boundedAllow(rule: string, t: Tally, shape: Shape): Suggestion | undefi
   const resources = shape.resources.size <= PIN_AT_MOST ? [...shape.resources].sort() : null;
   const agents = shape.agents.size <= PIN_AT_MOST ? [...shape.agents].sort() : null;
   if (bounds.length === 0 && resources === null) return undefined;
+  // A value CEL cannot write (a lone surrogate): no pin of it, and no allow wider than the pin.
+  if (![...(resources ?? []), ...(agents ?? [])].every(literal)) return undefined;
   // `has` and the type test keep a request without the param, or with a string, out of the
   // allow without a CEL error (which would deny it where the rule asks for approval).
   const terms = bounds.map(
@@ -286,8 +289,16 @@ function evidence(t: Tally): SuggestionEvidence {
   };
 }
 
-/** A CEL string literal: JSON's escapes are CEL's (CEL spec, "String and Bytes Values"). */
-const cel = (s: string) => JSON.stringify(s);
+/**
+ * A CEL string literal: JSON's escapes are CEL's (CEL spec, "String and Bytes Values"), with
+ * every character a terminal or editor would obey (bidi overrides, C1, line separators)
+ * escaped too, so the policy text and the `--standing-when` printed hold no such character
+ * and paste back as the same value.
+ */
+const cel = (s: string) => inertJsonLine(s);
+
+/** CEL strings are code points: a lone surrogate has no literal (the policy would not load). */
+const literal = (s: string) => wellFormed(s) === s;
 
 /**
  * Applies the suggestions to the policy text and fills in each allow suggestion's new rule id.
