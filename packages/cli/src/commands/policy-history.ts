@@ -138,7 +138,7 @@ export async function policySuggest(
       if (s.agents !== null) out(`  agents pinned: ${quoted(s.agents)}`);
       if (s.standing_possible) {
         out(
-          `  or ask a reviewer for a standing approval: countersign actions approve ID --standing-when ${shellQuote(s.when)} --standing-for 8h`,
+          `  or ask a reviewer for a standing approval: countersign actions approve ID --standing-when ${shellQuote(s.when)} --standing-for ${s.standing_for ?? '8h'}`,
         );
       }
     } else {

@@ -253,3 +253,36 @@ test('resources CEL cannot write literally, or that a terminal would obey: escap
   assert.deepEqual(lone.suggestions, []);
   assert.equal(lone.policy, POLICY);
 });
+
+test('the standing-approval alternative follows the rule: none under standing: false, at most its max_duration', async () => {
+  const withStanding = (standing: string) => `version: 1
+rules:
+  - id: restarts
+    match: { action: k8s.restart }
+    require_approval: { from: [security], standing: ${standing} }
+`;
+  const alternative = async (standing: string, risk?: 'critical') => {
+    const text = withStanding(standing);
+    const policy = loadPolicy(text, { file: 'policy.yaml', ...KNOWN });
+    const log = [1, 2].map(() => {
+      const r = request('restarts', 'k8s.restart', 'k8s://prod/api', 'approved', 'deployer', {
+        replicas: 3,
+      });
+      const input = { ...r.input, risk, agent: { id: 'deployer', owners: [] } };
+      r.input.risk = risk;
+      r.recorded.approval = policy.evaluate(input).approval ?? null;
+      return r;
+    });
+    const [s] = (await suggestPolicy(text, [log], { minApprovals: 2, file: 'policy.yaml' }))
+      .suggestions;
+    assert.ok(s.kind === 'bounded-allow');
+    return { possible: s.standing_possible, for: s.standing_for };
+  };
+  assert.deepEqual(await alternative('false'), { possible: false, for: null });
+  assert.deepEqual(await alternative('{ max_duration: 2h }'), { possible: true, for: '2h' });
+  assert.deepEqual(await alternative('{ max_duration: 24h }'), { possible: true, for: '8h' });
+  assert.deepEqual(await alternative('{ max_duration: 2h }', 'critical'), {
+    possible: false,
+    for: null,
+  });
+});

@@ -15,7 +15,9 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
+import { standingLimits } from '../approvals/standing-approval.js';
 import { inertJsonLine, wellFormed } from '../text/inert-text.js';
+import { formatDuration } from './duration.js';
 import type { RecordedRequest } from './recorded-requests.js';
 import { unifiedDiff } from './unified-diff.js';
 
@@ -62,6 +64,11 @@ export type Suggestion =
        * stand in for the new rule (docs/policy.md "Suggestions from history").
        */
       standing_possible: boolean;
+      /**
+       * The `--standing-for` to print with it: 8h, or less where the rule's `standing` block
+       * allows less (null when `standing_possible` is false).
+       */
+      standing_for: string | null;
       evidence: SuggestionEvidence;
     }
   | { kind: 'deny'; rule: string; evidence: SuggestionEvidence };
@@ -97,8 +104,13 @@ interface Shape {
   agents: Set<string>;
   /** Top-level params that were a finite number in every request so far. */
   numbers: Map<string, { min: number; max: number }> | undefined;
-  /** One reviewer, no step-up, in every request's recorded requirement. */
+  /**
+   * One reviewer, no step-up, and a standing approval the rule allows (for the request's
+   * risk), in every request's recorded requirement.
+   */
   single: boolean;
+  /** The shortest `standing.max_duration` of those requirements. */
+  standingMaxMs: number;
 }
 
 /**
@@ -176,7 +188,14 @@ export async function suggestPolicy(
 }
 
 function newShape(): Shape {
-  return { requests: 0, resources: new Set(), agents: new Set(), numbers: undefined, single: true };
+  return {
+    requests: 0,
+    resources: new Set(),
+    agents: new Set(),
+    numbers: undefined,
+    single: true,
+    standingMaxMs: STANDING_FOR_MS,
+  };
 }
 
 /** CEL identifiers a bound can name as `params.<key>` (and `has()` can test). */
@@ -210,9 +229,21 @@ function observe(shape: Shape, r: RecordedRequest, rule: string) {
   }
   const clause = r.recorded.approval?.clauses.find((c) => c.rule === rule);
   const groupsAskMore = clause?.groups.some((g) => g.min > 1) ?? false;
-  if (clause === undefined || clause.quorum !== 1 || groupsAskMore || clause.step_up !== undefined)
+  const limits = clause === undefined ? null : standingLimits(clause);
+  if (
+    clause === undefined ||
+    clause.quorum !== 1 ||
+    groupsAskMore ||
+    clause.step_up !== undefined ||
+    limits === null ||
+    (r.input.risk === 'critical' && !limits.critical)
+  )
     shape.single = false;
+  else shape.standingMaxMs = Math.min(shape.standingMaxMs, limits.max_ms);
 }
+
+/** The duration the printed standing-approval alternative asks for, at most. */
+const STANDING_FOR_MS = 8 * 3_600_000;
 
 /** A CEL number literal (JSON's form is CEL's, exponent included). */
 const celNumber = (n: number) => (Object.is(n, -0) ? '0' : String(n));
@@ -249,6 +280,7 @@ function boundedAllow(rule: string, t: Tally, shape: Shape): Suggestion | undefi
     resources,
     agents,
     standing_possible: shape.single,
+    standing_for: shape.single ? formatDuration(shape.standingMaxMs) : null,
     evidence: evidence(t),
   };
 }
