@@ -131,8 +131,8 @@ describe('countersign policy replay and suggest over the gateway store', () => {
       /all 3 requests approved unchanged, 0 denials, by 1 approvers \(alice\)/,
     );
     assert.match(s.stdout, /params\.rows: at most 10 observed \(bound 0 to 10\)/);
-    assert.match(s.stdout, /resources pinned \(1 seen\): postgres:\/\/prod\/orders/);
-    assert.match(s.stdout, /agents pinned: exporter/);
+    assert.match(s.stdout, /resources pinned \(1 seen\): "postgres:\/\/prod\/orders"/);
+    assert.match(s.stdout, /agents pinned: "exporter"/);
     // One reviewer, no step-up: a standing approval is the alternative (text only).
     assert.match(
       s.stdout,

@@ -1,7 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { POLICY, dropPgDatabase, postgresAvailable, startGateway } from './harness.js';
+import { POLICY, dropPgDatabase, pgDeadlocks, postgresAvailable, startGateway } from './harness.js';
 
 /**
  * Batch decisions on two replicas of one PostgreSQL store (issue 16): a batch on one replica
@@ -14,33 +13,6 @@ const RACE_POLICY = `${POLICY}  - id: reports
     require_approval: { from: [data-owners] }
 `;
 const ROUNDS = 10;
-const PG_ADMIN_URL =
-  process.env.COUNTERSIGN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** Deadlocks PostgreSQL detected in the database, read once every session on it has left. */
-async function deadlocks(databaseUrl: string): Promise<number> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    for (let i = 0; i < 100; i++) {
-      const { rows } = await client.query<{ n: string }>(
-        'select count(*) as n from pg_stat_activity where datname = $1',
-        [name],
-      );
-      if (Number(rows[0]?.n ?? 0) === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const { rows } = await client.query<{ n: string }>(
-      'select deadlocks as n from pg_stat_database where datname = $1',
-      [name],
-    );
-    return Number(rows[0]?.n ?? 0);
-  } finally {
-    await client.end();
-  }
-}
-
 if (await postgresAvailable()) {
   describe('batch decisions on two PostgreSQL replicas', () => {
     test('a batch racing a single deny, and two overlapping batches: all or nothing', async () => {
@@ -166,7 +138,7 @@ if (await postgresAvailable()) {
         await a.close({ keep: true });
       }
       try {
-        assert.equal(await deadlocks(databaseUrl), 0);
+        assert.equal(await pgDeadlocks(databaseUrl), 0);
       } finally {
         await dropPgDatabase(databaseUrl);
       }

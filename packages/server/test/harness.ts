@@ -163,23 +163,48 @@ async function createPgDatabase(): Promise<string> {
   return url.toString();
 }
 
-export async function dropPgDatabase(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  // pg's pool.end() resolves before its clients have said goodbye; FORCE would then kill them
-  // mid-exit and they throw "terminating connection" into whatever test runs next. Wait (up
-  // to 2 s) for the closed gateway's sessions to leave first.
+/** Waits (up to 2 s) until no session is connected to database `name`. */
+async function sessionsGone(client: pg.Client, name: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const { rows } = await client.query<{ n: string }>(
       'select count(*) as n from pg_stat_activity where datname = $1',
       [name],
     );
-    if (Number(rows[0]?.n ?? 0) === 0) break;
+    if (Number(rows[0]?.n ?? 0) === 0) return;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export async function dropPgDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  // pg's pool.end() resolves before its clients have said goodbye; FORCE would then kill them
+  // mid-exit and they throw "terminating connection" into whatever test runs next. Wait for
+  // the closed gateway's sessions to leave first.
+  await sessionsGone(client, name);
   await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await client.end();
+}
+
+/**
+ * Deadlocks PostgreSQL detected in the database. A backend reports its statistics when it
+ * exits at the latest, so this is read after every gateway on the store has closed.
+ */
+export async function pgDeadlocks(databaseUrl: string): Promise<number> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await sessionsGone(client, name);
+    const { rows } = await client.query<{ n: string }>(
+      'select deadlocks as n from pg_stat_database where datname = $1',
+      [name],
+    );
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Starts a real gateway on a loopback port with a fresh store. */

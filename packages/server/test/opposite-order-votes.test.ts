@@ -1,10 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { dropPgDatabase, postgresAvailable, startGateway, type TestGateway } from './harness.js';
-
-const PG_ADMIN_URL =
-  process.env.COUNTERSIGN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import {
+  dropPgDatabase,
+  pgDeadlocks,
+  postgresAvailable,
+  startGateway,
+  type TestGateway,
+} from './harness.js';
 
 /**
  * Two reviewers vote on the same 20 requests in opposite order, all at once, five rounds:
@@ -20,33 +22,6 @@ const LARGE_EXPORT = {
   environment: 'production',
   params: { rows: 50_000 },
 };
-
-/**
- * Deadlocks PostgreSQL detected in the database. A backend reports its statistics when it
- * exits at the latest, so this is read after every gateway on the store has closed.
- */
-async function deadlocks(databaseUrl: string): Promise<number> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    for (let i = 0; i < 100; i++) {
-      const { rows } = await client.query<{ n: string }>(
-        'select count(*) as n from pg_stat_activity where datname = $1',
-        [name],
-      );
-      if (Number(rows[0]?.n ?? 0) === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const { rows } = await client.query<{ n: string }>(
-      'select deadlocks as n from pg_stat_database where datname = $1',
-      [name],
-    );
-    return Number(rows[0]?.n ?? 0);
-  } finally {
-    await client.end();
-  }
-}
 
 if (await postgresAvailable()) {
   describe('opposite-order votes on PostgreSQL', () => {
@@ -103,7 +78,7 @@ if (await postgresAvailable()) {
         await a.close({ keep: true });
       }
       try {
-        return await deadlocks(databaseUrl);
+        return await pgDeadlocks(databaseUrl);
       } finally {
         await dropPgDatabase(databaseUrl);
       }

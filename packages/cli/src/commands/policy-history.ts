@@ -133,12 +133,12 @@ export async function policySuggest(
       out(
         s.resources === null
           ? `  resources: more than ${PIN_AT_MOST} seen, not pinned`
-          : `  resources pinned (${s.resources.length} seen): ${s.resources.join(', ')}`,
+          : `  resources pinned (${s.resources.length} seen): ${quoted(s.resources)}`,
       );
-      if (s.agents !== null) out(`  agents pinned: ${s.agents.join(', ')}`);
+      if (s.agents !== null) out(`  agents pinned: ${quoted(s.agents)}`);
       if (s.standing_possible) {
         out(
-          `  or ask a reviewer for a standing approval: countersign actions approve ID --standing-when ${shellQuote(s.when)} --standing-for 8h`,
+          `  or ask a reviewer for a standing approval: countersign actions approve ID --standing-when ${shellQuote(s.when)} --standing-for ${s.standing_for ?? '8h'}`,
         );
       }
     } else {
@@ -152,6 +152,11 @@ export async function policySuggest(
     `not applied: ${config.policyFile} is unchanged; review, apply, then replay\n`,
   );
   return EXIT.ok;
+}
+
+/** Agent-chosen values as JSON strings: a comma or quote inside one cannot pass for a list. */
+function quoted(values: readonly string[]): string {
+  return values.map((v) => JSON.stringify(v)).join(', ');
 }
 
 /** One shell word, single-quoted: the text stays literal whatever it holds. */

@@ -225,3 +225,64 @@ test('a one-reviewer rule without step-up can be a standing approval instead', a
     assert.equal(restart(params), 'require_approval', JSON.stringify(params));
   }
 });
+
+test('resources CEL cannot write literally, or that a terminal would obey: escaped, or not suggested', async () => {
+  const bidi = 'k8s://prod/api\u202e\u2028'; // a bidi override and a line separator
+  const approved = (resource: string) =>
+    [1, 2].map(() =>
+      request('restarts', 'k8s.restart', resource, 'approved', 'deployer', { replicas: 3 }),
+    );
+  const escaped = await suggestPolicy(POLICY, [approved(bidi)], {
+    minApprovals: 2,
+    file: 'policy.yaml',
+  });
+  const [s] = escaped.suggestions;
+  assert.ok(s.kind === 'bounded-allow');
+  assert.match(s.when, /resource in \["k8s:\/\/prod\/api\\u202e\\u2028"\]/);
+  assert.doesNotMatch(escaped.policy, /[\u202e\u2028]/, 'the policy text holds neither');
+  const restart = (resource: string) =>
+    decide(escaped.policy, resource, { replicas: 3 }, 'k8s.restart', 'deployer');
+  assert.equal(restart(bidi), 'allow', 'the escape is the same value');
+  assert.equal(restart('k8s://prod/api'), 'require_approval');
+  // A lone surrogate has no CEL literal: neither the bounded allow nor the pattern is suggested
+  // (the policy would not load), and nothing wider is suggested in their place.
+  const lone = await suggestPolicy(POLICY, [approved('k8s://prod/\ud800')], {
+    minApprovals: 2,
+    file: 'policy.yaml',
+  });
+  assert.deepEqual(lone.suggestions, []);
+  assert.equal(lone.policy, POLICY);
+});
+
+test('the standing-approval alternative follows the rule: none under standing: false, at most its max_duration', async () => {
+  const withStanding = (standing: string) => `version: 1
+rules:
+  - id: restarts
+    match: { action: k8s.restart }
+    require_approval: { from: [security], standing: ${standing} }
+`;
+  const alternative = async (standing: string, risk?: 'critical') => {
+    const text = withStanding(standing);
+    const policy = loadPolicy(text, { file: 'policy.yaml', ...KNOWN });
+    const log = [1, 2].map(() => {
+      const r = request('restarts', 'k8s.restart', 'k8s://prod/api', 'approved', 'deployer', {
+        replicas: 3,
+      });
+      const input = { ...r.input, risk, agent: { id: 'deployer', owners: [] } };
+      r.input.risk = risk;
+      r.recorded.approval = policy.evaluate(input).approval ?? null;
+      return r;
+    });
+    const [s] = (await suggestPolicy(text, [log], { minApprovals: 2, file: 'policy.yaml' }))
+      .suggestions;
+    assert.ok(s.kind === 'bounded-allow');
+    return { possible: s.standing_possible, for: s.standing_for };
+  };
+  assert.deepEqual(await alternative('false'), { possible: false, for: null });
+  assert.deepEqual(await alternative('{ max_duration: 2h }'), { possible: true, for: '2h' });
+  assert.deepEqual(await alternative('{ max_duration: 24h }'), { possible: true, for: '8h' });
+  assert.deepEqual(await alternative('{ max_duration: 2h }', 'critical'), {
+    possible: false,
+    for: null,
+  });
+});

@@ -15,6 +15,9 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
+import { standingLimits } from '../approvals/standing-approval.js';
+import { inertJsonLine, wellFormed } from '../text/inert-text.js';
+import { formatDuration } from './duration.js';
 import type { RecordedRequest } from './recorded-requests.js';
 import { unifiedDiff } from './unified-diff.js';
 
@@ -61,6 +64,11 @@ export type Suggestion =
        * stand in for the new rule (docs/policy.md "Suggestions from history").
        */
       standing_possible: boolean;
+      /**
+       * The `--standing-for` to print with it: 8h, or less where the rule's `standing` block
+       * allows less (null when `standing_possible` is false).
+       */
+      standing_for: string | null;
       evidence: SuggestionEvidence;
     }
   | { kind: 'deny'; rule: string; evidence: SuggestionEvidence };
@@ -96,8 +104,13 @@ interface Shape {
   agents: Set<string>;
   /** Top-level params that were a finite number in every request so far. */
   numbers: Map<string, { min: number; max: number }> | undefined;
-  /** One reviewer, no step-up, in every request's recorded requirement. */
+  /**
+   * One reviewer, no step-up, and a standing approval the rule allows (for the request's
+   * risk), in every request's recorded requirement.
+   */
   single: boolean;
+  /** The shortest `standing.max_duration` of those requirements. */
+  standingMaxMs: number;
 }
 
 /**
@@ -158,7 +171,7 @@ export async function suggestPolicy(
     // The rule's bounded allow covers these requests already, and bounds their params.
     if (bounded.has(rule)) continue;
     if (t.approvals < options.minApprovals || t.denials > 0 || t.other > 0) continue;
-    if (Object.values(pattern).some((v) => /[*?]/.test(v))) continue;
+    if (Object.values(pattern).some((v) => /[*?]/.test(v) || !literal(v))) continue;
     suggestions.push({ kind: 'allow', rule, new_rule: '', pattern, evidence: evidence(t) });
   }
   for (const [rule, t] of rules) {
@@ -175,7 +188,14 @@ export async function suggestPolicy(
 }
 
 function newShape(): Shape {
-  return { requests: 0, resources: new Set(), agents: new Set(), numbers: undefined, single: true };
+  return {
+    requests: 0,
+    resources: new Set(),
+    agents: new Set(),
+    numbers: undefined,
+    single: true,
+    standingMaxMs: STANDING_FOR_MS,
+  };
 }
 
 /** CEL identifiers a bound can name as `params.<key>` (and `has()` can test). */
@@ -209,9 +229,21 @@ function observe(shape: Shape, r: RecordedRequest, rule: string) {
   }
   const clause = r.recorded.approval?.clauses.find((c) => c.rule === rule);
   const groupsAskMore = clause?.groups.some((g) => g.min > 1) ?? false;
-  if (clause === undefined || clause.quorum !== 1 || groupsAskMore || clause.step_up !== undefined)
+  const limits = clause === undefined ? null : standingLimits(clause);
+  if (
+    clause === undefined ||
+    clause.quorum !== 1 ||
+    groupsAskMore ||
+    clause.step_up !== undefined ||
+    limits === null ||
+    (r.input.risk === 'critical' && !limits.critical)
+  )
     shape.single = false;
+  else shape.standingMaxMs = Math.min(shape.standingMaxMs, limits.max_ms);
 }
+
+/** The duration the printed standing-approval alternative asks for, at most. */
+const STANDING_FOR_MS = 8 * 3_600_000;
 
 /** A CEL number literal (JSON's form is CEL's, exponent included). */
 const celNumber = (n: number) => (Object.is(n, -0) ? '0' : String(n));
@@ -228,6 +260,8 @@ function boundedAllow(rule: string, t: Tally, shape: Shape): Suggestion | undefi
   const resources = shape.resources.size <= PIN_AT_MOST ? [...shape.resources].sort() : null;
   const agents = shape.agents.size <= PIN_AT_MOST ? [...shape.agents].sort() : null;
   if (bounds.length === 0 && resources === null) return undefined;
+  // A value CEL cannot write (a lone surrogate): no pin of it, and no allow wider than the pin.
+  if (![...(resources ?? []), ...(agents ?? [])].every(literal)) return undefined;
   // `has` and the type test keep a request without the param, or with a string, out of the
   // allow without a CEL error (which would deny it where the rule asks for approval).
   const terms = bounds.map(
@@ -246,6 +280,7 @@ function boundedAllow(rule: string, t: Tally, shape: Shape): Suggestion | undefi
     resources,
     agents,
     standing_possible: shape.single,
+    standing_for: shape.single ? formatDuration(shape.standingMaxMs) : null,
     evidence: evidence(t),
   };
 }
@@ -286,8 +321,16 @@ function evidence(t: Tally): SuggestionEvidence {
   };
 }
 
-/** A CEL string literal: JSON's escapes are CEL's (CEL spec, "String and Bytes Values"). */
-const cel = (s: string) => JSON.stringify(s);
+/**
+ * A CEL string literal: JSON's escapes are CEL's (CEL spec, "String and Bytes Values"), with
+ * every character a terminal or editor would obey (bidi overrides, C1, line separators)
+ * escaped too, so the policy text and the `--standing-when` printed hold no such character
+ * and paste back as the same value.
+ */
+const cel = (s: string) => inertJsonLine(s);
+
+/** CEL strings are code points: a lone surrogate has no literal (the policy would not load). */
+const literal = (s: string) => wellFormed(s) === s;
 
 /**
  * Applies the suggestions to the policy text and fills in each allow suggestion's new rule id.
