@@ -35,6 +35,57 @@ const TYPE_NAMES = new Set([
   'type',
 ]);
 
+/** What a walk over an expression reports: free identifiers and calls. */
+interface ExprVisitor {
+  /** An identifier not bound by an enclosing comprehension. */
+  ident(name: string, e: Expr): void;
+  call?(name: string, e: Expr): void;
+}
+
+/** Visits every node of `parsed`, tracking the names comprehensions bind. */
+function walkExpr(parsed: Parsed, visit: ExprVisitor): void {
+  const walk = (e: Expr | undefined, scope: ReadonlySet<string>): void => {
+    if (e === undefined) return;
+    const k = e.exprKind;
+    switch (k.case) {
+      case 'identExpr':
+        if (!scope.has(k.value.name)) visit.ident(k.value.name, e);
+        return;
+      case 'selectExpr':
+        return walk(k.value.operand, scope);
+      case 'callExpr':
+        visit.call?.(k.value.function, e);
+        walk(k.value.target, scope);
+        for (const arg of k.value.args) walk(arg, scope);
+        return;
+      case 'listExpr':
+        for (const el of k.value.elements) walk(el, scope);
+        return;
+      case 'structExpr':
+        for (const entry of k.value.entries) {
+          if (entry.keyKind.case === 'mapKey') walk(entry.keyKind.value, scope);
+          walk(entry.value, scope);
+        }
+        return;
+      case 'comprehensionExpr': {
+        const c = k.value;
+        walk(c.iterRange, scope);
+        walk(c.accuInit, scope);
+        const inner = new Set(scope);
+        for (const v of [c.iterVar, c.iterVar2, c.accuVar]) if (v !== '') inner.add(v);
+        walk(c.loopCondition, inner);
+        walk(c.loopStep, inner);
+        walk(c.result, inner);
+        return;
+      }
+      case 'constExpr':
+      case undefined:
+        return;
+    }
+  };
+  walk(parsed.expr, new Set());
+}
+
 /**
  * Every identifier that is neither a policy variable, a type name nor a comprehension
  * variable, and every function the environment does not have. Without this, a typo such as
@@ -50,54 +101,21 @@ export function findUnknownNames(
   const positions = parsed.sourceInfo?.positions ?? {};
   const offsetOf = (e: Expr): number => positions[String(e.id)] ?? 0;
   const known = new Set(variables);
-
-  const walk = (e: Expr | undefined, scope: ReadonlySet<string>): void => {
-    if (e === undefined) return;
-    const k = e.exprKind;
-    switch (k.case) {
-      case 'identExpr':
-        if (!scope.has(k.value.name) && !known.has(k.value.name) && !TYPE_NAMES.has(k.value.name)) {
-          problems.push({
-            message: `unknown variable "${k.value.name}" (known: ${variables.join(', ')})`,
-            offset: offsetOf(e),
-          });
-        }
-        return;
-      case 'selectExpr':
-        return walk(k.value.operand, scope);
-      case 'callExpr':
-        if (!BUILT_IN_CALLS.has(k.value.function) && !hasFunction(k.value.function)) {
-          problems.push({ message: `unknown function "${k.value.function}"`, offset: offsetOf(e) });
-        }
-        walk(k.value.target, scope);
-        for (const arg of k.value.args) walk(arg, scope);
-        return;
-      case 'listExpr':
-        for (const el of k.value.elements) walk(el, scope);
-        return;
-      case 'structExpr':
-        for (const entry of k.value.entries) {
-          if (entry.keyKind.case === 'mapKey') walk(entry.keyKind.value, scope);
-          walk(entry.value, scope);
-        }
-        return;
-      case 'comprehensionExpr': {
-        const c = k.value;
-        walk(c.iterRange, scope);
-        walk(c.accuInit, scope);
-        const inner = new Set(scope);
-        for (const v of [c.iterVar, c.iterVar2, c.accuVar]) if (v !== '') inner.add(v);
-        walk(c.loopCondition, inner);
-        walk(c.loopStep, inner);
-        walk(c.result, inner);
-        return;
+  walkExpr(parsed, {
+    ident: (name, e) => {
+      if (!known.has(name) && !TYPE_NAMES.has(name)) {
+        problems.push({
+          message: `unknown variable "${name}" (known: ${variables.join(', ')})`,
+          offset: offsetOf(e),
+        });
       }
-      case 'constExpr':
-      case undefined:
-        return;
-    }
-  };
-  walk(parsed.expr, new Set());
+    },
+    call: (name, e) => {
+      if (!BUILT_IN_CALLS.has(name) && !hasFunction(name)) {
+        problems.push({ message: `unknown function "${name}"`, offset: offsetOf(e) });
+      }
+    },
+  });
   return problems;
 }
 
@@ -108,44 +126,6 @@ export function findUnknownNames(
  */
 export function freeVariables(parsed: Parsed): Set<string> {
   const found = new Set<string>();
-  const walk = (e: Expr | undefined, scope: ReadonlySet<string>): void => {
-    if (e === undefined) return;
-    const k = e.exprKind;
-    switch (k.case) {
-      case 'identExpr':
-        if (!scope.has(k.value.name)) found.add(k.value.name);
-        return;
-      case 'selectExpr':
-        return walk(k.value.operand, scope);
-      case 'callExpr':
-        walk(k.value.target, scope);
-        for (const arg of k.value.args) walk(arg, scope);
-        return;
-      case 'listExpr':
-        for (const el of k.value.elements) walk(el, scope);
-        return;
-      case 'structExpr':
-        for (const entry of k.value.entries) {
-          if (entry.keyKind.case === 'mapKey') walk(entry.keyKind.value, scope);
-          walk(entry.value, scope);
-        }
-        return;
-      case 'comprehensionExpr': {
-        const c = k.value;
-        walk(c.iterRange, scope);
-        walk(c.accuInit, scope);
-        const inner = new Set(scope);
-        for (const v of [c.iterVar, c.iterVar2, c.accuVar]) if (v !== '') inner.add(v);
-        walk(c.loopCondition, inner);
-        walk(c.loopStep, inner);
-        walk(c.result, inner);
-        return;
-      }
-      case 'constExpr':
-      case undefined:
-        return;
-    }
-  };
-  walk(parsed.expr, new Set());
+  walkExpr(parsed, { ident: (name) => found.add(name) });
   return found;
 }
