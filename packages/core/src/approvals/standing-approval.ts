@@ -384,7 +384,7 @@ export interface CoverCase {
  */
 export function standingCovers(c: CoverCase): boolean {
   const { sa, request: r, world } = c;
-  if (sa.state !== 'active' || sa.uses >= sa.max_uses || sa.expires_at <= world.now) return false;
+  if (standingStatus(sa, world.now) !== 'active') return false;
   if (sa.agent_id !== r.agent_id || sa.action !== r.action || sa.environment !== r.environment) {
     return false;
   }

@@ -161,7 +161,7 @@ export async function suggestPolicy(
   const suggestions: Suggestion[] = [];
   const bounded = new Set<string>();
   for (const [rule, t] of rules) {
-    if (t.approvals < options.minApprovals || t.denials > 0 || t.other > 0) continue;
+    if (!approvedOnly(t, options.minApprovals)) continue;
     const b = boundedAllow(rule, t, shapes.get(rule) ?? newShape());
     if (b === undefined) continue;
     suggestions.push(b);
@@ -170,7 +170,7 @@ export async function suggestPolicy(
   for (const { rule, pattern, tally: t } of patterns.values()) {
     // The rule's bounded allow covers these requests already, and bounds their params.
     if (bounded.has(rule)) continue;
-    if (t.approvals < options.minApprovals || t.denials > 0 || t.other > 0) continue;
+    if (!approvedOnly(t, options.minApprovals)) continue;
     if (Object.values(pattern).some((v) => /[*?]/.test(v) || !literal(v))) continue;
     suggestions.push({ kind: 'allow', rule, new_rule: '', pattern, evidence: evidence(t) });
   }
@@ -186,6 +186,10 @@ export async function suggestPolicy(
     diff: unifiedDiff(policyText, policy, `a/${options.file}`, `b/${options.file}`),
   };
 }
+
+/** Approved at least `min` times, and never denied or otherwise settled. */
+const approvedOnly = (t: Tally, min: number) =>
+  t.approvals >= min && t.denials === 0 && t.other === 0;
 
 function newShape(): Shape {
   return {
