@@ -99,3 +99,19 @@ test('the soonest-expiring covering approval is used first', () => {
   assert.equal(matchAt(index, T0), 'sa_short');
   assert.equal(matchAt(index, T0 + HOUR), 'sa_long', 'after the short one expires');
 });
+
+test('a reload or a counted use keeps the compiled condition; a new `when` compiles anew', () => {
+  const index = new StandingIndex();
+  const cond = sa('sa_c', { scope: { kind: 'condition', when: 'params.rows <= 10' } });
+  index.put(cond, T0);
+  const compiled = index.get('sa_c')?.condition;
+  assert.ok(compiled);
+  index.reset([cond], T0 + 15_000, index.version);
+  assert.equal(index.get('sa_c')?.condition, compiled, 'not compiled again by the safety poll');
+  index.put({ ...cond, uses: 1 }, T0 + 15_000);
+  assert.equal(index.get('sa_c')?.condition, compiled, 'not compiled again by a use');
+  index.put({ ...cond, scope: { kind: 'condition', when: 'params.rows <= 20' } }, T0 + 15_000);
+  const recompiled = index.get('sa_c')?.condition;
+  assert.ok(recompiled && recompiled !== compiled);
+  assert.equal(recompiled.evaluate({ params: { rows: 15 } }), true);
+});
