@@ -53,14 +53,24 @@ export class StandingIndex {
 
   /** Adds or replaces; an approval that is not active (any more) is removed instead. */
   put(sa: StandingApproval, now: number): void {
+    this.#put(sa, now, this.#byId.get(sa.id));
+  }
+
+  /** `prior`: this id's entry before, whose compiled condition is reused if `when` is the same. */
+  #put(sa: StandingApproval, now: number, prior: IndexEntry | undefined): void {
     this.remove(sa.id);
     this.#touched.set(sa.id, ++this.#version);
     if (sa.state !== 'active' || sa.uses >= sa.max_uses || sa.expires_at <= now) return;
     let condition: CelCondition | undefined;
     if (sa.scope.kind === 'condition') {
-      const compiled = compileStandingCondition(sa.scope.when);
-      if (!compiled.ok) return; // it could not have been created; never a match
-      condition = compiled.condition;
+      const { when } = sa.scope;
+      const same = prior?.sa.scope.kind === 'condition' && prior.sa.scope.when === when;
+      if (same && prior.condition) condition = prior.condition;
+      else {
+        const compiled = compileStandingCondition(when);
+        if (!compiled.ok) return; // it could not have been created; never a match
+        condition = compiled.condition;
+      }
     }
     const entry = { sa, condition, pool: reviewGroups(sa.approval) };
     this.#byId.set(sa.id, entry);
@@ -88,10 +98,12 @@ export class StandingIndex {
   reset(all: readonly StandingApproval[], now: number, since: number): void {
     const newer = new Map<string, IndexEntry | undefined>();
     for (const [id, v] of this.#touched) if (v > since) newer.set(id, this.#byId.get(id));
+    // Each safety poll reloads everything: conditions already compiled are not compiled again.
+    const before = new Map(this.#byId);
     this.#byKey.clear();
     this.#byId.clear();
-    for (const sa of all) if (!newer.has(sa.id)) this.put(sa, now);
-    for (const entry of newer.values()) if (entry) this.put(entry.sa, now);
+    for (const sa of all) if (!newer.has(sa.id)) this.#put(sa, now, before.get(sa.id));
+    for (const entry of newer.values()) if (entry) this.#put(entry.sa, now, entry);
     for (const [id, v] of this.#touched) if (v <= since) this.#touched.delete(id);
   }
 
