@@ -40,6 +40,15 @@ export interface ChatBatch {
   items: ChatBatchItem[];
 }
 
+/**
+ * The batch's items in the order a message shows them: the request the message is about
+ * first, then the others; none when that request is not in the batch.
+ */
+export function selfFirst(batch: ChatBatch, id: string): ChatBatchItem[] {
+  const self = batch.items.find((i) => i.id === id);
+  return self ? [self, ...batch.items.filter((i) => i !== self)] : [];
+}
+
 /** The alike group of a request as it stands now; undefined when it has no alike sibling. */
 export type ChatBatchSource = (view: RequestView) => Promise<ChatBatch | undefined>;
 

@@ -3,6 +3,7 @@ import { channelMayApprove, cutUtf16, inertLine } from '@countersign/core';
 import {
   differingPaths,
   encodeBatchItem,
+  selfFirst,
   type ChatBatch,
   type ChatBatchItem,
 } from '../chat/chat-batch.js';
@@ -51,8 +52,7 @@ export function fitBatch(
   batch: ChatBatch,
   inbox: string,
 ): { shown: { item: ChatBatchItem; line: string }[]; left: number } {
-  const self = batch.items.find((i) => i.id === view.id);
-  const ordered = self ? [self, ...batch.items.filter((i) => i !== self)] : [];
+  const ordered = selfFirst(batch, view.id);
   const paths = differingPaths(batch.items);
   const shown: { item: ChatBatchItem; line: string }[] = [];
   let text = 300 + inbox.length; // the heading and the "more" line, with its link
@@ -60,7 +60,7 @@ export function fitBatch(
   for (const item of ordered) {
     const line = itemLine(item, paths);
     if (line === undefined) {
-      if (item === self) return { shown: [], left: batch.items.length };
+      if (item === ordered[0]) return { shown: [], left: batch.items.length };
       continue;
     }
     const size = encodeBatchItem(item).length + 1;

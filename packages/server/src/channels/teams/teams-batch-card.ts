@@ -1,5 +1,10 @@
 import { channelMayApprove, inertLine } from '@countersign/core';
-import { differingPaths, type ChatBatch, type ChatBatchItem } from '../chat/chat-batch.js';
+import {
+  differingPaths,
+  selfFirst,
+  type ChatBatch,
+  type ChatBatchItem,
+} from '../chat/chat-batch.js';
 import { requirementOf, type RequestView } from '../../views/request-view.js';
 import { inert } from './teams-text.js';
 
@@ -66,15 +71,14 @@ export function batchParts(
       actions: [],
     };
   }
-  const self = batch.items.find((i) => i.id === view.id);
-  const ordered = self ? [self, ...batch.items.filter((i) => i !== self)] : [];
+  const ordered = selfFirst(batch, view.id);
   const paths = differingPaths(batch.items);
   const shown: { item: ChatBatchItem; line: string }[] = [];
   let bytes = 0;
   for (const item of ordered) {
     const line = itemLine(item, paths);
     if (line === undefined) {
-      if (item === self) break;
+      if (item === ordered[0]) break;
       continue;
     }
     const size = Buffer.byteLength(line, 'utf8') + item.id.length + item.digest.length + 40;
