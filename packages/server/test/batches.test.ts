@@ -434,6 +434,12 @@ for (const dialect of await dialects()) {
       // An agent never votes, in a batch or not.
       const agent = await batchVote('exporter', items);
       assert.equal(agent.status, 403);
+      assert.ok(
+        (await entries('api.refused')).some(
+          (e) => e.actor.id === 'exporter' && e.data.route === '/v1/batches/votes',
+        ),
+        "the agent's refused batch vote is audited",
+      );
       await untouched(items);
       assert.deepEqual(await refusedEntries(items), []);
     });

@@ -208,6 +208,18 @@ for (const dialect of await dialects()) {
       });
       assert.equal(byAgent.status, 403);
       assert.equal((await submit(EXPORT)).status, 'approved', 'still active');
+      const refusedBy = (await audited('api.refused'))
+        .filter((e) => e.data.code === 'forbidden')
+        .map((e) => e.actor.id);
+      assert.ok(refusedBy.includes('mallory'), "mallory's refused revocation is audited");
+      assert.ok(refusedBy.includes('exporter'), "the agent's refused revocation is audited");
+      assert.equal(
+        (await audited('standing_approval.revoked')).filter(
+          (e) => e.data.standing_approval === sa.id,
+        ).length,
+        0,
+        'nothing revoked',
+      );
       const revoked = await gw.call('POST', `/v1/standing-approvals/${sa.id}/revoke`, {
         token: t('frank'),
         body: { reason: 'done with the migration' },
